@@ -1,0 +1,1 @@
+//! Passive authentication: trust store, master lists, CRLs, Document Signer chains.
