@@ -1,1 +1,18 @@
-//! placeholder
+//! passport-reader's service: configuration, the integrator API, authentication, sessions and
+//! their storage (SQLite or PostgreSQL).
+
+pub mod accounts;
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod ids;
+pub mod openapi;
+pub mod sessions;
+pub mod store;
+
+pub use app::{Application, StartError};
+pub use clock::Clock;
+pub use config::{Overrides, Settings};
+pub use store::Store;

@@ -1,0 +1,357 @@
+//! The API's method table: every method with its request properties and response shape. The
+//! request parser and the OpenAPI document are both driven by this table, so they cannot drift.
+
+use serde_json::{Map, Value};
+
+use super::error::ApiError;
+use crate::sessions::model::{DocumentType, Sex};
+
+/// The type a request property must have; named in the error message when it does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropType {
+    Integer,
+    String,
+    Boolean,
+    /// A string `YYYY-MM-DDTHH:MM:SSZ`.
+    Timestamp,
+    /// A string, one of the listed values.
+    Enum(&'static [&'static str]),
+    /// An absolute `http` or `https` URL.
+    HttpUrl,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Property {
+    pub name: &'static str,
+    pub ty: PropType,
+    pub required: bool,
+    pub description: &'static str,
+}
+
+/// The type of a response field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Integer,
+    String,
+    Boolean,
+    Timestamp,
+    Date,
+    Enum(&'static [&'static str]),
+    /// ISO 3166 alpha-2.
+    Country,
+    /// Base64 (standard alphabet, padded).
+    Bytes,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub ty: FieldType,
+    pub nullable: bool,
+    pub description: &'static str,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Returns {
+    Object(&'static [Field]),
+    List(&'static [Field]),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Method {
+    pub class: &'static str,
+    pub method: &'static str,
+    pub summary: &'static str,
+    pub properties: &'static [Property],
+    pub returns: Returns,
+}
+
+impl Method {
+    pub fn path_name(&self) -> String {
+        format!("{}.{}", self.class, self.method)
+    }
+}
+
+pub const STATE_NAMES: &[&str] = &["CREATED", "INITIATED", "COMPLETED", "APPROVED", "REJECTED", "FAILED", "ABORTED"];
+
+const fn prop(name: &'static str, ty: PropType, required: bool, description: &'static str) -> Property {
+    Property { name, ty, required, description }
+}
+
+const fn field(name: &'static str, ty: FieldType, nullable: bool, description: &'static str) -> Field {
+    Field { name, ty, nullable, description }
+}
+
+const ID: Property = prop("id", PropType::Integer, true, "The session id.");
+
+/// Every field of a session object, in the order the API writes them.
+pub const SESSION_FIELDS: &[Field] = &[
+    field("id", FieldType::Integer, false, "The session id."),
+    field("created", FieldType::Timestamp, false, "When the session was created."),
+    field("expires", FieldType::Timestamp, false, "When the session and its token expire unless finished."),
+    field("state", FieldType::Enum(STATE_NAMES), false, "Where the session is in its life."),
+    field("state_reason", FieldType::String, true, "Why the session is in its state, e.g. EXPIRED."),
+    field("reference", FieldType::String, true, "The integrator's own reference."),
+    field("callback_url", FieldType::String, true, "URL notified when the session changes state."),
+    field("face_verification", FieldType::Boolean, false, "Whether the holder's face is compared with the chip's portrait."),
+    field("passport_only", FieldType::Boolean, false, "Whether only passports are accepted."),
+    field("user_ip", FieldType::String, true, "IP address of the holder's reading client."),
+    field("user_agent", FieldType::String, true, "User agent of the holder's reading client."),
+    field("given_names", FieldType::String, true, "Given names as read from the chip."),
+    field("surname", FieldType::String, true, "Surname as read from the chip."),
+    field("nationality", FieldType::Country, true, "Nationality, ISO 3166 alpha-2."),
+    field("sex", FieldType::Enum(Sex::NAMES), true, "Sex as printed in the document."),
+    field("date_of_birth", FieldType::Date, true, "Date of birth."),
+    field("personal_number", FieldType::String, true, "Personal number, where the document has one."),
+    field("document_type", FieldType::Enum(DocumentType::NAMES), true, "Kind of document."),
+    field("document_number", FieldType::String, true, "Document number."),
+    field("expiry_date", FieldType::Date, true, "Expiry date of the document."),
+    field("issuing_country", FieldType::Country, true, "Issuing country, ISO 3166 alpha-2."),
+    field("issuer", FieldType::String, true, "Issuing authority."),
+    field("portrait", FieldType::Bytes, true, "Portrait image from the chip (DG2), base64."),
+    field("face", FieldType::Bytes, true, "The holder's live face image, base64."),
+];
+
+const CREATED_FIELDS: &[Field] = &[
+    field("id", FieldType::Integer, false, "The new session's id."),
+    field(
+        "token",
+        FieldType::String,
+        false,
+        "Secret token for the holder's reading client; valid until the session expires. Shown once.",
+    ),
+];
+
+const STATE_FIELDS: &[Field] = &[field("state", FieldType::Enum(STATE_NAMES), false, "The session's state.")];
+
+pub const MAX_LIST_LIMIT: i64 = 100;
+pub const DEFAULT_LIST_LIMIT: i64 = 20;
+
+/// Every API method. `POST /api/{class}.{method}` and `POST /api/v1/{class}.{method}`.
+pub const METHODS: &[Method] = &[
+    Method {
+        class: "session",
+        method: "create",
+        summary: "Create a session for one holder to read their passport.",
+        properties: &[
+            prop("callback_url", PropType::HttpUrl, false, "Absolute http(s) URL notified on state changes."),
+            prop("face_verification", PropType::Boolean, false, "Compare the holder's face with the chip's portrait."),
+            prop("reference", PropType::String, false, "Your own reference, e.g. a customer id."),
+            prop("passport_only", PropType::Boolean, false, "Accept passports only."),
+        ],
+        returns: Returns::Object(CREATED_FIELDS),
+    },
+    Method {
+        class: "session",
+        method: "get",
+        summary: "Retrieve a session by id.",
+        properties: &[ID],
+        returns: Returns::Object(SESSION_FIELDS),
+    },
+    Method {
+        class: "session",
+        method: "state",
+        summary: "Retrieve only the state of a session.",
+        properties: &[ID],
+        returns: Returns::Object(STATE_FIELDS),
+    },
+    Method {
+        class: "session",
+        method: "list",
+        summary: "List sessions, newest first, with filters and a cursor.",
+        properties: &[
+            prop("state", PropType::Enum(STATE_NAMES), false, "Only sessions in this state."),
+            prop("reference", PropType::String, false, "Only sessions with this reference."),
+            prop("created_after", PropType::Timestamp, false, "Only sessions created after this time."),
+            prop("created_before", PropType::Timestamp, false, "Only sessions created before this time."),
+            prop("limit", PropType::Integer, false, "Largest number of sessions returned, 1 to 100 (default 20)."),
+            prop("after_id", PropType::Integer, false, "Continue after this session id (the last one of the previous page)."),
+        ],
+        returns: Returns::List(SESSION_FIELDS),
+    },
+    Method {
+        class: "session",
+        method: "update",
+        summary: "Change reference and/or callback_url of a session that is not finished.",
+        properties: &[
+            ID,
+            prop("reference", PropType::String, false, "New reference."),
+            prop("callback_url", PropType::HttpUrl, false, "New callback URL, absolute http(s)."),
+        ],
+        returns: Returns::Object(SESSION_FIELDS),
+    },
+    Method {
+        class: "session",
+        method: "abort",
+        summary: "Give up a session that is not finished: its state becomes ABORTED.",
+        properties: &[ID],
+        returns: Returns::Object(SESSION_FIELDS),
+    },
+    Method {
+        class: "session",
+        method: "delete",
+        summary: "Delete a session and all personal data it holds.",
+        properties: &[ID],
+        returns: Returns::Object(&[]),
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static Method> {
+    let (class, method) = name.split_once('.')?;
+    METHODS.iter().find(|m| m.class == class && m.method == method)
+}
+
+/// Request properties after checking: only known ones, each of its declared type; a `null`
+/// counts as absent.
+#[derive(Debug, Default)]
+pub struct Props(Map<String, Value>);
+
+const TIMESTAMP_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+const DATE_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds.
+pub fn format_timestamp(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(TIMESTAMP_FORMAT).ok())
+        .unwrap_or_default()
+}
+
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    time::PrimitiveDateTime::parse(s, TIMESTAMP_FORMAT).ok().map(|t| t.assume_utc().unix_timestamp())
+}
+
+pub fn is_date(s: &str) -> bool {
+    time::Date::parse(s, DATE_FORMAT).is_ok()
+}
+
+fn type_error(p: &Property) -> ApiError {
+    let must = match p.ty {
+        PropType::Integer => "must be an integer".to_owned(),
+        PropType::String => "must be a string".to_owned(),
+        PropType::Boolean => "must be a boolean".to_owned(),
+        PropType::Timestamp => "must be a timestamp string in the format YYYY-MM-DDTHH:MM:SSZ (UTC)".to_owned(),
+        PropType::Enum(values) => format!("must be one of the strings {}", values.join(", ")),
+        PropType::HttpUrl => "must be an absolute http or https URL string".to_owned(),
+    };
+    ApiError::InvalidProperty(format!("Property '{}' {must}", p.name))
+}
+
+fn check(p: &Property, v: &Value) -> bool {
+    match p.ty {
+        PropType::Integer => v.as_i64().is_some(),
+        PropType::String => v.is_string(),
+        PropType::Boolean => v.is_boolean(),
+        PropType::Timestamp => v.as_str().and_then(parse_timestamp).is_some(),
+        PropType::Enum(values) => v.as_str().is_some_and(|s| values.contains(&s)),
+        PropType::HttpUrl => v.as_str().is_some_and(is_http_url),
+    }
+}
+
+/// An absolute `http`/`https` URL with a host.
+pub fn is_http_url(s: &str) -> bool {
+    match url::Url::parse(s) {
+        Ok(u) => matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()),
+        Err(_) => false,
+    }
+}
+
+/// Parses a request body: absent or empty means `{}`; anything but a JSON object is refused.
+pub fn parse_body(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::InvalidRequest("The request body must be a JSON object".into())),
+        Err(e) => Err(ApiError::InvalidRequest(format!("The request body is not valid JSON: {e}"))),
+    }
+}
+
+impl Props {
+    /// Keeps the method's known properties (dropping extraneous ones), checks each one's type
+    /// and that the required ones are there.
+    pub fn extract(method: &Method, mut body: Map<String, Value>) -> Result<Props, ApiError> {
+        let mut props = Map::new();
+        for p in method.properties {
+            match body.remove(p.name) {
+                None | Some(Value::Null) if p.required => return Err(ApiError::MissingProperty(p.name)),
+                None | Some(Value::Null) => {}
+                Some(v) if check(p, &v) => {
+                    props.insert(p.name.to_owned(), v);
+                }
+                Some(_) => return Err(type_error(p)),
+            }
+        }
+        Ok(Props(props))
+    }
+
+    pub fn int(&self, name: &str) -> Option<i64> {
+        self.0.get(name).and_then(Value::as_i64)
+    }
+
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(Value::as_str)
+    }
+
+    pub fn bool(&self, name: &str) -> Option<bool> {
+        self.0.get(name).and_then(Value::as_bool)
+    }
+
+    pub fn timestamp(&self, name: &str) -> Option<i64> {
+        self.str(name).and_then(parse_timestamp)
+    }
+
+    /// A required integer (presence was checked by [`Props::extract`]).
+    pub fn required_int(&self, name: &'static str) -> Result<i64, ApiError> {
+        self.int(name).ok_or(ApiError::MissingProperty(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn extract(name: &str, body: Value) -> Result<Props, ApiError> {
+        let Value::Object(map) = body else { panic!() };
+        Props::extract(find(name).unwrap(), map)
+    }
+
+    #[test]
+    fn properties_are_type_checked() {
+        assert_eq!(
+            extract("session.get", json!({"id": "1"})).unwrap_err(),
+            ApiError::InvalidProperty("Property 'id' must be an integer".into())
+        );
+        assert_eq!(extract("session.get", json!({"id": 1.5})).unwrap_err().name(), "InvalidProperty");
+        assert_eq!(extract("session.get", json!({})).unwrap_err(), ApiError::MissingProperty("id"));
+        assert_eq!(extract("session.get", json!({"id": null})).unwrap_err(), ApiError::MissingProperty("id"));
+        let p = extract("session.get", json!({"id": 7, "extra": [1]})).unwrap();
+        assert_eq!(p.int("id"), Some(7));
+        assert!(p.0.get("extra").is_none());
+        assert!(extract("session.create", json!({"callback_url": "ftp://x/"})).is_err());
+        assert!(extract("session.create", json!({"callback_url": "/relative"})).is_err());
+        assert!(extract("session.create", json!({"callback_url": "https://example.com/cb"})).is_ok());
+        assert!(extract("session.list", json!({"state": "DONE"})).is_err());
+        assert!(extract("session.list", json!({"created_after": "2024-01-27"})).is_err());
+        assert!(extract("session.list", json!({"created_after": "2024-01-27T00:00:00Z"})).is_ok());
+    }
+
+    #[test]
+    fn bodies() {
+        assert!(parse_body(b"").unwrap().is_empty());
+        assert!(parse_body(b" \n").unwrap().is_empty());
+        assert_eq!(parse_body(b"[1]").unwrap_err().name(), "InvalidRequest");
+        assert_eq!(parse_body(b"{").unwrap_err().name(), "InvalidRequest");
+    }
+
+    #[test]
+    fn timestamps_round_trip() {
+        assert_eq!(format_timestamp(1_706_313_600), "2024-01-27T00:00:00Z");
+        assert_eq!(parse_timestamp("2024-01-27T00:00:00Z"), Some(1_706_313_600));
+        assert!(is_date("2024-02-29") && !is_date("2023-02-29"));
+    }
+}

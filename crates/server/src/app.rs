@@ -1,0 +1,152 @@
+//! The server process: settings in, a bound listener and the router out.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+
+use crate::api::{self, AppState};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot load TLS certificate/key: {0}")]
+    Tls(std::io::Error),
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A server ready to run: its port is bound (so tests can ask for port 0 and read the port).
+pub struct Application {
+    listener: std::net::TcpListener,
+    local_addr: SocketAddr,
+    router: Router,
+    tls: Option<RustlsConfig>,
+    store: Store,
+    clock: Clock,
+    handle: Handle<SocketAddr>,
+}
+
+/// Refuses plain HTTP off loopback: the API's secrets travel in every request's header.
+pub fn check_transport(addr: SocketAddr, tls: bool, insecure_http: bool) -> Result<(), String> {
+    if tls || insecure_http || addr.ip().is_loopback() {
+        return Ok(());
+    }
+    Err(format!(
+        "refusing to serve plain HTTP on {addr}: API secrets would cross the network unencrypted. \
+         Give --tls-cert and --tls-key to serve HTTPS, or --insecure-http if a TLS-terminating \
+         proxy sits in front of this server"
+    ))
+}
+
+impl Application {
+    /// Opens (and migrates) the database, checks the transport policy, loads TLS material and
+    /// binds the listen address.
+    pub async fn build(settings: Settings) -> Result<Application, StartError> {
+        let addr = settings.listen_addr().map_err(StartError::Config)?;
+        let tls = match (&settings.tls_cert, &settings.tls_key) {
+            (Some(cert), Some(key)) => {
+                // Both sqlx and axum-server carry rustls; pick its provider explicitly.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                Some(RustlsConfig::from_pem_file(cert, key).await.map_err(StartError::Tls)?)
+            }
+            (None, None) => None,
+            _ => return Err(StartError::Config("--tls-cert and --tls-key must be given together".into())),
+        };
+        check_transport(addr, tls.is_some(), settings.insecure_http).map_err(StartError::Config)?;
+        let store = Store::open(&settings).await?;
+        let state = AppState::new(store.clone(), &settings);
+        let router = api::router(state, Duration::from_secs(settings.request_timeout_seconds));
+        let listener = std::net::TcpListener::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
+        listener.set_nonblocking(true).map_err(|source| StartError::Bind { addr, source })?;
+        let local_addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+        Ok(Application {
+            listener,
+            local_addr,
+            router,
+            tls,
+            store,
+            clock: settings.clock.clone(),
+            handle: Handle::new(),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// `http://ADDR` or `https://ADDR`.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", if self.is_tls() { "https" } else { "http" }, self.local_addr)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// A handle to stop the server gracefully from elsewhere.
+    pub fn handle(&self) -> Handle<SocketAddr> {
+        self.handle.clone()
+    }
+
+    /// Serves until the handle asks for shutdown.
+    pub async fn run(self) -> Result<(), StartError> {
+        tracing::info!(url = %self.base_url(), "serving the API");
+        let service = self.router.into_make_service();
+        match self.tls {
+            Some(tls) => {
+                axum_server::from_tcp_rustls(self.listener, tls)
+                    .map_err(StartError::Serve)?
+                    .handle(self.handle)
+                    .serve(service)
+                    .await
+            }
+            None => {
+                axum_server::from_tcp(self.listener)
+                    .map_err(StartError::Serve)?
+                    .handle(self.handle)
+                    .serve(service)
+                    .await
+            }
+        }
+        .map_err(StartError::Serve)?;
+        self.store.close().await;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_on_loopback_unless_forced() {
+        let lo: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let lo6: SocketAddr = "[::1]:4000".parse().unwrap();
+        let any: SocketAddr = "0.0.0.0:4000".parse().unwrap();
+        assert!(check_transport(lo, false, false).is_ok());
+        assert!(check_transport(lo6, false, false).is_ok());
+        assert!(check_transport(any, false, false).unwrap_err().contains("--insecure-http"));
+        assert!(check_transport(any, true, false).is_ok());
+        assert!(check_transport(any, false, true).is_ok());
+    }
+}

@@ -1,0 +1,146 @@
+//! The OpenAPI 3.1 document, generated from the method table in [`crate::api::spec`], served at
+//! `GET /api/openapi.json`.
+
+use serde_json::{Map, Value, json};
+
+use crate::api::spec::{Field, FieldType, METHODS, PropType, Returns};
+
+const TIMESTAMP_PATTERN: &str = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$";
+
+fn prop_schema(ty: PropType) -> Value {
+    match ty {
+        PropType::Integer => json!({"type": "integer", "format": "int64"}),
+        PropType::String => json!({"type": "string"}),
+        PropType::Boolean => json!({"type": "boolean"}),
+        PropType::Timestamp => json!({"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN}),
+        PropType::Enum(values) => json!({"type": "string", "enum": values}),
+        PropType::HttpUrl => json!({"type": "string", "format": "uri", "pattern": "^https?://"}),
+    }
+}
+
+fn field_schema(f: &Field) -> Value {
+    let mut schema = match f.ty {
+        FieldType::Integer => json!({"type": "integer", "format": "int64"}),
+        FieldType::String => json!({"type": "string"}),
+        FieldType::Boolean => json!({"type": "boolean"}),
+        FieldType::Timestamp => json!({"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN}),
+        FieldType::Date => json!({"type": "string", "format": "date"}),
+        FieldType::Enum(values) => json!({"type": "string", "enum": values}),
+        FieldType::Country => json!({"type": "string", "pattern": "^[A-Z]{2}$"}),
+        FieldType::Bytes => json!({"type": "string", "contentEncoding": "base64"}),
+    };
+    if f.nullable {
+        if let Some(t) = schema.get("type").cloned() {
+            schema["type"] = json!([t, "null"]);
+        }
+        if let Some(Value::Array(values)) = schema.get_mut("enum") {
+            values.push(Value::Null);
+        }
+    }
+    schema["description"] = json!(f.description);
+    schema
+}
+
+fn object_schema(fields: &[Field]) -> Value {
+    let properties: Map<String, Value> = fields.iter().map(|f| (f.name.to_owned(), field_schema(f))).collect();
+    let required: Vec<&str> = fields.iter().map(|f| f.name).collect();
+    json!({"type": "object", "properties": properties, "required": required})
+}
+
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    })
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for m in METHODS {
+        let properties: Map<String, Value> = m
+            .properties
+            .iter()
+            .map(|p| {
+                let mut s = prop_schema(p.ty);
+                s["description"] = json!(p.description);
+                (p.name.to_owned(), s)
+            })
+            .collect();
+        let required: Vec<&str> = m.properties.iter().filter(|p| p.required).map(|p| p.name).collect();
+        let mut request = json!({"type": "object", "properties": properties});
+        if !required.is_empty() {
+            request["required"] = json!(required);
+        }
+        let response = match m.returns {
+            Returns::Object(fields) => object_schema(fields),
+            Returns::List(fields) => json!({"type": "array", "items": object_schema(fields)}),
+        };
+        let operation = json!({
+            "operationId": m.path_name(),
+            "tags": [m.class],
+            "summary": m.summary,
+            "requestBody": {
+                "required": !required.is_empty(),
+                "content": {"application/json": {"schema": request}}
+            },
+            "responses": {
+                "200": {"description": "Success", "content": {"application/json": {"schema": response}}},
+                "400": error_response("A property is missing, has the wrong type or an invalid value, or the body is not a JSON object"),
+                "401": error_response("No valid API credentials"),
+                "404": error_response("No such object, or no such method"),
+                "413": error_response("The request body is too large"),
+                "500": error_response("Internal error"),
+            }
+        });
+        paths.insert(format!("/api/v1/{}", m.path_name()), json!({"post": operation}));
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "passport-reader API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Every method is POST /api/v1/{class}.{method} (also served at /api/{class}.{method}). \
+                The body is a JSON object; it may be omitted when no property is required. Extraneous \
+                properties are ignored. Timestamps are UTC, YYYY-MM-DDTHH:MM:SSZ."
+        },
+        "security": [{"basicAuth": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "basicAuth": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "User name: the public key (public-key-…); password: the secret (secret-…)."
+                }
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "properties": {"error_name": {"type": "string"}, "error_message": {"type": "string"}},
+                    "required": ["error_name", "error_message"]
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_lists_every_method() {
+        let doc = document();
+        assert_eq!(doc["openapi"], "3.1.0");
+        for m in METHODS {
+            let op = &doc["paths"][format!("/api/v1/{}", m.path_name())]["post"];
+            assert_eq!(op["operationId"], m.path_name());
+        }
+        let get = &doc["paths"]["/api/v1/session.get"]["post"];
+        assert_eq!(get["requestBody"]["content"]["application/json"]["schema"]["required"], json!(["id"]));
+        let session = &get["responses"]["200"]["content"]["application/json"]["schema"]["properties"];
+        assert_eq!(session["reference"]["type"], json!(["string", "null"]));
+        assert_eq!(session["id"]["type"], "integer");
+    }
+}

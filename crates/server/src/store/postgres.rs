@@ -1,0 +1,31 @@
+//! PostgreSQL: several server instances may share one database; migrations take sqlx's advisory
+//! lock so that concurrent starts apply them once.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use super::StoreError;
+
+pub(super) async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
+    let options = PgConnectOptions::from_str(url)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?;
+    Ok(pool)
+}
+
+pub(super) fn migrator() -> Migrator {
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        "initial".into(),
+        MigrationType::Simple,
+        include_str!("../../migrations/postgres/0001_initial.sql").into_sql_str(),
+        false,
+    )])
+}
