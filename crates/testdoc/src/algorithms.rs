@@ -242,7 +242,10 @@ impl SignatureScheme {
                 if digest != DigestAlgorithm::Sha1 {
                     params.push(der::explicit(0, &hash));
                     params.push(der::explicit(1, &mgf));
-                    params.push(der::explicit(2, &der::integer_u64(digest.output_len() as u64)));
+                    params.push(der::explicit(
+                        2,
+                        &der::integer_u64(digest.output_len() as u64),
+                    ));
                 }
                 let refs: Vec<&[u8]> = params.iter().map(Vec::as_slice).collect();
                 der::algorithm_with(oids::RSASSA_PSS, &der::sequence(&refs))
@@ -289,7 +292,9 @@ pub(crate) fn subject_public_key_info(key: &PKey<Private>) -> Result<Vec<u8>, Er
 /// The uncompressed EC public point of `key`, if it is an EC key.
 #[allow(dead_code)]
 pub(crate) fn ec_public_point(key: &PKey<Private>) -> Result<Option<Vec<u8>>, Error> {
-    let Ok(ec) = key.ec_key() else { return Ok(None) };
+    let Ok(ec) = key.ec_key() else {
+        return Ok(None);
+    };
     let mut ctx = BigNumContext::new()?;
     Ok(Some(ec.public_key().to_bytes(
         ec.group(),

@@ -152,7 +152,10 @@ mod tests {
 
     #[test]
     fn oid_of_lds_security_object() {
-        assert_eq!(oid(&[2, 23, 136, 1, 1, 1]), [0x06, 0x06, 0x67, 0x81, 0x08, 0x01, 0x01, 0x01]);
+        assert_eq!(
+            oid(&[2, 23, 136, 1, 1, 1]),
+            [0x06, 0x06, 0x67, 0x81, 0x08, 0x01, 0x01, 0x01]
+        );
     }
 
     #[test]

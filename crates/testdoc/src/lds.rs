@@ -101,7 +101,9 @@ pub(crate) fn jpeg_dimensions(jpeg: &[u8]) -> Result<(u16, u16), Error> {
     }
     let mut pos = 2usize;
     loop {
-        let marker = jpeg.get(pos..pos + 4).ok_or_else(|| bad("no SOF marker found"))?;
+        let marker = jpeg
+            .get(pos..pos + 4)
+            .ok_or_else(|| bad("no SOF marker found"))?;
         let (ff, kind) = (marker.first().copied(), marker.get(1).copied().unwrap_or(0));
         if ff != Some(0xFF) {
             return Err(bad("malformed JPEG marker"));
@@ -116,9 +118,17 @@ pub(crate) fn jpeg_dimensions(jpeg: &[u8]) -> Result<(u16, u16), Error> {
         ]));
         let is_sof = matches!(kind, 0xC0..=0xCF) && !matches!(kind, 0xC4 | 0xC8 | 0xCC);
         if is_sof {
-            let sof = jpeg.get(pos + 5..pos + 9).ok_or_else(|| bad("truncated SOF"))?;
-            let h = u16::from_be_bytes([sof.first().copied().unwrap_or(0), sof.get(1).copied().unwrap_or(0)]);
-            let w = u16::from_be_bytes([sof.get(2).copied().unwrap_or(0), sof.get(3).copied().unwrap_or(0)]);
+            let sof = jpeg
+                .get(pos + 5..pos + 9)
+                .ok_or_else(|| bad("truncated SOF"))?;
+            let h = u16::from_be_bytes([
+                sof.first().copied().unwrap_or(0),
+                sof.get(1).copied().unwrap_or(0),
+            ]);
+            let w = u16::from_be_bytes([
+                sof.get(2).copied().unwrap_or(0),
+                sof.get(3).copied().unwrap_or(0),
+            ]);
             return Ok((w, h));
         }
         if len < 2 {
@@ -159,8 +169,14 @@ pub(crate) fn dg14(
 ) -> Result<Vec<u8>, Error> {
     let mut infos: Vec<Vec<u8>> = Vec::new();
     if let Some(key) = ca_key {
-        infos.push(der::sequence(&[&der::oid(ID_PK_ECDH), &subject_public_key_info(key)?]));
-        infos.push(der::sequence(&[&der::oid(ID_CA_ECDH_AES_CBC_CMAC_128), &der::integer_u64(1)]));
+        infos.push(der::sequence(&[
+            &der::oid(ID_PK_ECDH),
+            &subject_public_key_info(key)?,
+        ]));
+        infos.push(der::sequence(&[
+            &der::oid(ID_CA_ECDH_AES_CBC_CMAC_128),
+            &der::integer_u64(1),
+        ]));
     }
     if aa_key.is_some_and(|k| k.id() == Id::EC) {
         infos.push(der::sequence(&[

@@ -231,7 +231,10 @@ impl DocumentBuilder {
     pub fn build(self, ds: &DocumentSigner) -> Result<TestDocument, Error> {
         let mrz = self.holder.mrz_lines()?;
         let aa_key = self.aa_key.map(|k| k.generate(false)).transpose()?;
-        let ca_key = self.ca_curve.map(|c| KeyAlgorithm::Ec(c).generate(false)).transpose()?;
+        let ca_key = self
+            .ca_curve
+            .map(|c| KeyAlgorithm::Ec(c).generate(false))
+            .transpose()?;
         let jpeg = match self.portrait {
             Some(jpeg) => jpeg,
             None => synthetic_portrait()?,
@@ -239,9 +242,15 @@ impl DocumentBuilder {
 
         let mut files = BTreeMap::new();
         files.insert(FileId::Dg1, lds::dg1(&mrz));
-        files.insert(FileId::Dg2, lds::dg2(&jpeg, lds::iso19794_gender(self.holder.sex))?);
+        files.insert(
+            FileId::Dg2,
+            lds::dg2(&jpeg, lds::iso19794_gender(self.holder.sex))?,
+        );
         if ca_key.is_some() || aa_key.as_ref().is_some_and(|k| k.ec_key().is_ok()) {
-            files.insert(FileId::Dg14, lds::dg14(ca_key.as_ref(), aa_key.as_ref(), self.sod.digest)?);
+            files.insert(
+                FileId::Dg14,
+                lds::dg14(ca_key.as_ref(), aa_key.as_ref(), self.sod.digest)?,
+            );
         }
         if let Some(key) = &aa_key {
             files.insert(FileId::Dg15, lds::dg15(key)?);
@@ -256,7 +265,10 @@ impl DocumentBuilder {
         .filter(|(id, _)| files.contains_key(id))
         .map(|(_, tag)| *tag as u8)
         .collect();
-        files.insert(FileId::Com, lds::ef_com(self.lds_version.lds_version(), &tags));
+        files.insert(
+            FileId::Com,
+            lds::ef_com(self.lds_version.lds_version(), &tags),
+        );
         if let Some(curve) = self.pace_curve {
             files.insert(FileId::CardAccess, lds::card_access(curve));
         }
@@ -269,7 +281,10 @@ impl DocumentBuilder {
         }
         let declared = self.declared_hash_algorithm.unwrap_or(self.sod.digest);
         let lds_security_object = sod::lds_security_object(self.lds_version, declared, &hashes);
-        files.insert(FileId::Sod, sod::signed_sod(&lds_security_object, ds, &self.sod)?);
+        files.insert(
+            FileId::Sod,
+            sod::signed_sod(&lds_security_object, ds, &self.sod)?,
+        );
 
         Ok(TestDocument {
             files,
@@ -400,7 +415,10 @@ impl TestDocument {
     /// Forgery: signs the same LDSSecurityObject again with another Document Signer.
     pub fn resign_sod(&mut self, other: &DocumentSigner) -> Result<(), Error> {
         let mut settings = self.sod_settings.clone();
-        if settings.scheme.is_some_and(|s| !s.fits(other.private_key())) {
+        if settings
+            .scheme
+            .is_some_and(|s| !s.fits(other.private_key()))
+        {
             settings.scheme = None;
         }
         let sod = sod::signed_sod(&self.lds_security_object, other, &settings)?;

@@ -153,7 +153,12 @@ fn date(year: i32, month: Month, day: u8) -> Date {
 }
 
 fn yymmdd(d: Date) -> String {
-    format!("{:02}{:02}{:02}", d.year().rem_euclid(100), u8::from(d.month()), d.day())
+    format!(
+        "{:02}{:02}{:02}",
+        d.year().rem_euclid(100),
+        u8::from(d.month()),
+        d.day()
+    )
 }
 
 fn mrz_text(s: &str) -> String {
@@ -179,7 +184,10 @@ fn field(name: &'static str, value: &str, width: usize) -> Result<String, Error>
             "{name} {value:?} is longer than {width} characters"
         )));
     }
-    if let Some(c) = text.chars().find(|c| !matches!(c, 'A'..='Z' | '0'..='9' | '<')) {
+    if let Some(c) = text
+        .chars()
+        .find(|c| !matches!(c, 'A'..='Z' | '0'..='9' | '<'))
+    {
         return Err(Error::InvalidHolder(format!(
             "{name} {value:?} contains {c:?}; the MRZ allows only A-Z, 0-9 and <"
         )));
@@ -212,15 +220,48 @@ pub fn check_digit(field: &str) -> char {
 /// (Utopia, the ICAO specimen state) has no alpha-2 and yields `None`.
 pub fn alpha2_for_alpha3(code: &str) -> Option<&'static str> {
     const TABLE: &[(&str, &str)] = &[
-        ("AUS", "AU"), ("AUT", "AT"), ("BEL", "BE"), ("BGR", "BG"), ("BRA", "BR"),
-        ("CAN", "CA"), ("CHE", "CH"), ("CHN", "CN"), ("CZE", "CZ"), ("D", "DE"),
-        ("DEU", "DE"), ("DNK", "DK"), ("ESP", "ES"), ("EST", "EE"), ("FIN", "FI"),
-        ("FRA", "FR"), ("GBR", "GB"), ("GRC", "GR"), ("HRV", "HR"), ("HUN", "HU"),
-        ("IND", "IN"), ("IRL", "IE"), ("ISL", "IS"), ("ITA", "IT"), ("JPN", "JP"),
-        ("KOR", "KR"), ("LIE", "LI"), ("LTU", "LT"), ("LUX", "LU"), ("LVA", "LV"),
-        ("MLT", "MT"), ("NLD", "NL"), ("NOR", "NO"), ("NZL", "NZ"), ("POL", "PL"),
-        ("PRT", "PT"), ("ROU", "RO"), ("SVK", "SK"), ("SVN", "SI"), ("SWE", "SE"),
-        ("UKR", "UA"), ("USA", "US"),
+        ("AUS", "AU"),
+        ("AUT", "AT"),
+        ("BEL", "BE"),
+        ("BGR", "BG"),
+        ("BRA", "BR"),
+        ("CAN", "CA"),
+        ("CHE", "CH"),
+        ("CHN", "CN"),
+        ("CZE", "CZ"),
+        ("D", "DE"),
+        ("DEU", "DE"),
+        ("DNK", "DK"),
+        ("ESP", "ES"),
+        ("EST", "EE"),
+        ("FIN", "FI"),
+        ("FRA", "FR"),
+        ("GBR", "GB"),
+        ("GRC", "GR"),
+        ("HRV", "HR"),
+        ("HUN", "HU"),
+        ("IND", "IN"),
+        ("IRL", "IE"),
+        ("ISL", "IS"),
+        ("ITA", "IT"),
+        ("JPN", "JP"),
+        ("KOR", "KR"),
+        ("LIE", "LI"),
+        ("LTU", "LT"),
+        ("LUX", "LU"),
+        ("LVA", "LV"),
+        ("MLT", "MT"),
+        ("NLD", "NL"),
+        ("NOR", "NO"),
+        ("NZL", "NZ"),
+        ("POL", "PL"),
+        ("PRT", "PT"),
+        ("ROU", "RO"),
+        ("SVK", "SK"),
+        ("SVN", "SI"),
+        ("SWE", "SE"),
+        ("UKR", "UA"),
+        ("USA", "US"),
     ];
     let code = code.trim_end_matches('<');
     TABLE.iter().find(|(a3, _)| *a3 == code).map(|(_, a2)| *a2)

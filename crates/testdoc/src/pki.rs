@@ -175,7 +175,13 @@ impl Csca {
         builder.set_not_before(asn1_time(options.not_before)?.as_ref())?;
         builder.set_not_after(asn1_time(options.not_after)?.as_ref())?;
         builder.append_extension(BasicConstraints::new().critical().ca().pathlen(0).build()?)?;
-        builder.append_extension(KeyUsage::new().critical().key_cert_sign().crl_sign().build()?)?;
+        builder.append_extension(
+            KeyUsage::new()
+                .critical()
+                .key_cert_sign()
+                .crl_sign()
+                .build()?,
+        )?;
         let ski = SubjectKeyIdentifier::new().build(&builder.x509v3_context(None, None))?;
         builder.append_extension(ski)?;
         builder.sign(&key, options.key.certificate_digest().message_digest())?;
@@ -210,12 +216,20 @@ impl Csca {
     ) -> Result<DocumentSigner, Error> {
         let serial = options.serial.unwrap_or(self.next_serial);
         self.next_serial = self.next_serial.max(serial).wrapping_add(1);
-        issue(options, serial, Some((&self.certificate, &self.key, self.key_algorithm)))
+        issue(
+            options,
+            serial,
+            Some((&self.certificate, &self.key, self.key_algorithm)),
+        )
     }
 
     /// A CRL (v2, RFC 5280 §5) signed by this CSCA, revoking the given serials as of `this_update`;
     /// nextUpdate is 90 days later.
-    pub fn crl(&self, revoked_serials: &[u64], this_update: OffsetDateTime) -> Result<X509Crl, Error> {
+    pub fn crl(
+        &self,
+        revoked_serials: &[u64],
+        this_update: OffsetDateTime,
+    ) -> Result<X509Crl, Error> {
         let digest = self.key_algorithm.certificate_digest();
         let scheme = SignatureScheme::default_for(self.key_algorithm);
         let signature_algorithm = scheme.algorithm_identifier(digest);

@@ -99,11 +99,18 @@ pub(crate) fn signed_sod(
     let signing_time = settings.signing_time.unwrap_or_else(|| {
         // Inside the DS validity, so that an expired DS still made a plausible signature.
         let not_after = ds.not_after();
-        if ds.now() > not_after { not_after - time::Duration::days(30) } else { ds.now() }
+        if ds.now() > not_after {
+            not_after - time::Duration::days(30)
+        } else {
+            ds.now()
+        }
     });
     let signed_attributes = der::set_of(&[
         &attribute(ID_CONTENT_TYPE, &der::oid(ID_LDS_SECURITY_OBJECT)),
-        &attribute(ID_MESSAGE_DIGEST, &der::octet_string(&digest.digest(lds_security_object)?)),
+        &attribute(
+            ID_MESSAGE_DIGEST,
+            &der::octet_string(&digest.digest(lds_security_object)?),
+        ),
         &attribute(ID_SIGNING_TIME, &der::time(signing_time)),
     ]);
     // The signature covers the attributes' DER with the SET OF tag (RFC 5652 §5.4).
@@ -118,7 +125,10 @@ pub(crate) fn signed_sod(
         SignerIdentifier::IssuerAndSerialNumber => {
             let serial = certificate.serial_number().to_bn()?.to_vec();
             let issuer = certificate.issuer_name().to_der()?;
-            (1, der::sequence(&[&issuer, &der::integer_unsigned(&serial)]))
+            (
+                1,
+                der::sequence(&[&issuer, &der::integer_unsigned(&serial)]),
+            )
         }
         SignerIdentifier::SubjectKeyIdentifier => {
             let key_id = certificate.subject_key_id().ok_or_else(|| {
