@@ -161,16 +161,42 @@ fn yymmdd(d: Date) -> String {
     )
 }
 
+/// Uppercase MRZ text; Latin letters with diacritics transliterated as ICAO 9303 Part 3 §6.A
+/// recommends (Ä→AE, Ö→OE, Ü→UE, ß→SS, Å→AA, Æ→AE, Ø→OE, Þ→TH, others to the base letter),
+/// separators to `<`, anything else dropped.
 fn mrz_text(s: &str) -> String {
-    s.trim()
-        .to_uppercase()
-        .chars()
-        .filter_map(|c| match c {
-            'A'..='Z' | '0'..='9' | '<' => Some(c),
-            ' ' | '-' | '\'' | ',' => Some('<'),
-            _ => None,
-        })
-        .collect()
+    let mut out = String::new();
+    for c in s.trim().to_uppercase().chars() {
+        let mapped = match c {
+            'A'..='Z' | '0'..='9' | '<' => c.encode_utf8(&mut [0; 4]).to_owned(),
+            ' ' | '-' | '\'' | ',' => "<".to_owned(),
+            'Ä' | 'Æ' => "AE".to_owned(),
+            'Ö' | 'Ø' | 'Œ' => "OE".to_owned(),
+            'Ü' => "UE".to_owned(),
+            'ß' => "SS".to_owned(),
+            'Å' => "AA".to_owned(),
+            'Þ' => "TH".to_owned(),
+            'À' | 'Á' | 'Â' | 'Ã' | 'Ą' | 'Ă' | 'Ā' => "A".to_owned(),
+            'Ç' | 'Ć' | 'Č' | 'Ĉ' => "C".to_owned(),
+            'Ð' | 'Ď' | 'Đ' => "D".to_owned(),
+            'È' | 'É' | 'Ê' | 'Ë' | 'Ę' | 'Ě' | 'Ē' | 'Ė' => "E".to_owned(),
+            'Ğ' | 'Ģ' => "G".to_owned(),
+            'Ì' | 'Í' | 'Î' | 'Ï' | 'Ī' | 'Į' | 'İ' => "I".to_owned(),
+            'Ķ' => "K".to_owned(),
+            'Ł' | 'Ľ' | 'Ĺ' | 'Ļ' => "L".to_owned(),
+            'Ñ' | 'Ń' | 'Ň' | 'Ņ' => "N".to_owned(),
+            'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ő' | 'Ō' => "O".to_owned(),
+            'Ř' | 'Ŕ' => "R".to_owned(),
+            'Ś' | 'Š' | 'Ş' | 'Ș' => "S".to_owned(),
+            'Ť' | 'Ţ' | 'Ț' => "T".to_owned(),
+            'Ù' | 'Ú' | 'Û' | 'Ů' | 'Ű' | 'Ū' | 'Ų' => "U".to_owned(),
+            'Ý' | 'Ÿ' => "Y".to_owned(),
+            'Ź' | 'Ż' | 'Ž' => "Z".to_owned(),
+            _ => String::new(),
+        };
+        out.push_str(&mapped);
+    }
+    out
 }
 
 fn pad(s: &str, width: usize) -> String {
@@ -276,6 +302,12 @@ mod tests {
         assert_eq!(check_digit("L898902C3"), '6');
         assert_eq!(check_digit("740812"), '2');
         assert_eq!(check_digit("120415"), '9');
+    }
+
+    #[test]
+    fn names_are_transliterated() {
+        assert_eq!(mrz_text("Müller-Lüdenscheidt"), "MUELLER<LUEDENSCHEIDT");
+        assert_eq!(mrz_text("Gößwein Ñúñez"), "GOESSWEIN<NUNEZ");
     }
 
     #[test]

@@ -35,7 +35,8 @@ pub struct CscaOptions {
 }
 
 impl CscaOptions {
-    /// An RSA-2048 CSCA for `country`, valid for 10 years from one day before `now`.
+    /// An RSA-2048 CSCA for `country`, valid for 15 years from one day before `now`: longer than
+    /// any Document Signer it issues (3 months of signing + 10 years of document lifetime).
     pub fn new(country: &str, now: OffsetDateTime) -> CscaOptions {
         CscaOptions {
             country: country.to_owned(),
@@ -43,7 +44,7 @@ impl CscaOptions {
             key: KeyAlgorithm::Rsa(2048),
             serial: 1,
             not_before: now - Duration::days(1),
-            not_after: now + years(10),
+            not_after: now + years(15),
         }
     }
 
