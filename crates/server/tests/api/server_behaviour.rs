@@ -1,0 +1,180 @@
+//! The server as a whole: panics, timeouts, OpenAPI, TLS, restarts, several instances.
+
+use std::time::Duration;
+
+use serde_json::json;
+use server::{Application, Settings};
+
+use crate::both_backends;
+use crate::helpers::{assert_error, client, json_of, start};
+use crate::requests::raw_request;
+
+both_backends!(
+    panic_answers_500_json_and_server_keeps_serving,
+    slow_request_times_out_with_json,
+    openapi_document_matches_the_api,
+    data_survives_a_restart_and_no_account_is_made,
+    instances_share_one_database,
+    trust_entries_are_stored_once,
+);
+
+async fn panic_answers_500_json_and_server_keeps_serving(settings: Settings) {
+    let app = start(settings).await;
+    for _ in 0..3 {
+        let (status, v) = app.call("debug.panic", json!({})).await;
+        assert_error(status, &v, 500, "InternalError");
+    }
+    let (status, _) = app.call("session.create", json!({})).await;
+    assert_eq!(status, 200);
+}
+
+async fn slow_request_times_out_with_json(mut settings: Settings) {
+    settings.request_timeout_seconds = 1;
+    let app = start(settings).await;
+    let auth = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{}:{}", app.creds.public_key, app.creds.secret),
+    );
+    let body = "{\"reference\": \"slow\"}";
+    let request = format!(
+        "POST /api/v1/session.create HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    // Half the body, then silence for longer than the limit.
+    let started = std::time::Instant::now();
+    let response = raw_request(&app.base, request.as_bytes(), Some(Duration::from_secs(3))).await;
+    assert!(response.starts_with("HTTP/1.1 503"), "{response}");
+    assert!(response.contains("\"error_name\":\"Timeout\""), "{response}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+async fn openapi_document_matches_the_api(settings: Settings) {
+    let app = start(settings).await;
+    let (status, doc) = json_of(app.client.get(format!("{}/api/openapi.json", app.base)).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    for m in ["create", "get", "state", "list", "update", "abort", "delete"] {
+        assert!(paths.contains_key(&format!("/api/v1/session.{m}")), "{m}");
+    }
+    assert_eq!(doc["components"]["securitySchemes"]["basicAuth"]["scheme"], "basic");
+    // The documented session.get response lists exactly the fields a real response has.
+    let id = app.create_session(json!({})).await;
+    let (_, session) = app.call("session.get", json!({"id": id})).await;
+    let schema = &doc["paths"]["/api/v1/session.get"]["post"]["responses"]["200"]["content"]["application/json"]["schema"];
+    let mut documented: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+    let mut real: Vec<&String> = session.as_object().unwrap().keys().collect();
+    documented.sort();
+    real.sort();
+    assert_eq!(documented, real);
+    // And the documented create response, too.
+    let (_, created) = app.call("session.create", json!({})).await;
+    let schema = &doc["paths"]["/api/v1/session.create"]["post"]["responses"]["200"]["content"]["application/json"]["schema"];
+    let mut documented: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+    let mut real: Vec<&String> = created.as_object().unwrap().keys().collect();
+    documented.sort();
+    real.sort();
+    assert_eq!(documented, real);
+}
+
+async fn data_survives_a_restart_and_no_account_is_made(settings: Settings) {
+    // A first start on an empty database creates the schema and no account.
+    let app = Application::build(settings.clone()).await.unwrap();
+    assert!(server::accounts::list_accounts(app.store()).await.unwrap().is_empty());
+    drop(app);
+    let first = start(settings.clone()).await;
+    let id = first.create_session(json!({"reference": "kept"})).await;
+    first.handle.shutdown();
+    first.store.close().await;
+    // Migrations run again at start and are a no-op.
+    let second = Application::build(settings).await.unwrap();
+    let base = second.base_url();
+    tokio::spawn(second.run());
+    let r = client()
+        .post(format!("{base}/api/v1/session.get"))
+        .basic_auth(&first.creds.public_key, Some(&first.creds.secret))
+        .json(&json!({"id": id}))
+        .send()
+        .await
+        .unwrap();
+    let (status, v) = json_of(r).await;
+    assert_eq!((status, v["reference"].clone()), (200, json!("kept")));
+}
+
+async fn instances_share_one_database(settings: Settings) {
+    let a = start(settings.clone()).await;
+    let b = start(settings).await;
+    // Concurrent creates on both instances: all succeed, all ids distinct, all visible on both.
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let (client, base, creds) = if i % 2 == 0 {
+            (a.client.clone(), a.base.clone(), a.creds.clone())
+        } else {
+            (b.client.clone(), b.base.clone(), a.creds.clone())
+        };
+        tasks.push(tokio::spawn(async move {
+            let r = client
+                .post(format!("{base}/api/v1/session.create"))
+                .basic_auth(&creds.public_key, Some(&creds.secret))
+                .json(&json!({"reference": "shared"}))
+                .send()
+                .await
+                .unwrap();
+            json_of(r).await
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        let (status, v) = t.await.unwrap();
+        assert_eq!(status, 200, "{v}");
+        ids.push(v["id"].as_i64().unwrap());
+    }
+    let (_, list) = b.call_as(&a.creds, "session.list", json!({"reference": "shared", "limit": 100})).await;
+    let mut listed: Vec<i64> = list.as_array().unwrap().iter().map(|s| s["id"].as_i64().unwrap()).collect();
+    listed.sort_unstable();
+    ids.sort_unstable();
+    assert_eq!(listed, ids);
+    // Concurrent updates of one session from both instances: every call succeeds and the final
+    // value is one of the written ones (no torn or lost write).
+    let id = ids[0];
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let (client, base, creds) =
+            if i % 2 == 0 { (a.client.clone(), a.base.clone(), a.creds.clone()) } else { (b.client.clone(), b.base.clone(), a.creds.clone()) };
+        tasks.push(tokio::spawn(async move {
+            let r = client
+                .post(format!("{base}/api/v1/session.update"))
+                .basic_auth(&creds.public_key, Some(&creds.secret))
+                .json(&json!({"id": id, "reference": format!("r{i}")}))
+                .send()
+                .await
+                .unwrap();
+            json_of(r).await.0
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    let (_, v) = a.call("session.get", json!({"id": id})).await;
+    let reference = v["reference"].as_str().unwrap();
+    assert!((0..10).any(|i| reference == format!("r{i}")), "{reference}");
+    // An abort on one instance is seen by the other; an update racing it cannot undo it.
+    let (status, _) = a.call("session.abort", json!({"id": id})).await;
+    assert_eq!(status, 200);
+    let (status, v) = b.call_as(&a.creds, "session.update", json!({"id": id, "reference": "too late"})).await;
+    assert_error(status, &v, 400, "SessionFinished");
+    let (_, v) = b.call_as(&a.creds, "session.state", json!({"id": id})).await;
+    assert_eq!(v, json!({"state": "ABORTED"}));
+}
+
+async fn trust_entries_are_stored_once(settings: Settings) {
+    let app = start(settings).await;
+    let now = app.clock.now();
+    assert!(app.store.add_trust_entry("csca", &[1, 2, 3], "abc", "test CSCA", now).await.unwrap());
+    assert!(!app.store.add_trust_entry("csca", &[1, 2, 3], "abc", "again", now).await.unwrap());
+    assert!(app.store.add_trust_entry("crl", &[4], "def", "test CRL", now).await.unwrap());
+    let entries = app.store.list_trust_entries().await.unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries.iter().find(|e| e.sha256 == "abc").unwrap().der, vec![1, 2, 3]);
+}
