@@ -4,12 +4,24 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
+pub mod account;
+pub mod credentials;
+pub mod serve;
+pub mod store_args;
 mod testdoc;
 
 #[derive(Subcommand)]
 pub enum Command {
     /// Print the version and exit.
     Version,
+    /// Run the integrator API server.
+    Serve(serve::Args),
+    /// Manage accounts.
+    #[command(subcommand)]
+    Account(account::Command),
+    /// Manage an account's API credential pairs.
+    #[command(subcommand)]
+    Credentials(credentials::Command),
     /// Issue test documents (test CSCA, Document Signer, signed chip files).
     Testdoc(testdoc::Args),
 }
@@ -20,6 +32,9 @@ pub fn run(command: Command) -> ExitCode {
             println!("passport-reader {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
+        Command::Serve(args) => serve::run(args),
+        Command::Account(command) => account::run(command),
+        Command::Credentials(command) => credentials::run(command),
         Command::Testdoc(args) => testdoc::run(args),
     }
 }

@@ -1,0 +1,76 @@
+//! `passport-reader serve`: the integrator API server.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use server::{Application, Overrides};
+
+use super::store_args::{StoreArgs, block_on, init_logging};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on [default: 127.0.0.1:4000].
+    #[arg(long, value_name = "ADDR", env = "PASSPORT_READER_LISTEN")]
+    pub listen: Option<String>,
+    /// PEM certificate chain; with --tls-key, serve HTTPS.
+    #[arg(long, value_name = "FILE", env = "PASSPORT_READER_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", env = "PASSPORT_READER_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).
+    #[arg(long, env = "PASSPORT_READER_INSECURE_HTTP")]
+    pub insecure_http: bool,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    init_logging("info");
+    block_on(async move {
+        let settings = args.store.settings(Overrides {
+            listen: args.listen,
+            tls_cert: args.tls_cert,
+            tls_key: args.tls_key,
+            insecure_http: args.insecure_http,
+            ..Overrides::default()
+        })?;
+        let app = Application::build(settings).await.map_err(|e| e.to_string())?;
+        if server::accounts::list_accounts(app.store()).await.map_err(|e| e.to_string())?.is_empty() {
+            tracing::warn!(
+                "no account exists yet; create one with `passport-reader account create --email EMAIL`, \
+                 then API credentials with `passport-reader credentials create --account EMAIL`"
+            );
+        }
+        let handle = app.handle();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            handle.graceful_shutdown(Some(Duration::from_secs(10)));
+        });
+        app.run().await.map_err(|e| e.to_string())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
