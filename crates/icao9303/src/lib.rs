@@ -7,4 +7,5 @@
 pub mod lds;
 pub mod mrz;
 pub mod pki;
+pub mod protocol;
 pub mod tlv;

@@ -1,0 +1,4 @@
+//! The one integration-test binary of the crate (each extra binary costs link time).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod protocol_tests;
