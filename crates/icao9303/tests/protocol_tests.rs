@@ -11,7 +11,10 @@ use icao9303::protocol::{ProtocolError, SmError};
 use serde_json::Value;
 
 fn vectors() -> Value {
-    serde_json::from_str(include_str!("data/protocol/icao9303_p11_worked_examples.json")).unwrap()
+    serde_json::from_str(include_str!(
+        "data/protocol/icao9303_p11_worked_examples.json"
+    ))
+    .unwrap()
 }
 
 fn h(v: &Value) -> Vec<u8> {
@@ -46,13 +49,34 @@ fn bac_keys(v: &Value) -> BacKeys {
 #[test]
 fn apdu_cases_short_and_extended_round_trip() {
     let cases: Vec<(CommandApdu, &str)> = vec![
-        (CommandApdu::new(0, 0xA4, 0, 0, vec![], None).unwrap(), "00A40000"),
-        (CommandApdu::new(0, 0xB0, 0, 0, vec![], Some(256)).unwrap(), "00B0000000"),
-        (CommandApdu::new(0, 0xB0, 0, 0, vec![], Some(257)).unwrap(), "00B00000000101"),
-        (CommandApdu::new(0, 0xB0, 0, 0, vec![], Some(65536)).unwrap(), "00B00000000000"),
-        (CommandApdu::new(0, 0xA4, 2, 0x0C, vec![1, 0x1E], None).unwrap(), "00A4020C02011E"),
-        (CommandApdu::new(0, 0x88, 0, 0, vec![7; 8], Some(256)).unwrap(), "0088000008070707070707070700"),
-        (CommandApdu::new(0, 0x88, 0, 0, vec![7; 2], Some(300)).unwrap(), "008800000000020707012C"),
+        (
+            CommandApdu::new(0, 0xA4, 0, 0, vec![], None).unwrap(),
+            "00A40000",
+        ),
+        (
+            CommandApdu::new(0, 0xB0, 0, 0, vec![], Some(256)).unwrap(),
+            "00B0000000",
+        ),
+        (
+            CommandApdu::new(0, 0xB0, 0, 0, vec![], Some(257)).unwrap(),
+            "00B00000000101",
+        ),
+        (
+            CommandApdu::new(0, 0xB0, 0, 0, vec![], Some(65536)).unwrap(),
+            "00B00000000000",
+        ),
+        (
+            CommandApdu::new(0, 0xA4, 2, 0x0C, vec![1, 0x1E], None).unwrap(),
+            "00A4020C02011E",
+        ),
+        (
+            CommandApdu::new(0, 0x88, 0, 0, vec![7; 8], Some(256)).unwrap(),
+            "0088000008070707070707070700",
+        ),
+        (
+            CommandApdu::new(0, 0x88, 0, 0, vec![7; 2], Some(300)).unwrap(),
+            "008800000000020707012C",
+        ),
     ];
     for (c, enc) in cases {
         assert_eq!(hx(&c.to_bytes()), enc);
@@ -73,7 +97,10 @@ fn read_binary_switches_to_odd_ins_above_32767() {
     let even = CommandApdu::read_binary(0x7FFF, 0xDF).unwrap();
     assert_eq!(hx(&even.to_bytes()), "00B07FFFDF");
     let odd = CommandApdu::read_binary(0x8000, 0xDF).unwrap();
-    assert_eq!(hx(&odd.to_bytes()), "00B1000004540280 00DF".replace(' ', ""));
+    assert_eq!(
+        hx(&odd.to_bytes()),
+        "00B1000004540280 00DF".replace(' ', "")
+    );
     let data = icao9303::protocol::apdu::read_binary_data(&odd, &[0x53, 2, 0xAA, 0xBB]).unwrap();
     assert_eq!(data, vec![0xAA, 0xBB]);
 }
@@ -86,7 +113,10 @@ fn bac_key_derivation_worked_example() {
     let v = &vectors()["bac"];
     let mrz = MrzInformation::new("L898902C", "690806", "940623").unwrap();
     assert_eq!(mrz.as_str(), v["mrz_information"].as_str().unwrap());
-    assert_eq!(hx(&mrz.sha1().unwrap()), v["sha1_mrz_information"].as_str().unwrap());
+    assert_eq!(
+        hx(&mrz.sha1().unwrap()),
+        v["sha1_mrz_information"].as_str().unwrap()
+    );
     let keys = bac::derive_keys(&mrz).unwrap();
     assert_eq!(hx(&keys.k_enc), v["kenc_parity_adjusted"].as_str().unwrap());
     assert_eq!(hx(&keys.k_mac), v["kmac_parity_adjusted"].as_str().unwrap());
@@ -114,10 +144,20 @@ fn bac_card(v: &Value) -> bac::Card {
 fn bac_mutual_authentication_worked_example() {
     let v = &vectors()["bac"];
     let mut t = bac_terminal(v);
-    assert_eq!(t.get_challenge_command().to_bytes(), h(&v["get_challenge"]["capdu"]));
-    let ea = t.mutual_authenticate_command(&resp(&v["get_challenge"]["rapdu"])).unwrap();
-    assert_eq!(hx(&ea.to_bytes()), v["external_authenticate"]["capdu"].as_str().unwrap());
-    let sm = t.finish(&resp(&v["external_authenticate"]["rapdu"])).unwrap();
+    assert_eq!(
+        t.get_challenge_command().to_bytes(),
+        h(&v["get_challenge"]["capdu"])
+    );
+    let ea = t
+        .mutual_authenticate_command(&resp(&v["get_challenge"]["rapdu"]))
+        .unwrap();
+    assert_eq!(
+        hx(&ea.to_bytes()),
+        v["external_authenticate"]["capdu"].as_str().unwrap()
+    );
+    let sm = t
+        .finish(&resp(&v["external_authenticate"]["rapdu"]))
+        .unwrap();
     assert_eq!(sm.cipher(), SymmetricCipher::Tdes);
     assert_eq!(hx(sm.k_enc()), v["ksenc_parity_adjusted"].as_str().unwrap());
     assert_eq!(hx(sm.k_mac()), v["ksmac_parity_adjusted"].as_str().unwrap());
@@ -125,7 +165,10 @@ fn bac_mutual_authentication_worked_example() {
 
     // The card side produces the chip's response of the worked example.
     let card = bac_card(v);
-    assert_eq!(card.challenge_response(), resp(&v["get_challenge"]["rapdu"]));
+    assert_eq!(
+        card.challenge_response(),
+        resp(&v["get_challenge"]["rapdu"])
+    );
     let (r, card_sm) = card.external_authenticate(&ea).unwrap();
     assert_eq!(r, resp(&v["external_authenticate"]["rapdu"]));
     assert_eq!(card_sm.k_enc(), sm.k_enc());
@@ -136,27 +179,45 @@ fn bac_mutual_authentication_worked_example() {
 fn bac_rejects_wrong_keys_tampering_and_refusal() {
     let v = &vectors()["bac"];
     let mut t = bac_terminal(v);
-    t.mutual_authenticate_command(&resp(&v["get_challenge"]["rapdu"])).unwrap();
+    t.mutual_authenticate_command(&resp(&v["get_challenge"]["rapdu"]))
+        .unwrap();
     let mut tampered = resp(&v["external_authenticate"]["rapdu"]);
     tampered.data[3] ^= 1;
     let e = t.finish(&tampered).unwrap_err();
-    assert!(matches!(e, ProtocolError::AuthenticationFailed(_)) && e.caused_by_chip(), "{e}");
+    assert!(
+        matches!(e, ProtocolError::AuthenticationFailed(_)) && e.caused_by_chip(),
+        "{e}"
+    );
 
     let mut t = bac_terminal(v);
-    t.mutual_authenticate_command(&resp(&v["get_challenge"]["rapdu"])).unwrap();
-    let e = t.finish(&ResponseApdu::status(StatusWord(0x6300))).unwrap_err();
-    assert!(matches!(e, ProtocolError::Status(StatusWord(0x6300))), "{e}");
+    t.mutual_authenticate_command(&resp(&v["get_challenge"]["rapdu"]))
+        .unwrap();
+    let e = t
+        .finish(&ResponseApdu::status(StatusWord(0x6300)))
+        .unwrap_err();
+    assert!(
+        matches!(e, ProtocolError::Status(StatusWord(0x6300))),
+        "{e}"
+    );
 
     // Finishing before the command is misuse, not the chip's fault.
-    let e = bac_terminal(v).finish(&resp(&v["external_authenticate"]["rapdu"])).unwrap_err();
+    let e = bac_terminal(v)
+        .finish(&resp(&v["external_authenticate"]["rapdu"]))
+        .unwrap_err();
     assert!(matches!(e, ProtocolError::OutOfOrder(_)) && !e.caused_by_chip());
 
     // A card with other keys (wrong MRZ) refuses the terminal's cryptogram.
     let other = bac::derive_keys(&MrzInformation::new("L898902C", "690807", "940623").unwrap());
-    let card = bac::Card::with_randoms(other.unwrap(), h(&v["rnd_ic"]).try_into().unwrap(), [0; 16]);
+    let card =
+        bac::Card::with_randoms(other.unwrap(), h(&v["rnd_ic"]).try_into().unwrap(), [0; 16]);
     let mut t = bac_terminal(v);
-    let ea = t.mutual_authenticate_command(&resp(&v["get_challenge"]["rapdu"])).unwrap();
-    assert!(matches!(card.external_authenticate(&ea), Err(ProtocolError::AuthenticationFailed(_))));
+    let ea = t
+        .mutual_authenticate_command(&resp(&v["get_challenge"]["rapdu"]))
+        .unwrap();
+    assert!(matches!(
+        card.external_authenticate(&ea),
+        Err(ProtocolError::AuthenticationFailed(_))
+    ));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -164,7 +225,9 @@ fn bac_rejects_wrong_keys_tampering_and_refusal() {
 
 fn bac_sessions(v: &Value) -> (SecureMessaging, SecureMessaging) {
     let mut t = bac_terminal(v);
-    let ea = t.mutual_authenticate_command(&resp(&v["get_challenge"]["rapdu"])).unwrap();
+    let ea = t
+        .mutual_authenticate_command(&resp(&v["get_challenge"]["rapdu"]))
+        .unwrap();
     let (r, card) = bac_card(v).external_authenticate(&ea).unwrap();
     (t.finish(&r).unwrap(), card)
 }
@@ -177,24 +240,34 @@ fn tdes_secure_messaging_worked_example_terminal_and_card() {
         .as_array()
         .unwrap();
     for step in steps {
-        assert_eq!(hx(&terminal.ssc_bytes()), step["ssc_before"].as_str().unwrap());
+        assert_eq!(
+            hx(&terminal.ssc_bytes()),
+            step["ssc_before"].as_str().unwrap()
+        );
         let plain = cmd(&step["plain_capdu"]);
         let protected = terminal.protect(&plain).unwrap();
-        assert_eq!(hx(&protected.to_bytes()), step["protected_capdu"].as_str().unwrap());
+        assert_eq!(
+            hx(&protected.to_bytes()),
+            step["protected_capdu"].as_str().unwrap()
+        );
 
         assert_eq!(card.unprotect_command(&protected).unwrap(), plain);
         let plain_response = resp(&step["rapdu"]);
         let protected_response = card.protect_response(&plain_response).unwrap();
         assert_eq!(protected_response, resp(&step["protected_rapdu"]));
 
-        assert_eq!(terminal.unprotect(&resp(&step["protected_rapdu"])).unwrap(), plain_response);
+        assert_eq!(
+            terminal.unprotect(&resp(&step["protected_rapdu"])).unwrap(),
+            plain_response
+        );
     }
 }
 
 #[test]
 fn secure_messaging_rejects_bad_mac_missing_mac_and_status_mismatch() {
     let all = vectors();
-    let step = &all["secure_messaging_3des (from dmrtd test/sm_test.dart, ICAO 9303-11 App. D.4)"][1];
+    let step =
+        &all["secure_messaging_3des (from dmrtd test/sm_test.dart, ICAO 9303-11 App. D.4)"][1];
 
     let (mut t, _) = bac_sessions(&all["bac"]);
     t.protect(&CommandApdu::select_file(0x011E)).unwrap();
@@ -207,19 +280,28 @@ fn secure_messaging_rejects_bad_mac_missing_mac_and_status_mismatch() {
     // Plain error status without SM objects: never accepted as a valid answer.
     let (mut t, _) = bac_sessions(&all["bac"]);
     t.protect(&CommandApdu::select_file(0x011E)).unwrap();
-    let e = t.unprotect(&ResponseApdu::status(StatusWord::SM_OBJECTS_INCORRECT)).unwrap_err();
+    let e = t
+        .unprotect(&ResponseApdu::status(StatusWord::SM_OBJECTS_INCORRECT))
+        .unwrap_err();
     assert!(matches!(e, SmError::Unprotected(StatusWord(0x6988))) && e.caused_by_chip());
 
     // Outer status word differs from the MAC'ed DO'99'.
     let (mut t, _) = bac_sessions(&all["bac"]);
     t.protect(&CommandApdu::select_file(0x011E)).unwrap();
-    let mut r = resp(&all["secure_messaging_3des (from dmrtd test/sm_test.dart, ICAO 9303-11 App. D.4)"][0]["protected_rapdu"]);
+    let mut r = resp(
+        &all["secure_messaging_3des (from dmrtd test/sm_test.dart, ICAO 9303-11 App. D.4)"][0]["protected_rapdu"],
+    );
     r.sw = StatusWord(0x6282);
-    assert!(matches!(t.unprotect(&r), Err(SmError::StatusMismatch { .. })));
+    assert!(matches!(
+        t.unprotect(&r),
+        Err(SmError::StatusMismatch { .. })
+    ));
 
     // Replay: the SSC has moved on, so the same response fails.
     let (mut t, _) = bac_sessions(&all["bac"]);
-    let first = resp(&all["secure_messaging_3des (from dmrtd test/sm_test.dart, ICAO 9303-11 App. D.4)"][0]["protected_rapdu"]);
+    let first = resp(
+        &all["secure_messaging_3des (from dmrtd test/sm_test.dart, ICAO 9303-11 App. D.4)"][0]["protected_rapdu"],
+    );
     t.protect(&CommandApdu::select_file(0x011E)).unwrap();
     t.unprotect(&first).unwrap();
     t.protect(&CommandApdu::select_file(0x011E)).unwrap();
@@ -245,7 +327,12 @@ fn exchange(
 
 #[test]
 fn aes_secure_messaging_round_trips_all_key_sizes_odd_ins_and_extended_length() {
-    for cipher in [SymmetricCipher::Aes128, SymmetricCipher::Aes192, SymmetricCipher::Aes256, SymmetricCipher::Tdes] {
+    for cipher in [
+        SymmetricCipher::Aes128,
+        SymmetricCipher::Aes192,
+        SymmetricCipher::Aes256,
+        SymmetricCipher::Tdes,
+    ] {
         let secret = b"shared secret from PACE or chip authentication";
         let mut t = SecureMessaging::from_shared_secret(cipher, secret).unwrap();
         let mut c = SecureMessaging::from_shared_secret(cipher, secret).unwrap();
@@ -268,7 +355,14 @@ fn aes_secure_messaging_round_trips_all_key_sizes_odd_ins_and_extended_length() 
 
         // Short APDUs: the largest block whose protected response fits 256 bytes.
         let block = t.max_read_len(256);
-        assert_eq!(block, if cipher == SymmetricCipher::Tdes { 231 } else { 223 });
+        assert_eq!(
+            block,
+            if cipher == SymmetricCipher::Tdes {
+                231
+            } else {
+                223
+            }
+        );
         let rb = CommandApdu::read_binary(100, block).unwrap();
         let wire = t.protect(&rb).unwrap();
         assert!(!wire.is_extended());
@@ -276,7 +370,12 @@ fn aes_secure_messaging_round_trips_all_key_sizes_odd_ins_and_extended_length() 
         let reply = c.protect_response(&serve(&plain)).unwrap();
         assert!(reply.data.len() <= 256, "{cipher:?}: {}", reply.data.len());
         assert_eq!(t.unprotect(&reply).unwrap().data, file[100..100 + block]);
-        let r = exchange(&mut t, &mut c, &CommandApdu::read_binary(0, 8).unwrap(), serve);
+        let r = exchange(
+            &mut t,
+            &mut c,
+            &CommandApdu::read_binary(0, 8).unwrap(),
+            serve,
+        );
         assert_eq!(r.data, file[..8]);
 
         // Odd INS above offset 32767: DO'85' both ways, file data in DO'53'.
@@ -297,7 +396,9 @@ fn aes_secure_messaging_round_trips_all_key_sizes_odd_ins_and_extended_length() 
         assert_eq!(&wire.data()[..4], &[0x97, 0x02, 0x03, 0xE8]);
         let plain = c.unprotect_command(&wire).unwrap();
         assert_eq!(plain.ne(), Some(1000));
-        let r = t.unprotect(&c.protect_response(&serve(&plain)).unwrap()).unwrap();
+        let r = t
+            .unprotect(&c.protect_response(&serve(&plain)).unwrap())
+            .unwrap();
         assert_eq!(r.data, file[..1000]);
 
         // An error status is authenticated and handed to the caller, not swallowed.
@@ -307,9 +408,318 @@ fn aes_secure_messaging_round_trips_all_key_sizes_odd_ins_and_extended_length() 
         assert_eq!(r, ResponseApdu::status(StatusWord::FILE_NOT_FOUND));
 
         // Card side rejects a tampered command.
-        let mut wire = t.protect(&CommandApdu::select_file(0x0101)).unwrap().to_bytes();
+        let mut wire = t
+            .protect(&CommandApdu::select_file(0x0101))
+            .unwrap()
+            .to_bytes();
         wire[7] ^= 0x80;
         let wire = CommandApdu::from_bytes(&wire).unwrap();
-        assert!(matches!(c.unprotect_command(&wire), Err(SmError::BadMac)), "{cipher:?}");
+        assert!(
+            matches!(c.unprotect_command(&wire), Err(SmError::BadMac)),
+            "{cipher:?}"
+        );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PACE (ICAO 9303 Part 11 §4.4, App. G.1: ECDH Generic Mapping, brainpoolP256r1, AES-128)
+
+use icao9303::protocol::pace::{self, CardStep, PaceParameters, Password, TerminalStep};
+
+const PACE: &str = "pace_ecdh_gm_brainpoolP256r1_aes128";
+
+/// (protocol OID content, parameterId) of each PACEInfo in EF.CardAccess
+/// (`SET OF SEQUENCE { OID, INTEGER version, INTEGER parameterId OPTIONAL }`).
+fn pace_infos(card_access: &[u8]) -> Vec<(Vec<u8>, Option<u64>)> {
+    let set = icao9303::tlv::parse_expected(card_access, 0x31).unwrap();
+    let mut out = Vec::new();
+    let mut infos = set.children();
+    while let Some(info) = infos.next_tlv() {
+        let mut fields = info.unwrap().children();
+        let oid = fields.expect(0x06).unwrap().value.to_vec();
+        fields.expect(0x02).unwrap();
+        let id = fields
+            .optional(0x02)
+            .unwrap()
+            .map(|t| t.value.iter().fold(0u64, |a, b| a << 8 | u64::from(*b)));
+        out.push((oid, id));
+    }
+    out
+}
+
+fn pace_worked_example_params(v: &Value) -> PaceParameters {
+    let infos = pace_infos(&h(&v["ef_cardaccess"]));
+    assert_eq!(infos.len(), 1);
+    PaceParameters::new(&infos[0].0, infos[0].1).unwrap()
+}
+
+fn pace_password(v: &Value) -> Password {
+    Password::Mrz(
+        MrzInformation::new(
+            v["doc_number"].as_str().unwrap(),
+            v["dob"].as_str().unwrap(),
+            v["doe"].as_str().unwrap(),
+        )
+        .unwrap(),
+    )
+}
+
+fn command(step: TerminalStep) -> CommandApdu {
+    match step {
+        TerminalStep::Command(c) => c,
+        TerminalStep::Done(_) => panic!("PACE ended early"),
+    }
+}
+
+fn card_response(step: CardStep) -> ResponseApdu {
+    match step {
+        CardStep::Response(r) => r,
+        CardStep::Done(..) => panic!("card ended early"),
+    }
+}
+
+#[test]
+fn pace_ecdh_generic_mapping_worked_example_terminal_and_card() {
+    let v = &vectors()[PACE];
+    let params = pace_worked_example_params(v);
+    assert_eq!(params.protocol().cipher, SymmetricCipher::Aes128);
+    assert_eq!(params.protocol().key_agreement, pace::KeyAgreement::Ecdh);
+    assert_eq!(params.parameter_id(), v["parameter_id"].as_u64().unwrap());
+
+    let password = pace_password(v);
+    let Password::Mrz(mrz) = &password else {
+        unreachable!()
+    };
+    assert_eq!(mrz.as_str(), v["mrz_information"].as_str().unwrap());
+    assert_eq!(hx(&mrz.sha1().unwrap()), v["k_sha1"].as_str().unwrap());
+    let k_pi = pace::derive_k_pi(SymmetricCipher::Aes128, &password).unwrap();
+    assert_eq!(hx(&k_pi), v["k_pi"].as_str().unwrap());
+    let s = pace::decrypt_nonce(SymmetricCipher::Aes128, &k_pi, &h(&v["encrypted_nonce"])).unwrap();
+    assert_eq!(hx(&s), v["nonce_s"].as_str().unwrap());
+    // App. G.2 (DH Generic Mapping) uses the same MRZ and AES-128: its nonce decrypts with K_π.
+    let g2 = &vectors()["pace_dh_gm (ICAO G.2, from dmrtd test/pace_test_dh.dart)"];
+    let s2 =
+        pace::decrypt_nonce(SymmetricCipher::Aes128, &k_pi, &h(&g2["encrypted_nonce"])).unwrap();
+    assert_eq!(hx(&s2), g2["nonce_s"].as_str().unwrap());
+
+    let mut t = pace::Terminal::with_private_keys(
+        pace_worked_example_params(v),
+        &password,
+        &h(&v["map_sk_pcd"]),
+        &h(&v["eph_sk_pcd"]),
+    )
+    .unwrap();
+    let mut card = pace::Card::with_secrets(
+        pace_worked_example_params(v),
+        &password,
+        &h(&v["nonce_s"]),
+        &h(&v["map_sk_picc"]),
+        &h(&v["eph_sk_picc"]),
+    )
+    .unwrap();
+
+    // MSE:Set AT with the parameterId (gmrtd's form of the example).
+    let set_at = t.start();
+    assert_eq!(
+        hx(&set_at.to_bytes()),
+        v["mse_set_at (gmrtd, with 84010D)"].as_str().unwrap()
+    );
+    let r = card_response(card.respond(&set_at).unwrap());
+    assert_eq!(r, ResponseApdu::status(StatusWord::SUCCESS));
+
+    // 1. Encrypted nonce.
+    let ga1 = command(t.next(&r).unwrap());
+    assert_eq!(hx(&ga1.to_bytes()), v["ga1"]["capdu"].as_str().unwrap());
+    let r = card_response(card.respond(&ga1).unwrap());
+    assert_eq!(hx(&r.to_bytes()), v["ga1"]["rapdu"].as_str().unwrap());
+
+    // 2. Mapping: the terminal's and the chip's mapping keys.
+    let ga2 = command(t.next(&r).unwrap());
+    assert_eq!(ga2.cla(), 0x10);
+    assert_eq!(
+        hx(ga2.data()),
+        format!("7C438141{}", v["map_pk_pcd"].as_str().unwrap())
+    );
+    let r = card_response(card.respond(&ga2).unwrap());
+    assert_eq!(
+        hx(&r.data),
+        format!("7C438241{}", v["map_pk_picc"].as_str().unwrap())
+    );
+
+    // 3. Key agreement on the mapped generator: ephemeral keys.
+    let ga3 = command(t.next(&r).unwrap());
+    assert_eq!(
+        hx(ga3.data()),
+        format!("7C438341{}", v["eph_pk_pcd"].as_str().unwrap())
+    );
+    let r = card_response(card.respond(&ga3).unwrap());
+    assert_eq!(
+        hx(&r.data),
+        format!("7C438441{}", v["eph_pk_picc"].as_str().unwrap())
+    );
+
+    // 4. Authentication tokens.
+    let ga4 = command(t.next(&r).unwrap());
+    assert_eq!(hx(&ga4.to_bytes()), v["ga4"]["capdu"].as_str().unwrap());
+    let CardStep::Done(r, mut card_sm) = card.respond(&ga4).unwrap() else {
+        panic!("card not done")
+    };
+    assert_eq!(hx(&r.to_bytes()), v["ga4"]["rapdu"].as_str().unwrap());
+    let TerminalStep::Done(outcome) = t.next(&r).unwrap() else {
+        panic!("terminal not done")
+    };
+    let mut sm = outcome.sm;
+    assert_eq!(hx(sm.k_enc()), v["ksenc"].as_str().unwrap());
+    assert_eq!(hx(sm.k_mac()), v["ksmac"].as_str().unwrap());
+    assert_eq!(
+        hx(&outcome.chip_ephemeral_public_key),
+        v["eph_pk_picc"].as_str().unwrap()
+    );
+    assert_eq!(sm.ssc_bytes(), vec![0; 16]);
+
+    // The session works both ways.
+    let r = exchange(
+        &mut sm,
+        &mut card_sm,
+        &CommandApdu::select_file(0x011E),
+        |_| ResponseApdu::status(StatusWord::SUCCESS),
+    );
+    assert!(r.sw.is_success());
+}
+
+#[test]
+fn pace_rejects_wrong_password_and_forged_token() {
+    let v = &vectors()[PACE];
+    let run_until_token = |terminal_password: &Password, card_password: &Password| {
+        let mut t = pace::Terminal::new(pace_worked_example_params(v), terminal_password).unwrap();
+        let mut card = pace::Card::new(pace_worked_example_params(v), card_password).unwrap();
+        let mut cmd = t.start();
+        for _ in 0..4 {
+            let r = card_response(card.respond(&cmd).unwrap());
+            cmd = command(t.next(&r).unwrap());
+        }
+        (t, card, cmd)
+    };
+    // A wrong CAN: the card refuses the terminal's token.
+    let (_, mut card, ga4) = run_until_token(
+        &Password::Can("123456".into()),
+        &Password::Can("654321".into()),
+    );
+    let e = card.respond(&ga4).unwrap_err();
+    assert!(matches!(e, ProtocolError::AuthenticationFailed(_)), "{e}");
+
+    // A forged chip token: the terminal refuses it; a refusal status is an error too.
+    let (mut t, mut card, ga4) = run_until_token(&pace_password(v), &pace_password(v));
+    let CardStep::Done(mut r, _) = card.respond(&ga4).unwrap() else {
+        panic!()
+    };
+    r.data[5] ^= 1;
+    assert!(matches!(
+        t.next(&r),
+        Err(ProtocolError::AuthenticationFailed(_))
+    ));
+    let (mut t, _, _) = run_until_token(&pace_password(v), &pace_password(v));
+    let e = t
+        .next(&ResponseApdu::status(StatusWord(0x6300)))
+        .unwrap_err();
+    assert!(matches!(e, ProtocolError::Status(StatusWord(0x6300))) && e.caused_by_chip());
+}
+
+#[test]
+fn pace_generic_mapping_round_trips_all_standardized_groups_and_ciphers() {
+    let ciphers = [
+        (1u8, SymmetricCipher::Tdes),
+        (2, SymmetricCipher::Aes128),
+        (3, SymmetricCipher::Aes192),
+        (4, SymmetricCipher::Aes256),
+    ];
+    let ids: Vec<u64> = vec![0, 1, 2, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
+    for (n, id) in ids.into_iter().enumerate() {
+        let (cipher_arc, cipher) = ciphers[n % 4];
+        let mapping_arc = if id <= 2 { 1 } else { 2 }; // DH-GM or ECDH-GM
+        let oid = [
+            0x04,
+            0x00,
+            0x7F,
+            0x00,
+            0x07,
+            0x02,
+            0x02,
+            0x04,
+            mapping_arc,
+            cipher_arc,
+        ];
+        let password = if n % 2 == 0 {
+            Password::Can("123456".into())
+        } else {
+            pace_password(&vectors()[PACE])
+        };
+        let mut t =
+            pace::Terminal::new(PaceParameters::new(&oid, Some(id)).unwrap(), &password).unwrap();
+        let mut card =
+            pace::Card::new(PaceParameters::new(&oid, Some(id)).unwrap(), &password).unwrap();
+        let mut cmd = t.start();
+        let (mut terminal_sm, mut card_sm) = loop {
+            match card
+                .respond(&CommandApdu::from_bytes(&cmd.to_bytes()).unwrap())
+                .unwrap()
+            {
+                CardStep::Response(r) => cmd = command(t.next(&r).unwrap()),
+                CardStep::Done(r, card_sm) => match t.next(&r).unwrap() {
+                    TerminalStep::Done(o) => break (o.sm, card_sm),
+                    TerminalStep::Command(_) => panic!("terminal not done"),
+                },
+            }
+        };
+        assert_eq!(terminal_sm.cipher(), cipher, "parameter {id}");
+        assert_eq!(terminal_sm.k_enc(), card_sm.k_enc(), "parameter {id}");
+        let r = exchange(
+            &mut terminal_sm,
+            &mut card_sm,
+            &CommandApdu::read_binary(0, 4).unwrap(),
+            |_| ResponseApdu::new(vec![1, 2, 3, 4], StatusWord::SUCCESS),
+        );
+        assert_eq!(r.data, vec![1, 2, 3, 4]);
+    }
+}
+
+#[test]
+fn pace_choice_among_pace_infos_and_unsupported_variants() {
+    let oid = |m: u8, c: u8| vec![0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, m, c];
+    let offered = [
+        (oid(6, 2), Some(13)), // ECDH-CAM: not implemented
+        (oid(1, 1), Some(0)),  // DH-GM-3DES
+        (oid(2, 1), Some(12)), // ECDH-GM-3DES
+        (oid(2, 4), Some(16)), // ECDH-GM-AES-256
+        (oid(4, 2), Some(13)), // ECDH-IM: not implemented
+        (oid(2, 2), None),     // proprietary domain parameters
+    ];
+    let chosen = pace::choose(offered.iter().map(|(o, id)| (o.as_slice(), *id))).unwrap();
+    assert_eq!(chosen.protocol().oid(), oid(2, 4).as_slice());
+    assert_eq!(chosen.parameter_id(), 16);
+
+    // Only variants this implementation does not do: no choice, the reader falls back to BAC.
+    let unsupported = [
+        (oid(6, 2), Some(13)),
+        (oid(4, 2), Some(13)),
+        (oid(2, 2), Some(99)),
+    ];
+    assert!(pace::choose(unsupported.iter().map(|(o, id)| (o.as_slice(), *id))).is_none());
+    for (o, id) in &unsupported {
+        let e = PaceParameters::new(o, *id).unwrap_err();
+        assert!(matches!(e, ProtocolError::Unsupported(_)), "{e}");
+    }
+    assert!(
+        format!("{}", PaceParameters::new(&oid(4, 2), Some(13)).unwrap_err())
+            .contains("Integrated Mapping")
+    );
+    assert!(
+        format!("{}", PaceParameters::new(&oid(6, 2), Some(13)).unwrap_err())
+            .contains("Chip Authentication Mapping")
+    );
+    // ECDH protocol with DH domain parameters is the chip's inconsistency.
+    assert!(matches!(
+        PaceParameters::new(&oid(2, 2), Some(0)),
+        Err(ProtocolError::Malformed(_))
+    ));
 }

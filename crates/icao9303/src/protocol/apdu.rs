@@ -92,7 +92,11 @@ impl CommandApdu {
         if ne.is_some_and(|n| n == 0 || n > MAX_NE) {
             return Err(ApduError::BadNe);
         }
-        Ok(CommandApdu { header: [cla, ins, p1, p2], data, ne })
+        Ok(CommandApdu {
+            header: [cla, ins, p1, p2],
+            data,
+            ne,
+        })
     }
 
     /// A command whose data is known to fit in a short APDU (internal builders).
@@ -100,7 +104,11 @@ impl CommandApdu {
         // Ne = 0 stands for 256 in short form; data beyond 255 bytes switches to extended
         // encoding transparently, so no input here is invalid.
         let ne = ne.map(|n| if n == 0 { 256 } else { usize::from(n) });
-        CommandApdu { header: [cla, ins, p1, p2], data, ne }
+        CommandApdu {
+            header: [cla, ins, p1, p2],
+            data,
+            ne,
+        }
     }
 
     pub fn cla(&self) -> u8 {
@@ -264,13 +272,19 @@ impl ResponseApdu {
 
     /// A response with no data and this status word.
     pub fn status(sw: StatusWord) -> Self {
-        ResponseApdu { data: Vec::new(), sw }
+        ResponseApdu {
+            data: Vec::new(),
+            sw,
+        }
     }
 
     /// Splits the status word off the end.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ApduError> {
         let (data, sw) = bytes.split_last_chunk::<2>().ok_or(ApduError::TooShort)?;
-        Ok(ResponseApdu { data: data.to_vec(), sw: StatusWord::from_bytes(sw[0], sw[1]) })
+        Ok(ResponseApdu {
+            data: data.to_vec(),
+            sw: StatusWord::from_bytes(sw[0], sw[1]),
+        })
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -281,6 +295,10 @@ impl ResponseApdu {
 
     /// The data if the status word is '9000', else the status word as an error.
     pub fn success_data(&self) -> Result<&[u8], StatusWord> {
-        if self.sw.is_success() { Ok(&self.data) } else { Err(self.sw) }
+        if self.sw.is_success() {
+            Ok(&self.data)
+        } else {
+            Err(self.sw)
+        }
     }
 }

@@ -38,7 +38,9 @@ impl MrzInformation {
     ) -> Result<Self, ProtocolError> {
         let doc: String = format!("{document_number:<<9}");
         if doc.is_empty()
-            || !doc.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase() || b == b'<')
+            || !doc
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase() || b == b'<')
         {
             return Err(ProtocolError::InvalidInput(
                 "document number must be digits, A-Z or '<'",
@@ -108,7 +110,10 @@ impl std::fmt::Debug for BacKeys {
 pub fn derive_keys(mrz: &MrzInformation) -> Result<BacKeys, ProtocolError> {
     let digest = mrz.sha1()?;
     let seed = digest.get(..16).unwrap_or(&digest);
-    Ok(BacKeys { k_enc: to16(&CIPHER.kdf(seed, KDF_ENC)?), k_mac: to16(&CIPHER.kdf(seed, KDF_MAC)?) })
+    Ok(BacKeys {
+        k_enc: to16(&CIPHER.kdf(seed, KDF_ENC)?),
+        k_mac: to16(&CIPHER.kdf(seed, KDF_MAC)?),
+    })
 }
 
 fn to16(v: &[u8]) -> [u8; 16] {
@@ -144,7 +149,9 @@ fn open(keys: &BacKeys, cryptogram: &[u8]) -> Result<Vec<u8>, ProtocolError> {
     let (e, m) = cryptogram.split_at(32);
     let expected = CIPHER.mac(&keys.k_mac, e)?;
     if !memcmp::eq(m, &expected) {
-        return Err(ProtocolError::AuthenticationFailed("BAC cryptogram MAC mismatch"));
+        return Err(ProtocolError::AuthenticationFailed(
+            "BAC cryptogram MAC mismatch",
+        ));
     }
     Ok(CIPHER.decrypt_cbc(&keys.k_enc, &ZERO_IV, e)?)
 }
@@ -160,7 +167,12 @@ fn session(
     let seed: Vec<u8> = k_ifd.iter().zip(k_ic).map(|(a, b)| a ^ b).collect();
     let k_enc = CIPHER.kdf(&seed, KDF_ENC)?;
     let k_mac = CIPHER.kdf(&seed, KDF_MAC)?;
-    let ssc: Vec<u8> = rnd_ic.iter().skip(4).chain(rnd_ifd.iter().skip(4)).copied().collect();
+    let ssc: Vec<u8> = rnd_ic
+        .iter()
+        .skip(4)
+        .chain(rnd_ifd.iter().skip(4))
+        .copied()
+        .collect();
     Ok(SecureMessaging::new(CIPHER, &k_enc, &k_mac, &ssc)?)
 }
 
@@ -183,13 +195,23 @@ pub struct Terminal {
 impl Terminal {
     /// A terminal with fresh random RND.IFD and K.IFD.
     pub fn new(keys: BacKeys) -> Result<Self, ProtocolError> {
-        Ok(Terminal { keys, rnd_ifd: random()?, k_ifd: random()?, rnd_ic: None })
+        Ok(Terminal {
+            keys,
+            rnd_ifd: random()?,
+            k_ifd: random()?,
+            rnd_ic: None,
+        })
     }
 
     /// A terminal with given RND.IFD and K.IFD: for known-answer tests only; reusing them
     /// against a real chip forfeits BAC's freshness.
     pub fn with_randoms(keys: BacKeys, rnd_ifd: [u8; 8], k_ifd: [u8; 16]) -> Self {
-        Terminal { keys, rnd_ifd, k_ifd, rnd_ic: None }
+        Terminal {
+            keys,
+            rnd_ifd,
+            k_ifd,
+            rnd_ic: None,
+        }
     }
 
     /// GET CHALLENGE (8 bytes).
@@ -204,30 +226,44 @@ impl Terminal {
         challenge: &ResponseApdu,
     ) -> Result<CommandApdu, ProtocolError> {
         let data = challenge.success_data().map_err(ProtocolError::Status)?;
-        let rnd_ic: [u8; 8] =
-            data.try_into().map_err(|_| ProtocolError::Malformed("challenge is not 8 bytes"))?;
+        let rnd_ic: [u8; 8] = data
+            .try_into()
+            .map_err(|_| ProtocolError::Malformed("challenge is not 8 bytes"))?;
         let mut s = Vec::with_capacity(32);
         s.extend_from_slice(&self.rnd_ifd);
         s.extend_from_slice(&rnd_ic);
         s.extend_from_slice(&self.k_ifd);
         let cryptogram = seal(&self.keys, &s)?;
         self.rnd_ic = Some(rnd_ic);
-        Ok(CommandApdu::short(0x00, 0x82, 0x00, 0x00, cryptogram, Some(40)))
+        Ok(CommandApdu::short(
+            0x00,
+            0x82,
+            0x00,
+            0x00,
+            cryptogram,
+            Some(40),
+        ))
     }
 
     /// Checks the chip's cryptogram (MAC, then RND.IFD and RND.IC echoed back) and returns the
     /// secure-messaging session.
     pub fn finish(self, response: &ResponseApdu) -> Result<SecureMessaging, ProtocolError> {
-        let rnd_ic = self
-            .rnd_ic
-            .ok_or(ProtocolError::OutOfOrder("finish before mutual_authenticate_command"))?;
+        let rnd_ic = self.rnd_ic.ok_or(ProtocolError::OutOfOrder(
+            "finish before mutual_authenticate_command",
+        ))?;
         let data = response.success_data().map_err(ProtocolError::Status)?;
         let r = open(&self.keys, data)?;
         // R = RND.IC ‖ RND.IFD ‖ K.IC
-        let (got_ic, rest) = r.split_at_checked(8).ok_or(ProtocolError::Malformed("short R"))?;
-        let (got_ifd, k_ic) = rest.split_at_checked(8).ok_or(ProtocolError::Malformed("short R"))?;
+        let (got_ic, rest) = r
+            .split_at_checked(8)
+            .ok_or(ProtocolError::Malformed("short R"))?;
+        let (got_ifd, k_ic) = rest
+            .split_at_checked(8)
+            .ok_or(ProtocolError::Malformed("short R"))?;
         if got_ifd != self.rnd_ifd || got_ic != rnd_ic {
-            return Err(ProtocolError::AuthenticationFailed("chip did not echo the nonces"));
+            return Err(ProtocolError::AuthenticationFailed(
+                "chip did not echo the nonces",
+            ));
         }
         session(&self.k_ifd, &to16(k_ic), &rnd_ic, &self.rnd_ifd)
     }
@@ -244,7 +280,11 @@ pub struct Card {
 impl Card {
     /// A card with fresh random RND.IC and K.IC.
     pub fn new(keys: BacKeys) -> Result<Self, ProtocolError> {
-        Ok(Card { keys, rnd_ic: random()?, k_ic: random()? })
+        Ok(Card {
+            keys,
+            rnd_ic: random()?,
+            k_ic: random()?,
+        })
     }
 
     /// A card with given RND.IC and K.IC (known-answer tests).
@@ -269,10 +309,16 @@ impl Card {
         }
         let s = open(&self.keys, command.data())?;
         // S = RND.IFD ‖ RND.IC ‖ K.IFD
-        let (rnd_ifd, rest) = s.split_at_checked(8).ok_or(ProtocolError::Malformed("short S"))?;
-        let (rnd_ic, k_ifd) = rest.split_at_checked(8).ok_or(ProtocolError::Malformed("short S"))?;
+        let (rnd_ifd, rest) = s
+            .split_at_checked(8)
+            .ok_or(ProtocolError::Malformed("short S"))?;
+        let (rnd_ic, k_ifd) = rest
+            .split_at_checked(8)
+            .ok_or(ProtocolError::Malformed("short S"))?;
         if rnd_ic != self.rnd_ic {
-            return Err(ProtocolError::AuthenticationFailed("terminal did not echo RND.IC"));
+            return Err(ProtocolError::AuthenticationFailed(
+                "terminal did not echo RND.IC",
+            ));
         }
         let rnd_ifd = to8(rnd_ifd);
         let mut r = Vec::with_capacity(32);

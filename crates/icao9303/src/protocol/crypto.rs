@@ -55,17 +55,35 @@ impl SymmetricCipher {
 
     /// CBC encryption without padding; `data` must be a whole number of blocks.
     pub fn encrypt_cbc(self, key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>, ErrorStack> {
-        run(self.cbc(), Mode::Encrypt, &self.openssl_key(key), Some(iv), data)
+        run(
+            self.cbc(),
+            Mode::Encrypt,
+            &self.openssl_key(key),
+            Some(iv),
+            data,
+        )
     }
 
     /// CBC decryption without padding removal; `data` must be a whole number of blocks.
     pub fn decrypt_cbc(self, key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>, ErrorStack> {
-        run(self.cbc(), Mode::Decrypt, &self.openssl_key(key), Some(iv), data)
+        run(
+            self.cbc(),
+            Mode::Decrypt,
+            &self.openssl_key(key),
+            Some(iv),
+            data,
+        )
     }
 
     /// ECB encryption of whole blocks (used for the AES secure-messaging IV).
     pub fn encrypt_ecb(self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, ErrorStack> {
-        run(self.ecb(), Mode::Encrypt, &self.openssl_key(key), None, data)
+        run(
+            self.ecb(),
+            Mode::Encrypt,
+            &self.openssl_key(key),
+            None,
+            data,
+        )
     }
 
     /// The 8-byte MAC of Part 11 §9.8: the retail MAC for 3DES, AES-CMAC truncated to 8 bytes
@@ -159,7 +177,11 @@ pub fn unpad(data: &[u8]) -> Option<&[u8]> {
 pub fn adjust_des_parity(key: &mut [u8]) {
     for b in key.iter_mut() {
         let high = *b & 0xFE;
-        *b = if high.count_ones() % 2 == 0 { high | 1 } else { high };
+        *b = if high.count_ones() % 2 == 0 {
+            high | 1
+        } else {
+            high
+        };
     }
 }
 
@@ -173,7 +195,13 @@ pub fn retail_mac(key: &[u8], padded: &[u8]) -> Result<[u8; 8], ErrorStack> {
     let mut chain = [0u8; 8];
     if !head.is_empty() {
         let k111: Vec<u8> = k1.iter().chain(k1).chain(k1).copied().collect();
-        let enc = run(Cipher::des_ede3_cbc(), Mode::Encrypt, &k111, Some(&[0u8; 8]), head)?;
+        let enc = run(
+            Cipher::des_ede3_cbc(),
+            Mode::Encrypt,
+            &k111,
+            Some(&[0u8; 8]),
+            head,
+        )?;
         for (c, e) in chain.iter_mut().zip(enc.iter().rev().take(8).rev()) {
             *c = *e;
         }
@@ -212,7 +240,11 @@ pub fn cmac(cipher: SymmetricCipher, key: &[u8], data: &[u8]) -> Result<[u8; 16]
     let k1 = double(l);
     let k2 = double(k1);
     let complete = !data.is_empty() && data.len().is_multiple_of(16);
-    let mut msg = if complete { data.to_vec() } else { pad(data, 16) };
+    let mut msg = if complete {
+        data.to_vec()
+    } else {
+        pad(data, 16)
+    };
     let subkey = if complete { k1 } else { k2 };
     let n = msg.len();
     for (m, k) in msg.iter_mut().skip(n - 16).zip(subkey) {

@@ -24,7 +24,10 @@ pub enum SmError {
     BadPadding,
     /// The status word inside DO'99' differs from the one outside it.
     #[error("status word {inner} inside DO'99' differs from {outer} outside it")]
-    StatusMismatch { inner: StatusWord, outer: StatusWord },
+    StatusMismatch {
+        inner: StatusWord,
+        outer: StatusWord,
+    },
     /// Misuse: the protected command would not fit an extended-length APDU.
     #[error("command data too long to protect")]
     CommandTooLong,

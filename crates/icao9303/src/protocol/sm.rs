@@ -46,7 +46,9 @@ impl SecureMessaging {
         ssc: &[u8],
     ) -> Result<Self, SmError> {
         if k_enc.len() != cipher.key_len() || k_mac.len() != cipher.key_len() {
-            return Err(SmError::Malformed("session key length does not fit the cipher"));
+            return Err(SmError::Malformed(
+                "session key length does not fit the cipher",
+            ));
         }
         if ssc.len() != cipher.block_len() {
             return Err(SmError::Malformed("SSC length does not fit the cipher"));
@@ -86,7 +88,9 @@ impl SecureMessaging {
     /// The current send sequence counter, big-endian, block length.
     pub fn ssc_bytes(&self) -> Vec<u8> {
         let all = self.ssc.to_be_bytes();
-        all.get(16 - self.cipher.block_len()..).unwrap_or(&all).to_vec()
+        all.get(16 - self.cipher.block_len()..)
+            .unwrap_or(&all)
+            .to_vec()
     }
 
     /// The largest READ BINARY length whose protected response fits in `max_response_data`
@@ -96,7 +100,13 @@ impl SecureMessaging {
         let block = self.cipher.block_len();
         // DO'99' (4) and DO'8E' (10), then DO'87' tag, length field and padding indicator.
         let avail = max_response_data.saturating_sub(14);
-        let length_field = if avail > 258 { 3 } else if avail > 129 { 2 } else { 1 };
+        let length_field = if avail > 258 {
+            3
+        } else if avail > 129 {
+            2
+        } else {
+            1
+        };
         let room = avail.saturating_sub(1 + length_field + 1);
         // Padding adds at least one byte, so the plaintext is one less than the padded room.
         (room / block * block).saturating_sub(1)
@@ -123,7 +133,9 @@ impl SecureMessaging {
         Ok(match self.cipher {
             // The retail MAC pads by itself; CMAC input is padded as for 3DES (§9.8.6.2).
             SymmetricCipher::Tdes => self.cipher.mac(&self.k_mac, &input)?,
-            _ => self.cipher.mac(&self.k_mac, &crypto::pad(&input, self.cipher.block_len()))?,
+            _ => self
+                .cipher
+                .mac(&self.k_mac, &crypto::pad(&input, self.cipher.block_len()))?,
         })
     }
 
@@ -154,11 +166,17 @@ impl SecureMessaging {
             (_, Some((0x01, rest))) => rest,
             _ => return Err(SmError::Malformed("DO'87' without padding indicator '01'")),
         };
-        if cryptogram.is_empty() || cryptogram.len() % self.cipher.block_len() != 0 {
-            return Err(SmError::Malformed("cryptogram not a whole number of blocks"));
+        if cryptogram.is_empty() || !cryptogram.len().is_multiple_of(self.cipher.block_len()) {
+            return Err(SmError::Malformed(
+                "cryptogram not a whole number of blocks",
+            ));
         }
-        let plain = self.cipher.decrypt_cbc(&self.k_enc, &self.iv()?, cryptogram)?;
-        crypto::unpad(&plain).map(<[u8]>::to_vec).ok_or(SmError::BadPadding)
+        let plain = self
+            .cipher
+            .decrypt_cbc(&self.k_enc, &self.iv()?, cryptogram)?;
+        crypto::unpad(&plain)
+            .map(<[u8]>::to_vec)
+            .ok_or(SmError::BadPadding)
     }
 
     /// Terminal: wraps a plain command (CLA gets bits '0C'). The protected command has Le '00'
@@ -209,7 +227,10 @@ impl SecureMessaging {
             _ => return Err(SmError::Malformed("DO'99' not two bytes")),
         };
         if inner != response.sw {
-            return Err(SmError::StatusMismatch { inner, outer: response.sw });
+            return Err(SmError::StatusMismatch {
+                inner,
+                outer: response.sw,
+            });
         }
         let data = match dos.get(0x87).or_else(|| dos.get(0x85)) {
             Some(d) => self.decrypt_do(d.tag, d.value)?,
@@ -258,7 +279,10 @@ impl SecureMessaging {
         body.extend(tlv_encode(0x99, &response.sw.to_bytes()));
         let mac = self.mac(&body)?;
         body.extend(tlv_encode(0x8E, &mac));
-        Ok(ResponseApdu { data: body, sw: response.sw })
+        Ok(ResponseApdu {
+            data: body,
+            sw: response.sw,
+        })
     }
 }
 
@@ -289,17 +313,31 @@ impl<'a> SmObjects<'a> {
                     return Err(SmError::Malformed("data after DO'8E'"));
                 }
                 let authenticated = data.get(..end).unwrap_or_default();
-                return Ok(SmObjects { objects, authenticated, mac: t.value });
+                return Ok(SmObjects {
+                    objects,
+                    authenticated,
+                    mac: t.value,
+                });
             }
             let tag = u8::try_from(t.tag)
                 .ok()
                 .filter(|tag| allowed.contains(tag))
-                .ok_or(SmError::Malformed("unexpected secure-messaging data object"))?;
+                .ok_or(SmError::Malformed(
+                    "unexpected secure-messaging data object",
+                ))?;
             let is_data = |x: u8| x == 0x85 || x == 0x87;
-            if objects.iter().any(|o| o.tag == tag || (is_data(o.tag) && is_data(tag))) {
-                return Err(SmError::Malformed("duplicated secure-messaging data object"));
+            if objects
+                .iter()
+                .any(|o| o.tag == tag || (is_data(o.tag) && is_data(tag)))
+            {
+                return Err(SmError::Malformed(
+                    "duplicated secure-messaging data object",
+                ));
             }
-            objects.push(SmObject { tag, value: t.value });
+            objects.push(SmObject {
+                tag,
+                value: t.value,
+            });
             end = t.offset + t.raw.len();
         }
     }
