@@ -1,6 +1,5 @@
 //! Digest, key and signature algorithms, with their object identifiers and key generation.
 
-use openssl::bn::BigNumContext;
 use openssl::ec::{Asn1Flag, EcGroup, EcKey};
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
@@ -287,18 +286,4 @@ impl SignatureScheme {
 /// The SubjectPublicKeyInfo of `key`, DER (RFC 5280 §4.1.2.7).
 pub(crate) fn subject_public_key_info(key: &PKey<Private>) -> Result<Vec<u8>, Error> {
     Ok(key.public_key_to_der()?)
-}
-
-/// The uncompressed EC public point of `key`, if it is an EC key.
-#[allow(dead_code)]
-pub(crate) fn ec_public_point(key: &PKey<Private>) -> Result<Option<Vec<u8>>, Error> {
-    let Ok(ec) = key.ec_key() else {
-        return Ok(None);
-    };
-    let mut ctx = BigNumContext::new()?;
-    Ok(Some(ec.public_key().to_bytes(
-        ec.group(),
-        openssl::ec::PointConversionForm::UNCOMPRESSED,
-        &mut ctx,
-    )?))
 }

@@ -41,6 +41,16 @@ pub use pki::{Csca, CscaOptions, DocumentSigner, DocumentSignerOptions};
 pub use portrait::synthetic_portrait;
 pub use sod::{LdsSecurityObjectVersion, SignerIdentifier};
 
+/// A specimen passport and the CSCA that trusts it: RSA-2048 CSCA for the Netherlands, RSA-2048
+/// Document Signer, [`Holder::specimen`] and every default of [`DocumentBuilder`].
+pub fn issue_specimen(now: OffsetDateTime) -> Result<(Csca, TestDocument), Error> {
+    let mut csca = Csca::generate(&CscaOptions::new("NL", now))?;
+    let ds =
+        csca.issue_document_signer(&DocumentSignerOptions::new(KeyAlgorithm::Rsa(2048), now))?;
+    let document = DocumentBuilder::new(Holder::specimen()).build(&ds)?;
+    Ok((csca, document))
+}
+
 /// Why a test document could not be made.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -140,6 +150,7 @@ pub struct DocumentBuilder {
     pace_curve: Option<Curve>,
     lds_version: LdsSecurityObjectVersion,
     portrait: Option<Vec<u8>>,
+    chip_explicit_ec_parameters: bool,
 }
 
 impl DocumentBuilder {
@@ -159,6 +170,7 @@ impl DocumentBuilder {
             pace_curve: Some(Curve::BrainpoolP256r1),
             lds_version: LdsSecurityObjectVersion::V0,
             portrait: None,
+            chip_explicit_ec_parameters: false,
         }
     }
 
@@ -220,6 +232,13 @@ impl DocumentBuilder {
         self
     }
 
+    /// Encode the EC public keys in DG14 and DG15 with explicit curve parameters instead of the
+    /// curve's OID, as many real passports do.
+    pub fn chip_explicit_ec_parameters(mut self, explicit: bool) -> DocumentBuilder {
+        self.chip_explicit_ec_parameters = explicit;
+        self
+    }
+
     /// Forgery: the LDSSecurityObject's hashAlgorithm names `declared` while the hashes are
     /// computed with [`DocumentBuilder::digest`].
     pub fn declared_hash_algorithm(mut self, declared: DigestAlgorithm) -> DocumentBuilder {
@@ -230,10 +249,13 @@ impl DocumentBuilder {
     /// Generates the chip keys, encodes the files and signs the SOD with `ds`.
     pub fn build(self, ds: &DocumentSigner) -> Result<TestDocument, Error> {
         let mrz = self.holder.mrz_lines()?;
-        let aa_key = self.aa_key.map(|k| k.generate(false)).transpose()?;
+        let aa_key = self
+            .aa_key
+            .map(|k| k.generate(self.chip_explicit_ec_parameters))
+            .transpose()?;
         let ca_key = self
             .ca_curve
-            .map(|c| KeyAlgorithm::Ec(c).generate(false))
+            .map(|c| KeyAlgorithm::Ec(c).generate(self.chip_explicit_ec_parameters))
             .transpose()?;
         let jpeg = match self.portrait {
             Some(jpeg) => jpeg,

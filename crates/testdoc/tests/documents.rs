@@ -772,3 +772,29 @@ fn write_to_dir_writes_chip_files_keys_and_certificates() {
     assert_eq!(mrz.lines().collect::<Vec<_>>(), document.mrz_lines());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn chip_keys_can_use_explicit_ec_parameters() {
+    let (csca, document) = issue_specimen(NOW).unwrap();
+    assert_eq!(verify(&document, csca.certificate()), valid());
+    let mut csca = csca;
+    let ds = csca
+        .issue_document_signer(&DocumentSignerOptions::new(KeyAlgorithm::Rsa(2048), NOW))
+        .unwrap();
+    let document = DocumentBuilder::new(Holder::specimen())
+        .aa_key(Some(KeyAlgorithm::Ec(Curve::BrainpoolP256r1)))
+        .chip_explicit_ec_parameters(true)
+        .build(&ds)
+        .unwrap();
+    assert_eq!(verify(&document, csca.certificate()), valid());
+    let (_, dg15, _) = tlv(document.file(FileId::Dg15).unwrap());
+    let (_, spki, _) = tlv(dg15);
+    let (_, algorithm, _) = tlv(spki);
+    assert_eq!(
+        children(algorithm)[1].0,
+        0x30,
+        "ECParameters, not a named curve"
+    );
+    let aa_public = PKey::public_key_from_der(dg15).unwrap();
+    assert!(aa_public.public_eq(document.aa_private_key().unwrap()));
+}

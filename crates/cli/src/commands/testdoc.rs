@@ -95,6 +95,9 @@ struct CreateArgs {
     /// Encode the DS's EC public key with explicit curve parameters, as many real passports do.
     #[arg(long)]
     explicit_ec_params: bool,
+    /// Encode the chip's EC public keys (DG14, and DG15 with an EC --aa) with explicit curve parameters.
+    #[arg(long)]
+    chip_explicit_ec_params: bool,
     /// Validity of the DS certificate relative to --now (for rejection tests).
     #[arg(long, value_enum, default_value_t = DsValidity::Valid)]
     ds_validity: DsValidity,
@@ -278,7 +281,8 @@ fn run_create(args: CreateArgs) -> anyhow::Result<()> {
         } else {
             LdsSecurityObjectVersion::V0
         })
-        .include_ds_certificate(!args.no_ds_in_sod);
+        .include_ds_certificate(!args.no_ds_in_sod)
+        .chip_explicit_ec_parameters(args.chip_explicit_ec_params);
     if args.signer_key_id {
         builder = builder.signer_identifier(SignerIdentifier::SubjectKeyIdentifier);
     }
@@ -402,4 +406,72 @@ fn parse_now(text: &str) -> anyhow::Result<OffsetDateTime> {
     let date = parse_date(text, OffsetDateTime::UNIX_EPOCH, true)
         .with_context(|| format!("--now {text:?}: expected YYYY-MM-DD or RFC 3339"))?;
     Ok(date.midnight().assume_utc() + Duration::hours(12))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use clap::Parser;
+    use time::macros::{date, datetime};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: TestdocCommand,
+    }
+
+    const NOW: OffsetDateTime = datetime!(2026-11-25 12:00 UTC);
+
+    #[test]
+    fn dates_in_both_notations() {
+        assert_eq!(
+            parse_date("2031-02-03", NOW, true).unwrap(),
+            date!(2031 - 02 - 03)
+        );
+        assert_eq!(
+            parse_date("310203", NOW, true).unwrap(),
+            date!(2031 - 02 - 03)
+        );
+        assert_eq!(
+            parse_date("740812", NOW, false).unwrap(),
+            date!(1974 - 08 - 12)
+        );
+        assert_eq!(
+            parse_date("120415", NOW, false).unwrap(),
+            date!(2012 - 04 - 15)
+        );
+        assert!(parse_date("2026-02-30", NOW, true).is_err());
+        assert!(parse_date("12/04/15", NOW, true).is_err());
+        assert_eq!(parse_now("2026-11-25").unwrap(), NOW);
+    }
+
+    #[test]
+    fn id_card_options_give_a_td1_holder() {
+        let cli = Cli::parse_from([
+            "testdoc",
+            "create",
+            "--out",
+            "x",
+            "--document-type",
+            "id",
+            "--issuing-state",
+            "deu",
+            "--surname",
+            "Gößwein",
+            "--sex",
+            "m",
+            "--expiry",
+            "2030-01-31",
+        ]);
+        let TestdocCommand::Create(args) = cli.command;
+        let holder = holder(&args, NOW).unwrap();
+        assert_eq!(holder.format, MrzFormat::Td1);
+        assert_eq!(holder.document_code, "ID");
+        assert_eq!(holder.nationality, "DEU");
+        assert_eq!(holder.sex, Sex::Male);
+        let lines = holder.mrz_lines().unwrap();
+        assert!(lines[2].starts_with("GOESSWEIN<<"), "{lines:?}");
+        assert_eq!(&lines[1][8..14], "300131");
+    }
 }
