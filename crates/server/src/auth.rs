@@ -16,9 +16,10 @@ pub const PUBLIC_KEY_PREFIX: &str = "public-key-";
 pub const SECRET_PREFIX: &str = "secret-";
 
 /// The account an API request acts for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub account_id: i64,
+    pub email: String,
     pub credential_id: i64,
 }
 
@@ -44,14 +45,14 @@ pub async fn authenticate(store: &Store, public_key: &str, secret: &str) -> Resu
         return Ok(None);
     }
     let presented = sha256(secret.as_bytes());
-    let Some(credential) = store.credential_by_public_key(public_key).await? else {
+    let Some((credential, email)) = store.credential_with_email(public_key).await? else {
         return Ok(None);
     };
     let matches: bool = credential.secret_hash.ct_eq(&presented).into();
     if !matches || credential.revoked.is_some() {
         return Ok(None);
     }
-    Ok(Some(Caller { account_id: credential.account_id, credential_id: credential.id }))
+    Ok(Some(Caller { account_id: credential.account_id, email, credential_id: credential.id }))
 }
 
 #[cfg(test)]

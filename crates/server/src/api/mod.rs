@@ -114,6 +114,7 @@ async fn call(
     let store = &state.store;
     let account = caller.account_id;
     let result = match (spec.class, spec.method) {
+        ("account", "get") => json!({ "id": caller.account_id, "email": caller.email }),
         ("session", "create") => {
             let created = sessions::create(
                 store,

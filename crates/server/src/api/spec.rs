@@ -124,11 +124,23 @@ const CREATED_FIELDS: &[Field] = &[
 
 const STATE_FIELDS: &[Field] = &[field("state", FieldType::Enum(STATE_NAMES), false, "The session's state.")];
 
+const ACCOUNT_FIELDS: &[Field] = &[
+    field("id", FieldType::Integer, false, "The account id."),
+    field("email", FieldType::String, false, "The account's email address."),
+];
+
 pub const MAX_LIST_LIMIT: i64 = 100;
 pub const DEFAULT_LIST_LIMIT: i64 = 20;
 
 /// Every API method. `POST /api/{class}.{method}` and `POST /api/v1/{class}.{method}`.
 pub const METHODS: &[Method] = &[
+    Method {
+        class: "account",
+        method: "get",
+        summary: "The account the credentials belong to; a cheap way to check a credential pair.",
+        properties: &[],
+        returns: Returns::Object(ACCOUNT_FIELDS),
+    },
     Method {
         class: "session",
         method: "create",

@@ -322,6 +322,27 @@ impl Store {
         })
     }
 
+    /// The credential with this public key and its account's email, in one round trip: what
+    /// every API request's authentication reads.
+    pub async fn credential_with_email(
+        &self,
+        public_key: &str,
+    ) -> Result<Option<(CredentialRow, String)>, StoreError> {
+        with_pool!(self, |pool| {
+            let row = sqlx::query(
+                "SELECT c.id, c.account_id, c.public_key, c.secret_hash, c.name, c.created, c.revoked, a.email \
+                 FROM credentials c JOIN accounts a ON a.id = c.account_id WHERE c.public_key = $1",
+            )
+            .bind(public_key)
+            .fetch_optional(pool)
+            .await?;
+            Ok(match row {
+                None => None,
+                Some(r) => Some((credential_from_row!(r), r.try_get("email")?)),
+            })
+        })
+    }
+
     pub async fn list_credentials(&self, account_id: i64) -> Result<Vec<CredentialRow>, StoreError> {
         with_pool!(self, |pool| {
             let rows = sqlx::query(

@@ -79,3 +79,16 @@ async fn pairs_are_prefixed_and_secret_never_listed(settings: Settings) {
     assert!(bad.is_none());
     assert!(app.store.account_by_email(&app.email).await.unwrap().unwrap().password_hash.starts_with("$argon2"));
 }
+
+both_backends!(account_get_names_the_caller);
+
+async fn account_get_names_the_caller(settings: Settings) {
+    let app = start(settings).await;
+    let (status, v) = app.call("account.get", json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["email"], app.email.as_str());
+    assert!(v["id"].as_i64().is_some_and(|id| id > 1 << 40));
+    let other = app.other_account().await;
+    let (_, w) = app.call_as(&other, "account.get", json!({})).await;
+    assert_ne!(v["id"], w["id"]);
+}

@@ -56,6 +56,7 @@ async fn openapi_document_matches_the_api(settings: Settings) {
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     for m in ["create", "get", "state", "list", "update", "abort", "delete"] {
+        assert!(paths.contains_key("/api/v1/account.get"));
         assert!(paths.contains_key(&format!("/api/v1/session.{m}")), "{m}");
     }
     assert_eq!(doc["components"]["securitySchemes"]["basicAuth"]["scheme"], "basic");
@@ -177,4 +178,53 @@ async fn trust_entries_are_stored_once(settings: Settings) {
     let entries = app.store.list_trust_entries().await.unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(entries.iter().find(|e| e.sha256 == "abc").unwrap().der, vec![1, 2, 3]);
+}
+
+/// Transport is independent of the backend, so these run on SQLite only.
+#[tokio::test]
+async fn tls_serves_https_with_the_given_certificate() {
+    let db = crate::helpers::TestDb::new(crate::helpers::Backend::Sqlite).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert_pem = generated.cert.pem();
+    std::fs::write(dir.path().join("cert.pem"), &cert_pem).unwrap();
+    std::fs::write(dir.path().join("key.pem"), generated.key_pair.serialize_pem()).unwrap();
+    let mut settings = db.settings.clone();
+    settings.tls_cert = Some(dir.path().join("cert.pem"));
+    settings.tls_key = Some(dir.path().join("key.pem"));
+    let app = start(settings).await;
+    assert!(app.base.starts_with("https://"), "{}", app.base);
+    let port = app.base.rsplit(':').next().unwrap();
+    let https = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+        .resolve("localhost", format!("127.0.0.1:{port}").parse().unwrap())
+        .build()
+        .unwrap();
+    let r = https
+        .post(format!("https://localhost:{port}/api/v1/session.create"))
+        .basic_auth(&app.creds.public_key, Some(&app.creds.secret))
+        .send()
+        .await
+        .unwrap();
+    let (status, v) = json_of(r).await;
+    assert_eq!(status, 200, "{v}");
+    // Plain HTTP to the TLS port gets no API answer.
+    let plain = client().post(format!("http://127.0.0.1:{port}/api/v1/session.create")).send().await;
+    assert!(plain.map(|r| r.status().as_u16() != 200).unwrap_or(true));
+}
+
+#[tokio::test]
+async fn plain_http_off_loopback_needs_insecure_http() {
+    let db = crate::helpers::TestDb::new(crate::helpers::Backend::Sqlite).await.unwrap();
+    let mut settings = db.settings.clone();
+    settings.listen = "0.0.0.0:0".to_owned();
+    let refused = Application::build(settings.clone()).await.err().expect("refused without TLS");
+    let message = refused.to_string();
+    assert!(message.contains("plain HTTP") && message.contains("--insecure-http"), "{message}");
+    settings.insecure_http = true;
+    assert!(Application::build(settings.clone()).await.is_ok());
+    settings.insecure_http = false;
+    settings.tls_cert = Some("/nonexistent/cert.pem".into());
+    let only_cert = Application::build(settings).await.err().expect("cert without key");
+    assert!(only_cert.to_string().contains("--tls-key"), "{only_cert}");
 }
