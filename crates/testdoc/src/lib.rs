@@ -449,6 +449,19 @@ impl TestDocument {
         Ok(())
     }
 
+    /// Forgery: flips a bit in the last byte of the SOD, which is the last byte of the
+    /// SignerInfo's signature value, so the CMS signature no longer verifies.
+    pub fn corrupt_sod_signature(&mut self) -> Result<(), Error> {
+        let sod = self
+            .files
+            .get_mut(&FileId::Sod)
+            .ok_or_else(|| Error::InvalidOption("the document has no SOD".to_owned()))?;
+        if let Some(last) = sod.last_mut() {
+            *last ^= 0x01;
+        }
+        Ok(())
+    }
+
     /// Forgery: changes one byte of a data group after signing, keeping the file well formed
     /// (DG1: a letter of the name, which no check digit covers; others: the last byte).
     pub fn tamper_data_group(&mut self, id: FileId) -> Result<(), Error> {

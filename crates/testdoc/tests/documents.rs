@@ -798,3 +798,65 @@ fn chip_keys_can_use_explicit_ec_parameters() {
     let aa_public = PKey::public_key_from_der(dg15).unwrap();
     assert!(aa_public.public_eq(document.aa_private_key().unwrap()));
 }
+
+#[test]
+fn corrupted_signature_no_longer_verifies() {
+    for key in [KeyAlgorithm::Rsa(2048), KeyAlgorithm::Ec(Curve::P384)] {
+        let mut csca = csca(key);
+        let ds = csca
+            .issue_document_signer(&DocumentSignerOptions::new(key, NOW))
+            .unwrap();
+        let mut document = DocumentBuilder::new(Holder::specimen()).build(&ds).unwrap();
+        document.corrupt_sod_signature().unwrap();
+        let result = verify(&document, csca.certificate());
+        assert!(!result.signature, "{key:?}");
+        assert!(
+            result.chain.is_ok() && result.mismatched.is_empty(),
+            "{key:?}"
+        );
+    }
+}
+
+/// The `openssl cms -verify` command agrees, when the command is installed.
+#[test]
+fn openssl_command_line_verifies_the_sod() {
+    let Ok(version) = std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+    else {
+        eprintln!("openssl command not found; skipped");
+        return;
+    };
+    assert!(version.status.success());
+    let (_csca, document) = signed_document();
+    let dir = std::env::temp_dir().join(format!("testdoc-cli-{}", std::process::id()));
+    document.write_to_dir(&dir).unwrap();
+    std::fs::write(dir.join("sod.der"), sod_content_info(&document)).unwrap();
+    let run = |trusted: &str| {
+        std::process::Command::new("openssl")
+            .args([
+                "cms", "-verify", "-inform", "DER", "-in", "sod.der", "-binary",
+            ])
+            .args(["-purpose", "any", "-CAfile", trusted, "-out", "content.der"])
+            .args(["-attime", &NOW.unix_timestamp().to_string()])
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    let output = run("csca.pem");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        std::fs::read(dir.join("content.der")).unwrap(),
+        document.lds_security_object()
+    );
+
+    let other =
+        Csca::generate(&CscaOptions::new("BE", NOW).key(KeyAlgorithm::Ec(Curve::P256))).unwrap();
+    std::fs::write(dir.join("other.pem"), other.pem().unwrap()).unwrap();
+    assert!(!run("other.pem").status.success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

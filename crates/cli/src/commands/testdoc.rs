@@ -101,6 +101,12 @@ struct CreateArgs {
     /// Validity of the DS certificate relative to --now (for rejection tests).
     #[arg(long, value_enum, default_value_t = DsValidity::Valid)]
     ds_validity: DsValidity,
+    /// Also write crl.pem: a CRL of the test CSCA (empty unless --revoke-ds).
+    #[arg(long)]
+    crl: bool,
+    /// Put the Document Signer on the CSCA's CRL (implies --crl).
+    #[arg(long)]
+    revoke_ds: bool,
     /// ISO 3166-1 alpha-2 country of the test CSCA [default: from --issuing-state].
     #[arg(long, value_name = "XX")]
     csca_country: Option<String>,
@@ -292,9 +298,17 @@ fn run_create(args: CreateArgs) -> anyhow::Result<()> {
         builder = builder.portrait(jpeg);
     }
     let document = builder.build(&ds).context("building the document")?;
-    let written = document
+    let mut written = document
         .write_to_dir(&args.out)
         .context("writing the document")?;
+    if args.crl || args.revoke_ds {
+        let revoked: &[u64] = if args.revoke_ds { &[ds.serial()] } else { &[] };
+        let crl = csca.crl(revoked, now).context("signing the CRL")?;
+        let path = args.out.join("crl.pem");
+        std::fs::write(&path, crl.to_pem()?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        written.push(path);
+    }
 
     println!(
         "Test document written to {} (TEST ONLY, not for production):",
