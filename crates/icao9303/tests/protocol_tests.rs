@@ -723,3 +723,242 @@ fn pace_choice_among_pace_infos_and_unsupported_variants() {
         Err(ProtocolError::Malformed(_))
     ));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Chip authentication (ICAO 9303 Part 11 §6.2, BSI TR-03110 Part 3 §3.4)
+
+use icao9303::protocol::chip_auth::{self, ChipAuthProtocol, ChipPublicKey};
+
+/// Runs chip authentication through an established session pair and returns the new pair.
+fn run_chip_authentication(
+    mut t: chip_auth::Terminal,
+    mut card: chip_auth::Card,
+    sm: &mut SecureMessaging,
+    card_sm: &mut SecureMessaging,
+) -> (SecureMessaging, SecureMessaging) {
+    let mut cmd = t.start();
+    let mut new_card_sm = None;
+    loop {
+        let wire = sm.protect(&cmd).unwrap();
+        let plain = card_sm.unprotect_command(&wire).unwrap();
+        let response = match card.respond(&plain).unwrap() {
+            chip_auth::CardStep::Response(r) => r,
+            chip_auth::CardStep::Done(r, new) => {
+                new_card_sm = Some(new);
+                r
+            }
+        };
+        // The card answers the last command under the old session, then switches.
+        let wire = card_sm.protect_response(&response).unwrap();
+        match t.next(&sm.unprotect(&wire).unwrap()).unwrap() {
+            chip_auth::Step::Command(c) => cmd = c,
+            chip_auth::Step::Done(new) => return (new, new_card_sm.unwrap()),
+        }
+    }
+}
+
+/// The ChipAuthenticationPublicKeyInfo SubjectPublicKeyInfo and ChipAuthenticationInfo OID of
+/// a DG14 (`6E { 31 { SEQUENCE { OID, ... } ... } }`).
+fn dg14_chip_auth(dg14: &[u8]) -> (Vec<u8>, Option<Vec<u8>>) {
+    let outer = icao9303::tlv::parse_expected(dg14, 0x6E).unwrap();
+    let set = outer.children().expect(0x31).unwrap();
+    let (mut spki, mut ca_oid) = (None, None);
+    let mut infos = set.children();
+    while let Some(info) = infos.next_tlv() {
+        let mut f = info.unwrap().children();
+        let oid = f.expect(0x06).unwrap().value;
+        if oid.starts_with(&[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x01]) {
+            spki = Some(f.read().unwrap().raw.to_vec());
+        } else if oid.starts_with(&[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03]) {
+            ca_oid = Some(oid.to_vec());
+        }
+    }
+    (spki.unwrap(), ca_oid)
+}
+
+#[test]
+fn chip_authentication_with_bsi_reference_dg14_explicit_brainpool_3des() {
+    let dg14 = include_bytes!("data/protocol/bsi_refdataset_DG14.bin");
+    let (spki, ca_oid) = dg14_chip_auth(dg14);
+    let protocol = ChipAuthProtocol::from_oid(&ca_oid.unwrap()).unwrap();
+    assert_eq!(protocol.cipher, SymmetricCipher::Tdes);
+    let key = ChipPublicKey::from_subject_public_key_info(&spki).unwrap();
+    assert_eq!(key.public_value().len(), 57); // uncompressed brainpoolP224r1 point
+    let sk = openssl::pkey::PKey::private_key_from_der(include_bytes!(
+        "data/protocol/bsi_refdataset_DG14_sk.pkcs8"
+    ))
+    .unwrap();
+    let sk = sk.ec_key().unwrap().private_key().to_vec();
+
+    let (mut sm, mut card_sm) = bac_sessions(&vectors()["bac"]);
+    let t = chip_auth::Terminal::new(protocol, key, None).unwrap();
+    let card = chip_auth::Card::new(
+        ChipPublicKey::from_subject_public_key_info(&spki).unwrap(),
+        &sk,
+    )
+    .unwrap();
+    let (mut new_sm, mut new_card_sm) = run_chip_authentication(t, card, &mut sm, &mut card_sm);
+    assert_eq!(new_sm.cipher(), SymmetricCipher::Tdes);
+    assert_eq!(new_sm.k_enc(), new_card_sm.k_enc());
+    assert_eq!(new_sm.ssc_bytes(), vec![0; 8]);
+    let r = exchange(
+        &mut new_sm,
+        &mut new_card_sm,
+        &CommandApdu::select_file(0x0101),
+        |_| ResponseApdu::status(StatusWord::SUCCESS),
+    );
+    assert!(r.sw.is_success());
+
+    // A chip without the private key (a clone) cannot answer under the new keys.
+    let (mut sm, mut card_sm) = bac_sessions(&vectors()["bac"]);
+    let t = chip_auth::Terminal::new(
+        ChipAuthProtocol::default_for(&ChipPublicKey::from_subject_public_key_info(&spki).unwrap()),
+        ChipPublicKey::from_subject_public_key_info(&spki).unwrap(),
+        None,
+    )
+    .unwrap();
+    let mut other = sk.clone();
+    other[27] ^= 1;
+    let clone = chip_auth::Card::new(
+        ChipPublicKey::from_subject_public_key_info(&spki).unwrap(),
+        &other,
+    )
+    .unwrap();
+    let (mut new_sm, mut clone_sm) = run_chip_authentication(t, clone, &mut sm, &mut card_sm);
+    let wire = new_sm.protect(&CommandApdu::select_file(0x0101)).unwrap();
+    assert!(matches!(
+        clone_sm.unprotect_command(&wire),
+        Err(SmError::BadMac)
+    ));
+}
+
+#[test]
+fn chip_authentication_aes_with_named_curve_and_dh() {
+    use openssl::derive::Deriver;
+    use openssl::dh::Dh;
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::nid::Nid;
+    use openssl::pkey::PKey;
+
+    // ECDH on P-256 (named curve) with AES-256, keyId 7.
+    let ec = EcKey::generate(&EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap()).unwrap();
+    let ec_sk = ec.private_key().to_vec();
+    let ec_spki = PKey::from_ec_key(ec).unwrap().public_key_to_der().unwrap();
+    // DH on the RFC 5114 2048-bit group (X9.42 dhpublicnumber) with AES-128.
+    let dh = Dh::get_2048_256().unwrap().generate_key().unwrap();
+    let dh_sk = dh.private_key().to_vec();
+    let dh_spki = PKey::from_dhx(dh).unwrap().public_key_to_der().unwrap();
+
+    let ca_oid = |ka: u8, c: u8| vec![0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, ka, c];
+    for (spki, sk, oid, cipher) in [
+        (ec_spki, ec_sk, ca_oid(2, 4), SymmetricCipher::Aes256),
+        (dh_spki, dh_sk, ca_oid(1, 2), SymmetricCipher::Aes128),
+    ] {
+        let protocol = ChipAuthProtocol::from_oid(&oid).unwrap();
+        let key = ChipPublicKey::from_subject_public_key_info(&spki).unwrap();
+        let mut t = chip_auth::Terminal::new(protocol.clone(), key, Some(7)).unwrap();
+        // MSE:Set AT names the protocol and the key; GENERAL AUTHENTICATE carries the key.
+        let set_at = t.start();
+        assert_eq!(set_at.header(), [0x00, 0x22, 0x41, 0xA4]);
+        assert_eq!(hx(set_at.data()), format!("800A{}840107", hx(&oid)));
+        let chip_auth::Step::Command(ga) =
+            t.next(&ResponseApdu::status(StatusWord::SUCCESS)).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(ga.ins(), 0x86);
+        let t = chip_auth::Terminal::new(
+            protocol,
+            ChipPublicKey::from_subject_public_key_info(&spki).unwrap(),
+            Some(7),
+        )
+        .unwrap();
+        let card = chip_auth::Card::new(
+            ChipPublicKey::from_subject_public_key_info(&spki).unwrap(),
+            &sk,
+        )
+        .unwrap();
+        let secret = b"PACE shared secret";
+        let mut sm = SecureMessaging::from_shared_secret(SymmetricCipher::Aes128, secret).unwrap();
+        let mut card_sm =
+            SecureMessaging::from_shared_secret(SymmetricCipher::Aes128, secret).unwrap();
+        let (mut new_sm, mut new_card_sm) = run_chip_authentication(t, card, &mut sm, &mut card_sm);
+        assert_eq!(new_sm.cipher(), cipher);
+        let r = exchange(
+            &mut new_sm,
+            &mut new_card_sm,
+            &CommandApdu::read_binary(0, 2).unwrap(),
+            |_| ResponseApdu::new(vec![0x61, 0x00], StatusWord::SUCCESS),
+        );
+        assert_eq!(r.data, vec![0x61, 0x00]);
+    }
+
+    // The session keys agree with OpenSSL's own ECDH: KSenc = KDF(x(sk·PK_chip), 1).
+    let chip = EcKey::generate(&EcGroup::from_curve_name(Nid::BRAINPOOL_P256R1).unwrap()).unwrap();
+    let chip = PKey::from_ec_key(chip).unwrap();
+    let terminal_key =
+        EcKey::generate(&EcGroup::from_curve_name(Nid::BRAINPOOL_P256R1).unwrap()).unwrap();
+    let terminal_sk = terminal_key.private_key().to_vec();
+    let terminal_pkey = PKey::from_ec_key(terminal_key).unwrap();
+    let mut deriver = Deriver::new(&terminal_pkey).unwrap();
+    deriver.set_peer(&chip).unwrap();
+    let k = deriver.derive_to_vec().unwrap();
+    let key =
+        ChipPublicKey::from_subject_public_key_info(&chip.public_key_to_der().unwrap()).unwrap();
+    let protocol = ChipAuthProtocol::from_oid(&ca_oid(2, 2)).unwrap();
+    let mut t = chip_auth::Terminal::with_private_key(protocol, key, None, &terminal_sk).unwrap();
+    t.start();
+    let chip_auth::Step::Command(_) = t.next(&ResponseApdu::status(StatusWord::SUCCESS)).unwrap()
+    else {
+        panic!()
+    };
+    let chip_auth::Step::Done(new_sm) = t
+        .next(&ResponseApdu::new(vec![0x7C, 0x00], StatusWord::SUCCESS))
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(new_sm.k_enc(), SymmetricCipher::Aes128.kdf(&k, 1).unwrap());
+    assert_eq!(new_sm.k_mac(), SymmetricCipher::Aes128.kdf(&k, 2).unwrap());
+
+    // A refusal of MSE:Set KAT is an error, and the old session stays in force.
+    let spki = dg14_chip_auth(include_bytes!("data/protocol/bsi_refdataset_DG14.bin")).0;
+    let key = ChipPublicKey::from_subject_public_key_info(&spki).unwrap();
+    let mut t = chip_auth::Terminal::new(ChipAuthProtocol::default_for(&key), key, None).unwrap();
+    assert_eq!(t.start().header(), [0x00, 0x22, 0x41, 0xA6]);
+    let e = t
+        .next(&ResponseApdu::status(StatusWord(0x6A80)))
+        .unwrap_err();
+    assert!(matches!(e, ProtocolError::Status(StatusWord(0x6A80))));
+    // Not a chip authentication key or protocol.
+    assert!(ChipPublicKey::from_subject_public_key_info(&[0x30, 0x00]).is_err());
+    assert!(matches!(
+        ChipAuthProtocol::from_oid(&[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02]),
+        Err(ProtocolError::Unsupported(_))
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Active authentication command (ICAO 9303 Part 11 §6.1)
+
+#[test]
+fn internal_authenticate_carries_the_challenge_under_secure_messaging() {
+    use icao9303::protocol::active_auth;
+    let challenge: [u8; 8] = hex::decode("F173589974BF40C6").unwrap().try_into().unwrap();
+    let cmd = active_auth::internal_authenticate(&challenge);
+    assert_eq!(hx(&cmd.to_bytes()), "0088000008F173589974BF40C600");
+    let ext = active_auth::internal_authenticate_with_ne(&challenge, 512).unwrap();
+    assert_eq!(hx(&ext.to_bytes()), "00880000000008F173589974BF40C60200");
+    let (mut sm, mut card_sm) = bac_sessions(&vectors()["bac"]);
+    let signature = vec![0x5A; 128];
+    let r = exchange(&mut sm, &mut card_sm, &cmd, |c| {
+        assert_eq!(c.data(), challenge);
+        ResponseApdu::new(signature.clone(), StatusWord::SUCCESS)
+    });
+    assert_eq!(active_auth::signature(&r).unwrap(), signature.as_slice());
+    let refused = ResponseApdu::status(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
+    assert!(matches!(
+        active_auth::signature(&refused),
+        Err(ProtocolError::Status(_))
+    ));
+}

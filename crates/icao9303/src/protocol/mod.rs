@@ -21,6 +21,7 @@ pub mod pace;
 pub mod sm;
 
 mod error;
+mod key_agreement;
 
 pub use apdu::{CommandApdu, ResponseApdu, StatusWord};
 pub use error::{ProtocolError, SmError};
