@@ -8,6 +8,10 @@ use crate::der::{self, Oid};
 
 /// id-PK-ECDH (BSI TR-03110-3 §A.1.1.2).
 const ID_PK_ECDH: Oid = &[0, 4, 0, 127, 0, 7, 2, 2, 1, 2];
+/// id-PK-DH (BSI TR-03110-3 §A.1.1.2).
+const ID_PK_DH: Oid = &[0, 4, 0, 127, 0, 7, 2, 2, 1, 1];
+/// id-CA-DH-AES-CBC-CMAC-128 (BSI TR-03110-3 §A.1.1.2).
+const ID_CA_DH_AES_CBC_CMAC_128: Oid = &[0, 4, 0, 127, 0, 7, 2, 2, 3, 1, 2];
 /// id-CA-ECDH-AES-CBC-CMAC-128 (BSI TR-03110-3 §A.1.1.2).
 const ID_CA_ECDH_AES_CBC_CMAC_128: Oid = &[0, 4, 0, 127, 0, 7, 2, 2, 3, 2, 2];
 /// id-PACE-ECDH-GM-AES-CBC-CMAC-128 (ICAO 9303 Part 11 §9.2.1).
@@ -160,7 +164,7 @@ pub(crate) fn card_access(pace_curve: Curve) -> Vec<u8> {
     der::set_of(&[&pace_info])
 }
 
-/// DG14: SecurityInfos for chip authentication and, with an EC AA key, ActiveAuthenticationInfo
+/// DG14: SecurityInfos for chip authentication (EC or DH key) and, with an EC AA key, ActiveAuthenticationInfo
 /// (ICAO 9303 Part 10 §4.7.14, Part 11 §9.2.3, §9.2.5).
 pub(crate) fn dg14(
     ca_key: Option<&PKey<Private>>,
@@ -169,14 +173,16 @@ pub(crate) fn dg14(
 ) -> Result<Vec<u8>, Error> {
     let mut infos: Vec<Vec<u8>> = Vec::new();
     if let Some(key) = ca_key {
+        let (public_key_protocol, protocol) = if key.id() == Id::EC {
+            (ID_PK_ECDH, ID_CA_ECDH_AES_CBC_CMAC_128)
+        } else {
+            (ID_PK_DH, ID_CA_DH_AES_CBC_CMAC_128)
+        };
         infos.push(der::sequence(&[
-            &der::oid(ID_PK_ECDH),
+            &der::oid(public_key_protocol),
             &subject_public_key_info(key)?,
         ]));
-        infos.push(der::sequence(&[
-            &der::oid(ID_CA_ECDH_AES_CBC_CMAC_128),
-            &der::integer_u64(1),
-        ]));
+        infos.push(der::sequence(&[&der::oid(protocol), &der::integer_u64(1)]));
     }
     if aa_key.is_some_and(|k| k.id() == Id::EC) {
         infos.push(der::sequence(&[

@@ -136,6 +136,31 @@ impl FileId {
     }
 }
 
+/// The key pair for chip authentication (BSI TR-03110-3 §A.1.1.2, ICAO 9303 Part 11 §6.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChipAuthenticationKey {
+    /// ECDH on a named curve: id-PK-ECDH, id-CA-ECDH-AES-CBC-CMAC-128.
+    Ec(Curve),
+    /// DH in the 2048-bit MODP group with 256-bit prime order subgroup of RFC 5114 §2.3,
+    /// X9.42 `dhpublicnumber` key: id-PK-DH, id-CA-DH-AES-CBC-CMAC-128.
+    Dh2048,
+}
+
+impl ChipAuthenticationKey {
+    fn generate(self, explicit_ec_parameters: bool) -> Result<PKey<Private>, Error> {
+        match self {
+            ChipAuthenticationKey::Ec(curve) => {
+                KeyAlgorithm::Ec(curve).generate(explicit_ec_parameters)
+            }
+            ChipAuthenticationKey::Dh2048 => {
+                let dh = openssl::dh::Dh::get_2048_256()?.generate_key()?;
+                Ok(PKey::from_dh(dh)?)
+            }
+        }
+    }
+}
+
 /// Builds a [`TestDocument`] for a holder. Defaults: SHA-256, the DS key's usual signature
 /// scheme, RSA-1024 active authentication key, brainpoolP256r1 chip authentication key,
 /// PACE on brainpoolP256r1, LDSSecurityObject v0, the synthetic portrait, DS certificate
@@ -146,7 +171,7 @@ pub struct DocumentBuilder {
     sod: sod::SodSettings,
     declared_hash_algorithm: Option<DigestAlgorithm>,
     aa_key: Option<KeyAlgorithm>,
-    ca_curve: Option<Curve>,
+    ca_key: Option<ChipAuthenticationKey>,
     pace_curve: Option<Curve>,
     lds_version: LdsSecurityObjectVersion,
     portrait: Option<Vec<u8>>,
@@ -166,7 +191,7 @@ impl DocumentBuilder {
             },
             declared_hash_algorithm: None,
             aa_key: Some(KeyAlgorithm::Rsa(1024)),
-            ca_curve: Some(Curve::BrainpoolP256r1),
+            ca_key: Some(ChipAuthenticationKey::Ec(Curve::BrainpoolP256r1)),
             pace_curve: Some(Curve::BrainpoolP256r1),
             lds_version: LdsSecurityObjectVersion::V0,
             portrait: None,
@@ -194,7 +219,13 @@ impl DocumentBuilder {
 
     /// Chip authentication key curve (DG14); `None`: no chip authentication.
     pub fn ca_key(mut self, curve: Option<Curve>) -> DocumentBuilder {
-        self.ca_curve = curve;
+        self.ca_key = curve.map(ChipAuthenticationKey::Ec);
+        self
+    }
+
+    /// Chip authentication key (DG14), EC or DH; `None`: no chip authentication.
+    pub fn chip_authentication(mut self, key: Option<ChipAuthenticationKey>) -> DocumentBuilder {
+        self.ca_key = key;
         self
     }
 
@@ -254,8 +285,8 @@ impl DocumentBuilder {
             .map(|k| k.generate(self.chip_explicit_ec_parameters))
             .transpose()?;
         let ca_key = self
-            .ca_curve
-            .map(|c| KeyAlgorithm::Ec(c).generate(self.chip_explicit_ec_parameters))
+            .ca_key
+            .map(|k| k.generate(self.chip_explicit_ec_parameters))
             .transpose()?;
         let jpeg = match self.portrait {
             Some(jpeg) => jpeg,

@@ -860,3 +860,49 @@ fn openssl_command_line_verifies_the_sod() {
     assert!(!run("other.pem").status.success());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn dh_chip_authentication_key() {
+    let (mut csca, _) = issue_specimen(NOW).unwrap();
+    let ds = csca
+        .issue_document_signer(&DocumentSignerOptions::new(
+            KeyAlgorithm::Ec(Curve::P256),
+            NOW,
+        ))
+        .unwrap();
+    let document = DocumentBuilder::new(Holder::specimen())
+        .chip_authentication(Some(ChipAuthenticationKey::Dh2048))
+        .build(&ds)
+        .unwrap();
+    assert_eq!(verify(&document, csca.certificate()), valid());
+    let (_, dg14, _) = tlv(document.file(FileId::Dg14).unwrap());
+    let infos: Vec<Vec<(u32, &[u8])>> = children(tlv(dg14).1)
+        .into_iter()
+        .map(|(_, i)| children(i))
+        .collect();
+    let public_key_info = infos
+        .iter()
+        .find(|i| oid_hex(i[0].1) == "04007f000702020101")
+        .unwrap();
+    let spki = reencode(0x30, public_key_info[1].1);
+    let (_, algorithm, _) = tlv(tlv(&spki).1);
+    assert_eq!(
+        oid_hex(tlv(algorithm).1),
+        "2a8648ce3e0201",
+        "dhpublicnumber"
+    );
+    let public = PKey::public_key_from_der(&spki).unwrap();
+    assert!(public.public_eq(document.ca_private_key().unwrap()));
+    assert!(
+        infos
+            .iter()
+            .any(|i| oid_hex(i[0].1) == "04007f00070202030102" && i[1].1 == [1])
+    );
+    assert!(
+        document
+            .ca_private_key_pem()
+            .unwrap()
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----")
+    );
+}

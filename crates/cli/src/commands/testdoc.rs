@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow, bail};
 use clap::{Subcommand, ValueEnum};
 use testdoc::{
-    Csca, CscaOptions, Curve, DigestAlgorithm, DocumentBuilder, DocumentSignerOptions, Holder,
-    KeyAlgorithm, LdsSecurityObjectVersion, MrzFormat, Sex, SignatureScheme, SignerIdentifier,
+    ChipAuthenticationKey, Csca, CscaOptions, Curve, DigestAlgorithm, DocumentBuilder,
+    DocumentSignerOptions, Holder, KeyAlgorithm, LdsSecurityObjectVersion, MrzFormat, Sex,
+    SignatureScheme, SignerIdentifier,
 };
 use time::{Date, Duration, Month, OffsetDateTime};
 
@@ -37,22 +38,25 @@ struct CreateArgs {
     /// Document code: P (passport, TD3 MRZ), or I, ID, A, C… (identity card, TD1 MRZ).
     #[arg(long, value_name = "CODE", default_value = "P")]
     document_type: String,
-    /// Issuing state, ICAO 3-letter code (e.g. NLD, DEU, D, UTO).
+    /// Issuing state, ICAO 3-letter code (e.g. NLD, DEU, D; UTO needs --csca-country) [default: NLD].
     #[arg(long, value_name = "CODE")]
     issuing_state: Option<String>,
+    /// Primary identifier; transliterated to the MRZ alphabet (Müller -> MUELLER).
     #[arg(long, value_name = "NAME")]
     surname: Option<String>,
+    /// Secondary identifier, names separated by spaces.
     #[arg(long, value_name = "NAMES")]
     given_names: Option<String>,
     /// Up to 9 characters, A-Z and 0-9.
     #[arg(long, value_name = "NUMBER")]
     document_number: Option<String>,
-    /// Nationality, ICAO 3-letter code.
+    /// Nationality, ICAO 3-letter code [default: the issuing state].
     #[arg(long, value_name = "CODE")]
     nationality: Option<String>,
     /// YYMMDD or YYYY-MM-DD.
     #[arg(long, value_name = "DATE")]
     date_of_birth: Option<String>,
+    /// Sex: M, F or X (unspecified).
     #[arg(long, value_enum, ignore_case = true)]
     sex: Option<SexArg>,
     /// Date of expiry, YYMMDD or YYYY-MM-DD [default: 10 years after --now, minus a day].
@@ -162,6 +166,8 @@ enum CaArg {
     EcBrainpoolP256,
     EcP384,
     EcBrainpoolP384,
+    /// DH, 2048-bit MODP group with 256-bit subgroup (RFC 5114 §2.3).
+    Dh2048,
     None,
 }
 
@@ -251,10 +257,11 @@ fn run_create(args: CreateArgs) -> anyhow::Result<()> {
         AaArg::None => None,
     };
     let ca = match args.ca {
-        CaArg::EcP256 => Some(Curve::P256),
-        CaArg::EcBrainpoolP256 => Some(Curve::BrainpoolP256r1),
-        CaArg::EcP384 => Some(Curve::P384),
-        CaArg::EcBrainpoolP384 => Some(Curve::BrainpoolP384r1),
+        CaArg::EcP256 => Some(ChipAuthenticationKey::Ec(Curve::P256)),
+        CaArg::EcBrainpoolP256 => Some(ChipAuthenticationKey::Ec(Curve::BrainpoolP256r1)),
+        CaArg::EcP384 => Some(ChipAuthenticationKey::Ec(Curve::P384)),
+        CaArg::EcBrainpoolP384 => Some(ChipAuthenticationKey::Ec(Curve::BrainpoolP384r1)),
+        CaArg::Dh2048 => Some(ChipAuthenticationKey::Dh2048),
         CaArg::None => None,
     };
     let pace = match args.pace {
@@ -280,7 +287,7 @@ fn run_create(args: CreateArgs) -> anyhow::Result<()> {
         .signature(scheme)
         .digest(digest)
         .aa_key(aa)
-        .ca_key(ca)
+        .chip_authentication(ca)
         .pace(pace)
         .lds_version(if args.lds_version == 1 {
             LdsSecurityObjectVersion::V1
