@@ -962,3 +962,93 @@ fn internal_authenticate_carries_the_challenge_under_secure_messaging() {
         Err(ProtocolError::Status(_))
     ));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Robustness: chip input never panics, it is an error.
+
+/// xorshift64*: deterministic pseudo-random bytes for the no-panic sweep.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn bytes(&mut self, max: usize) -> Vec<u8> {
+        let n = (self.next() as usize) % (max + 1);
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+#[test]
+fn garbage_and_truncated_chip_input_gives_errors_not_panics() {
+    let all = vectors();
+    let sm_steps =
+        &all["secure_messaging_3des (from dmrtd test/sm_test.dart, ICAO 9303-11 App. D.4)"];
+    let mut rng = Rng(0x9303_0011);
+    let mut inputs: Vec<Vec<u8>> = (0..300).map(|_| rng.bytes(300)).collect();
+    // Every prefix of real responses, and TLV-shaped garbage.
+    for step in sm_steps.as_array().unwrap() {
+        let r = h(&step["protected_rapdu"]);
+        inputs.extend((0..r.len()).map(|i| r[..i].to_vec()));
+    }
+    for tag in [0x7C, 0x87, 0x85, 0x99, 0x8E, 0x30] {
+        for _ in 0..20 {
+            let mut v = vec![tag, rng.next() as u8];
+            v.extend(rng.bytes(40));
+            inputs.push(v);
+        }
+    }
+    for input in &inputs {
+        let _ = CommandApdu::from_bytes(input);
+        let Ok(response) = ResponseApdu::from_bytes(input) else {
+            continue;
+        };
+        let (mut t, mut c) = bac_sessions(&all["bac"]);
+        let _ = t.unprotect(&response);
+        if let Ok(cmd) = CommandApdu::from_bytes(input) {
+            let _ = c.unprotect_command(&cmd);
+            let _ = pace::Card::new(
+                pace_worked_example_params(&all[PACE]),
+                &pace_password(&all[PACE]),
+            )
+            .unwrap()
+            .respond(&cmd);
+        }
+        let mut bt = bac_terminal(&all["bac"]);
+        let _ = bt.mutual_authenticate_command(&response);
+        let _ = bt.finish(&response);
+        let _ = ChipPublicKey::from_subject_public_key_info(input);
+        let _ = PaceParameters::new(input, Some(13));
+        let _ = icao9303::protocol::apdu::read_binary_data(
+            &CommandApdu::read_binary(40_000, 4).unwrap(),
+            input,
+        );
+    }
+    // Garbage at each PACE step.
+    let v = &all[PACE];
+    for input in inputs.iter().take(120) {
+        let Ok(garbage) = ResponseApdu::from_bytes(input) else {
+            continue;
+        };
+        for steps in 0..5 {
+            let mut t =
+                pace::Terminal::new(pace_worked_example_params(v), &pace_password(v)).unwrap();
+            let mut card =
+                pace::Card::new(pace_worked_example_params(v), &pace_password(v)).unwrap();
+            let mut cmd = t.start();
+            for _ in 0..steps {
+                let CardStep::Response(r) = card.respond(&cmd).unwrap() else {
+                    break;
+                };
+                cmd = command(t.next(&r).unwrap());
+            }
+            let mut wrapped = garbage.clone();
+            wrapped.sw = StatusWord::SUCCESS;
+            assert!(t.next(&wrapped).is_err() || steps == 0);
+        }
+    }
+}

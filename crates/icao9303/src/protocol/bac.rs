@@ -37,7 +37,7 @@ impl MrzInformation {
         date_of_expiry: &str,
     ) -> Result<Self, ProtocolError> {
         let doc: String = format!("{document_number:<<9}");
-        if doc.is_empty()
+        if document_number.is_empty()
             || !doc
                 .bytes()
                 .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase() || b == b'<')

@@ -28,6 +28,9 @@ pub enum SmError {
         inner: StatusWord,
         outer: StatusWord,
     },
+    /// Misuse: session keys or SSC of the wrong length for the cipher.
+    #[error("session key or SSC length does not fit the cipher")]
+    InvalidKey,
     /// Misuse: the protected command would not fit an extended-length APDU.
     #[error("command data too long to protect")]
     CommandTooLong,

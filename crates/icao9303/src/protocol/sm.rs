@@ -46,12 +46,10 @@ impl SecureMessaging {
         ssc: &[u8],
     ) -> Result<Self, SmError> {
         if k_enc.len() != cipher.key_len() || k_mac.len() != cipher.key_len() {
-            return Err(SmError::Malformed(
-                "session key length does not fit the cipher",
-            ));
+            return Err(SmError::InvalidKey);
         }
         if ssc.len() != cipher.block_len() {
-            return Err(SmError::Malformed("SSC length does not fit the cipher"));
+            return Err(SmError::InvalidKey);
         }
         let ssc = ssc.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
         Ok(SecureMessaging {
