@@ -75,12 +75,12 @@ pub(crate) fn dg2(jpeg: &[u8], gender: u8) -> Result<Vec<u8>, Error> {
     record.extend_from_slice(&[0, 0, 0]);
     record.extend_from_slice(&1u16.to_be_bytes());
     record.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
-    // Image information (§5.7): full frontal, JPEG, width, height, sRGB (1),
-    // source: static photo from a digital still camera (3), device type 0, quality 0.
+    // Image information (§5.7): full frontal (1), JPEG (0), width, height, 24-bit RGB (1),
+    // source: static photograph from a digital still-image camera (2), device type 0, quality 0.
     record.extend_from_slice(&[1, 0]);
     record.extend_from_slice(&width.to_be_bytes());
     record.extend_from_slice(&height.to_be_bytes());
-    record.extend_from_slice(&[1, 3, 0, 0, 0, 0]);
+    record.extend_from_slice(&[1, 2, 0, 0, 0, 0]);
     record.extend_from_slice(jpeg);
 
     let header_template = der::constructed(
