@@ -1052,3 +1052,341 @@ fn garbage_and_truncated_chip_input_gives_errors_not_panics() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// A whole session against an in-test chip: EF.CardAccess, PACE (or BAC when the chip has no
+// PACE), reading files in blocks (odd INS above 32767, extended length), chip authentication
+// with the session switch, INTERNAL AUTHENTICATE.
+
+use std::collections::HashMap;
+
+const EF_CARD_ACCESS: u16 = 0x011C;
+const EF_DG14: u16 = 0x010E;
+const EF_DG2: u16 = 0x0102;
+
+/// A minimal chip built from the card-side halves of the protocol layer.
+struct TestChip {
+    files: HashMap<u16, Vec<u8>>,
+    selected: Option<u16>,
+    bac: bac::Card,
+    pace: Option<pace::Card>,
+    ca: chip_auth::Card,
+    sm: Option<SecureMessaging>,
+}
+
+impl TestChip {
+    fn new(with_pace: bool) -> Self {
+        let all = vectors();
+        let v = &all[PACE];
+        let dg14 = include_bytes!("data/protocol/bsi_refdataset_DG14.bin").to_vec();
+        let spki = dg14_chip_auth(&dg14).0;
+        let sk = openssl::pkey::PKey::private_key_from_der(include_bytes!(
+            "data/protocol/bsi_refdataset_DG14_sk.pkcs8"
+        ))
+        .unwrap()
+        .ec_key()
+        .unwrap()
+        .private_key()
+        .to_vec();
+        let mut files = HashMap::new();
+        files.insert(EF_DG14, dg14);
+        files.insert(
+            EF_DG2,
+            (0..40_000u32).map(|i| (i * 7 % 256) as u8).collect(),
+        );
+        if with_pace {
+            files.insert(EF_CARD_ACCESS, h(&v["ef_cardaccess"]));
+        }
+        let pace = with_pace
+            .then(|| pace::Card::new(pace_worked_example_params(v), &pace_password(v)).unwrap());
+        let bac_keys =
+            bac::derive_keys(&MrzInformation::new("T22000129", "640812", "101031").unwrap());
+        TestChip {
+            files,
+            selected: None,
+            bac: bac::Card::new(bac_keys.unwrap()).unwrap(),
+            pace,
+            ca: chip_auth::Card::new(
+                ChipPublicKey::from_subject_public_key_info(&spki).unwrap(),
+                &sk,
+            )
+            .unwrap(),
+            sm: None,
+        }
+    }
+
+    fn transmit(&mut self, bytes: &[u8]) -> Vec<u8> {
+        let Ok(command) = CommandApdu::from_bytes(bytes) else {
+            return StatusWord(0x6700).to_bytes().to_vec();
+        };
+        let protected = command.cla() & 0x0C == 0x0C;
+        let plain = match (&mut self.sm, protected) {
+            (Some(sm), true) => match sm.unprotect_command(&command) {
+                Ok(p) => p,
+                Err(_) => {
+                    self.sm = None;
+                    return StatusWord::SM_OBJECTS_INCORRECT.to_bytes().to_vec();
+                }
+            },
+            (Some(_), false) if command.ins() != 0xA4 => {
+                self.sm = None;
+                return StatusWord::SM_OBJECTS_MISSING.to_bytes().to_vec();
+            }
+            (None, true) => return StatusWord::SM_OBJECTS_INCORRECT.to_bytes().to_vec(),
+            _ => command,
+        };
+        let (response, next_sm) = self.process(&plain);
+        let mut response = match (&mut self.sm, protected) {
+            (Some(sm), true) => sm.protect_response(&response).unwrap(),
+            _ => response,
+        };
+        if let Some(sm) = next_sm {
+            self.sm = Some(sm);
+        }
+        response.data.extend_from_slice(&response.sw.to_bytes());
+        response.data
+    }
+
+    fn process(&mut self, c: &CommandApdu) -> (ResponseApdu, Option<SecureMessaging>) {
+        let status = |sw: u16| ResponseApdu::status(StatusWord(sw));
+        match c.ins() {
+            0xA4 if c.p1() == 0x04 => (status(0x9000), None),
+            0xA4 => {
+                let fid = u16::from_be_bytes([c.data()[0], c.data()[1]]);
+                let needs_sm = fid != EF_CARD_ACCESS;
+                if !self.files.contains_key(&fid) {
+                    (status(0x6A82), None)
+                } else if needs_sm && self.sm.is_none() {
+                    (status(0x6982), None)
+                } else {
+                    self.selected = Some(fid);
+                    (status(0x9000), None)
+                }
+            }
+            0xB0 | 0xB1 => {
+                let Some(file) = self.selected.and_then(|f| self.files.get(&f)) else {
+                    return (status(0x6986), None);
+                };
+                let offset = if c.ins() == 0xB0 {
+                    usize::from(u16::from_be_bytes([c.p1(), c.p2()]))
+                } else {
+                    let t = icao9303::tlv::parse_expected(c.data(), 0x54).unwrap();
+                    t.value.iter().fold(0usize, |a, b| a << 8 | usize::from(*b))
+                };
+                let end = (offset + c.ne().unwrap_or(256)).min(file.len());
+                let chunk = file.get(offset..end).unwrap_or_default().to_vec();
+                let data = if c.ins() == 0xB1 {
+                    let mut d = vec![0x53, 0x82];
+                    d.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+                    d.extend(chunk);
+                    d
+                } else {
+                    chunk
+                };
+                (ResponseApdu::new(data, StatusWord::SUCCESS), None)
+            }
+            0x84 => (self.bac.challenge_response(), None),
+            0x82 => match self.bac.external_authenticate(c) {
+                Ok((r, sm)) => (r, Some(sm)),
+                Err(_) => (status(0x6300), None),
+            },
+            0x22 | 0x86 if self.sm.is_none() => {
+                let Some(pace) = &mut self.pace else {
+                    return (status(0x6D00), None);
+                };
+                match pace.respond(c) {
+                    Ok(CardStep::Response(r)) => (r, None),
+                    Ok(CardStep::Done(r, sm)) => (r, Some(sm)),
+                    Err(_) => (status(0x6300), None),
+                }
+            }
+            0x22 | 0x86 => match self.ca.respond(c) {
+                Ok(chip_auth::CardStep::Response(r)) => (r, None),
+                Ok(chip_auth::CardStep::Done(r, sm)) => (r, Some(sm)),
+                Err(_) => (status(0x6A80), None),
+            },
+            0x88 => (
+                ResponseApdu::new([c.data(), c.data()].concat(), StatusWord::SUCCESS),
+                None,
+            ),
+            _ => (status(0x6D00), None),
+        }
+    }
+}
+
+/// The terminal's side of a session: what a reader does over its transport.
+struct Reader<'a> {
+    chip: &'a mut TestChip,
+    sm: Option<SecureMessaging>,
+}
+
+impl Reader<'_> {
+    fn plain(&mut self, c: &CommandApdu) -> ResponseApdu {
+        ResponseApdu::from_bytes(&self.chip.transmit(&c.to_bytes())).unwrap()
+    }
+
+    fn secure(&mut self, c: &CommandApdu) -> Result<ResponseApdu, SmError> {
+        let sm = self.sm.as_mut().unwrap();
+        let wire = sm.protect(c)?;
+        sm.unprotect(&ResponseApdu::from_bytes(&self.chip.transmit(&wire.to_bytes())).unwrap())
+    }
+
+    fn read_file(&mut self, fid: u16, block: usize) -> Vec<u8> {
+        let r = self.secure(&CommandApdu::select_file(fid)).unwrap();
+        assert!(r.sw.is_success(), "{}", r.sw);
+        let mut out = Vec::new();
+        loop {
+            let c = CommandApdu::read_binary(out.len(), block).unwrap();
+            let r = self.secure(&c).unwrap();
+            let data =
+                icao9303::protocol::apdu::read_binary_data(&c, r.success_data().unwrap()).unwrap();
+            let done = data.len() < block;
+            out.extend(data);
+            if done {
+                return out;
+            }
+        }
+    }
+}
+
+#[test]
+fn whole_session_pace_then_chip_authentication_then_active_authentication() {
+    let all = vectors();
+    let v = &all[PACE];
+    let mut chip = TestChip::new(true);
+    let mut reader = Reader {
+        chip: &mut chip,
+        sm: None,
+    };
+
+    assert!(
+        reader
+            .plain(&CommandApdu::select_emrtd_application())
+            .sw
+            .is_success()
+    );
+    assert!(
+        reader
+            .plain(&CommandApdu::select_file(EF_CARD_ACCESS))
+            .sw
+            .is_success()
+    );
+    let card_access = reader
+        .plain(&CommandApdu::read_binary(0, 256).unwrap())
+        .data;
+    let infos = pace_infos(&card_access);
+    let params = pace::choose(infos.iter().map(|(o, id)| (o.as_slice(), *id))).unwrap();
+    let mut terminal = pace::Terminal::new(params, &pace_password(v)).unwrap();
+    let mut cmd = terminal.start();
+    let outcome = loop {
+        match terminal.next(&reader.plain(&cmd)).unwrap() {
+            TerminalStep::Command(c) => cmd = c,
+            TerminalStep::Done(o) => break o,
+        }
+    };
+    reader.sm = Some(outcome.sm);
+
+    // DG14 in short-APDU blocks; a missing file is an authenticated refusal.
+    let block = reader.sm.as_ref().unwrap().max_read_len(256);
+    let dg14 = reader.read_file(EF_DG14, block);
+    assert_eq!(
+        dg14,
+        include_bytes!("data/protocol/bsi_refdataset_DG14.bin")
+    );
+    let r = reader.secure(&CommandApdu::select_file(0x0110)).unwrap();
+    assert_eq!(r.sw, StatusWord::FILE_NOT_FOUND);
+
+    // Chip authentication with DG14's key: the session switches to the new keys.
+    let (spki, ca_oid) = dg14_chip_auth(&dg14);
+    let key = ChipPublicKey::from_subject_public_key_info(&spki).unwrap();
+    let mut ca = chip_auth::Terminal::new(
+        ChipAuthProtocol::from_oid(&ca_oid.unwrap()).unwrap(),
+        key,
+        None,
+    )
+    .unwrap();
+    let mut cmd = ca.start();
+    let new_sm = loop {
+        let r = reader.secure(&cmd).unwrap();
+        match ca.next(&r).unwrap() {
+            chip_auth::Step::Command(c) => cmd = c,
+            chip_auth::Step::Done(sm) => break sm,
+        }
+    };
+    assert_eq!(new_sm.cipher(), SymmetricCipher::Tdes);
+    reader.sm = Some(new_sm);
+
+    // A 40000-byte file with extended length: offsets above 32767 use READ BINARY 'B1'.
+    let dg2 = reader.read_file(EF_DG2, 1000);
+    assert_eq!(dg2, reader.chip.files[&EF_DG2]);
+
+    // INTERNAL AUTHENTICATE under the new session.
+    let challenge = [1, 2, 3, 4, 5, 6, 7, 8];
+    let r = reader
+        .secure(&icao9303::protocol::active_auth::internal_authenticate(
+            &challenge,
+        ))
+        .unwrap();
+    assert_eq!(
+        icao9303::protocol::active_auth::signature(&r).unwrap(),
+        [challenge, challenge].concat()
+    );
+
+    // A command without secure messaging ends the session: the chip's plain error is an error.
+    let r = reader.plain(&CommandApdu::read_binary(0, 4).unwrap());
+    assert_eq!(r.sw, StatusWord::SM_OBJECTS_MISSING);
+    let e = reader
+        .secure(&CommandApdu::read_binary(0, 4).unwrap())
+        .unwrap_err();
+    assert!(matches!(e, SmError::Unprotected(_)), "{e}");
+}
+
+#[test]
+fn whole_session_falls_back_to_bac_without_ef_card_access() {
+    let mut chip = TestChip::new(false);
+    let mut reader = Reader {
+        chip: &mut chip,
+        sm: None,
+    };
+    assert!(
+        reader
+            .plain(&CommandApdu::select_emrtd_application())
+            .sw
+            .is_success()
+    );
+    // No EF.CardAccess: no PACE, run BAC.
+    assert_eq!(
+        reader.plain(&CommandApdu::select_file(EF_CARD_ACCESS)).sw,
+        StatusWord::FILE_NOT_FOUND
+    );
+    let keys =
+        bac::derive_keys(&MrzInformation::new("T22000129", "640812", "101031").unwrap()).unwrap();
+    let mut t = bac::Terminal::new(keys).unwrap();
+    let challenge = reader.plain(&t.get_challenge_command());
+    let ea = t.mutual_authenticate_command(&challenge).unwrap();
+    let r = reader.plain(&ea);
+    reader.sm = Some(t.finish(&r).unwrap());
+    let dg14 = reader.read_file(EF_DG14, 0xDF);
+    assert_eq!(
+        dg14,
+        include_bytes!("data/protocol/bsi_refdataset_DG14.bin")
+    );
+
+    // A wrong MRZ: the chip refuses EXTERNAL AUTHENTICATE with '6300'.
+    let mut chip = TestChip::new(false);
+    let mut reader = Reader {
+        chip: &mut chip,
+        sm: None,
+    };
+    let keys =
+        bac::derive_keys(&MrzInformation::new("T22000128", "640812", "101031").unwrap()).unwrap();
+    let mut t = bac::Terminal::new(keys).unwrap();
+    let ea = t
+        .mutual_authenticate_command(&reader.plain(&t.get_challenge_command()))
+        .unwrap();
+    let e = t.finish(&reader.plain(&ea)).unwrap_err();
+    assert!(
+        matches!(e, ProtocolError::Status(StatusWord(0x6300))),
+        "{e}"
+    );
+}
