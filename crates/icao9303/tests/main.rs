@@ -2,3 +2,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod protocol_tests;
+mod lds_tests;
+mod mrz_tests;

@@ -1,0 +1,450 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+//! Parsing the LDS files of the shared vectors (see `shared/vectors/README.md` for their origin),
+//! and the no-panic property of every parser on random and mutated inputs.
+
+use std::path::PathBuf;
+
+use icao9303::lds::{
+    CardAccess, Dg1, Dg2, Dg7, Dg11, Dg12, Dg14, Dg15, EfCom, FaceEncoding, FileId, ImageFormat,
+    LdsError, PublicKeyType, SecurityInfos,
+};
+use icao9303::mrz::MrzFormat;
+use icao9303::oid;
+use icao9303::portrait::{PortraitError, image_dimensions, portrait_jpeg};
+
+/// The shared vectors folder: `../../../shared/vectors` from this crate, or `$PASSPORT_READER_VECTORS`.
+/// A missing folder fails the test rather than skipping it.
+pub fn vectors_dir() -> PathBuf {
+    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
+    if beside.is_dir() {
+        return beside;
+    }
+    if let Some(dir) = std::env::var_os("PASSPORT_READER_VECTORS") {
+        let dir = PathBuf::from(dir);
+        assert!(
+            dir.is_dir(),
+            "PASSPORT_READER_VECTORS={} is not a folder",
+            dir.display()
+        );
+        return dir;
+    }
+    panic!(
+        "test vectors not found at {} and PASSPORT_READER_VECTORS is not set",
+        beside.display()
+    );
+}
+
+pub fn vector(path: &str) -> Vec<u8> {
+    let full = vectors_dir().join(path);
+    std::fs::read(&full).unwrap_or_else(|e| panic!("reading {}: {e}", full.display()))
+}
+
+#[test]
+fn file_ids() {
+    assert_eq!(FileId::Dg(1).tag(), Some(0x61));
+    assert_eq!(FileId::Dg(1).fid(), Some(0x0101));
+    assert_eq!(FileId::Dg(2).tag(), Some(0x75));
+    assert_eq!(FileId::Dg(14).short_file_id(), Some(14));
+    assert_eq!(FileId::Dg(15).fid(), Some(0x010F));
+    assert_eq!(FileId::Com.tag(), Some(0x60));
+    assert_eq!(FileId::Com.fid(), Some(0x011E));
+    assert_eq!(FileId::Sod.tag(), Some(0x77));
+    assert_eq!(FileId::Sod.fid(), Some(0x011D));
+    assert_eq!(FileId::CardAccess.fid(), Some(0x011C));
+    assert_eq!(FileId::CardAccess.tag(), None);
+    assert_eq!(FileId::Dg(17).tag(), None);
+    for n in 1..=16 {
+        assert_eq!(
+            FileId::from_tag(FileId::Dg(n).tag().unwrap()),
+            Some(FileId::Dg(n))
+        );
+    }
+}
+
+#[test]
+fn ef_com_vectors() {
+    let com = EfCom::parse(&vector("bsi_tr03105_5_refdataset/EF_COM.bin")).unwrap();
+    assert_eq!(com.lds_version.as_deref(), Some("0107"));
+    assert_eq!(com.lds_version_display().as_deref(), Some("1.7"));
+    assert_eq!(com.unicode_version.as_deref(), Some("040000"));
+    // 61 75 63 76 6E: DG1, DG2, DG3, DG4, DG14.
+    assert_eq!(com.tags, vec![0x61, 0x75, 0x63, 0x76, 0x6E]);
+    assert_eq!(
+        com.data_groups(),
+        vec![
+            FileId::Dg(1),
+            FileId::Dg(2),
+            FileId::Dg(3),
+            FileId::Dg(4),
+            FileId::Dg(14)
+        ]
+    );
+    let nl = EfCom::parse(&vector("jmrtd_loes2006_nl_sdu_test/EF_COM_011E.bin")).unwrap();
+    assert_eq!(nl.tags, vec![0x61, 0x75, 0x6F]);
+    let bsi2008 = EfCom::parse(&vector("jmrtd_bsi2008/EF_COM.bin")).unwrap();
+    assert_eq!(bsi2008.tags, vec![0x61, 0x75, 0x63, 0x6E]);
+}
+
+#[test]
+fn dg1_vectors() {
+    for path in [
+        "bsi_tr03105_5_refdataset/Datagroup1.bin",
+        "etsi_tr103200_eacaa/DG1.bin",
+        "jmrtd_bsi2008/Datagroup1.bin",
+    ] {
+        let dg1 = Dg1::parse(&vector(path)).unwrap();
+        let mrz = &dg1.mrz;
+        assert_eq!(mrz.format, MrzFormat::Td3, "{path}");
+        assert_eq!(mrz.issuing_state, "D");
+        assert_eq!(mrz.primary_identifier, "MUSTERMANN");
+        assert_eq!(mrz.secondary_identifier, "ERIKA");
+        assert_eq!(mrz.document_number, "C11T002JM");
+        assert!(mrz.check_digits_valid(), "{path}: {:?}", mrz.check_digits());
+    }
+    let nl = Dg1::parse(&vector("jmrtd_loes2006_nl_sdu_test/DG1_0101.bin")).unwrap();
+    assert_eq!(nl.mrz.primary_identifier, "MEULENDIJK");
+    assert_eq!(nl.mrz.secondary_identifier, "LOES ALBERTINE");
+    assert_eq!(nl.mrz.document_number, "XX0001328");
+    assert_eq!(nl.mrz.optional_data, "123456789");
+    assert!(nl.mrz.check_digits_valid(), "{:?}", nl.mrz.check_digits());
+    let id = nl.mrz.identity(time::macros::date!(2026 - 11 - 25));
+    assert_eq!(id.nationality.as_deref(), Some("NL"));
+    assert_eq!(id.date_of_birth.as_deref(), Some("1971-10-19"));
+    assert_eq!(id.expiry_date.as_deref(), Some("2011-10-01"));
+    assert_eq!(id.personal_number.as_deref(), Some("123456789"));
+}
+
+#[test]
+fn dg1_rejects_wrong_tag_and_bad_mrz() {
+    let mut data = vector("etsi_tr103200_eacaa/DG1.bin");
+    data[0] = 0x62;
+    assert!(matches!(Dg1::parse(&data), Err(LdsError::Tlv(_))));
+    let mut data = vector("etsi_tr103200_eacaa/DG1.bin");
+    data[10] = b'a';
+    let err = Dg1::parse(&data).unwrap_err();
+    assert!(matches!(err, LdsError::Mrz { offset: 5, .. }), "{err}");
+    assert!(err.to_string().contains("offset 5"));
+}
+
+/// Both JPEG 2000 portraits: ETSI (413×531, where the 19794-5 record header claims 337×449) and
+/// the Dutch Sdu test document (449×598).
+#[test]
+fn dg2_jpeg2000_portraits_transcode() {
+    for (path, width, height) in [
+        ("etsi_tr103200_eacaa/DG2.bin", 413u16, 531u16),
+        ("jmrtd_loes2006_nl_sdu_test/DG2_0102.bin", 449, 598),
+    ] {
+        let dg2 = Dg2::parse(&vector(path)).unwrap();
+        assert_eq!(dg2.faces.len(), 1, "{path}");
+        let face = &dg2.faces[0];
+        assert_eq!(face.encoding, FaceEncoding::Iso19794_5);
+        assert_eq!(face.format, ImageFormat::Jpeg2000);
+        assert_eq!((face.width, face.height), (width, height), "{path}");
+        assert_eq!(face.offset, 84);
+        let jpeg = portrait_jpeg(face).unwrap();
+        let mut decoder = jpeg_decoder::Decoder::new(&jpeg[..]);
+        let pixels = decoder.decode().unwrap();
+        let info = decoder.info().unwrap();
+        assert_eq!((info.width, info.height), (width, height), "{path}");
+        assert_eq!(pixels.len(), usize::from(width) * usize::from(height) * 3);
+        assert_eq!(
+            image_dimensions(&jpeg),
+            Some((u32::from(width), u32::from(height)))
+        );
+        // A JPEG passes through unchanged.
+        let mut again = face.clone();
+        again.data = jpeg.clone();
+        assert_eq!(portrait_jpeg(&again).unwrap(), jpeg);
+    }
+}
+
+/// ISO/IEC 39794-5 DG2 (format type 0x002A, BDB tag 7F2E): the JPEG 2000 image is extracted.
+#[test]
+fn dg2_iso39794_5() {
+    let dg2 = Dg2::parse(&vector("misc/gmrtd_ICAO_39794_5_AP_DG2_MandFields.dat")).unwrap();
+    assert_eq!(dg2.faces.len(), 1);
+    let face = &dg2.faces[0];
+    assert_eq!(face.encoding, FaceEncoding::Iso39794_5);
+    assert_eq!(face.format, ImageFormat::Jpeg2000);
+    assert_eq!((face.width, face.height), (413, 531));
+    let jpeg = portrait_jpeg(face).unwrap();
+    let mut decoder = jpeg_decoder::Decoder::new(&jpeg[..]);
+    decoder.decode().unwrap();
+    assert_eq!(decoder.info().unwrap().width, 413);
+}
+
+#[test]
+fn portrait_rejects_garbage() {
+    let mut face = Dg2::parse(&vector("etsi_tr103200_eacaa/DG2.bin"))
+        .unwrap()
+        .faces[0]
+        .clone();
+    face.data = b"WSQ image".to_vec();
+    assert_eq!(portrait_jpeg(&face), Err(PortraitError::UnknownFormat));
+    face.data = vec![0xFF, 0xD8, 0xFF, 0xD9];
+    assert!(matches!(
+        portrait_jpeg(&face),
+        Err(PortraitError::MalformedJpeg(_))
+    ));
+    let mut jp2 = Dg2::parse(&vector("etsi_tr103200_eacaa/DG2.bin"))
+        .unwrap()
+        .faces[0]
+        .data
+        .clone();
+    jp2.truncate(200);
+    face.data = jp2;
+    assert!(portrait_jpeg(&face).is_err());
+}
+
+fn assert_aa_and_ca(infos: &SecurityInfos) {
+    assert_eq!(infos.chip_authentication_public_keys.len(), 1);
+    let key = &infos.chip_authentication_public_keys[0];
+    assert_eq!(key.protocol, oid::ID_PK_ECDH);
+    assert_eq!(key.algorithm, oid::EC_PUBLIC_KEY);
+    assert_eq!(key.key_id, None);
+    assert_eq!(key.subject_public_key_info[0], 0x30);
+    assert_eq!(infos.chip_authentication_infos.len(), 1);
+    let ca = &infos.chip_authentication_infos[0];
+    assert_eq!(ca.protocol.to_string(), "0.4.0.127.0.7.2.2.3.2.1");
+    assert_eq!(ca.version, 1);
+    assert_eq!(infos.terminal_authentication_infos.len(), 1);
+    assert_eq!(infos.terminal_authentication_infos[0].version, 1);
+    assert!(infos.other.is_empty());
+}
+
+#[test]
+fn dg14_vectors() {
+    for path in [
+        "bsi_tr03105_5_refdataset/Datagroup14.bin",
+        "etsi_tr103200_eacaa/DG14.bin",
+        "jmrtd_bsi2008/Datagroup14.bin",
+    ] {
+        let dg14 = Dg14::parse(&vector(path)).unwrap();
+        assert_aa_and_ca(&dg14.security_infos);
+    }
+    // ICAO 9303 sample: DH chip authentication key (id-PK-DH, dhpublicnumber).
+    let sample = Dg14::parse(&vector("misc/jmrtd_doc9303_spec_sample_encoded_dg14.bin")).unwrap();
+    let infos = &sample.security_infos;
+    assert_eq!(
+        infos.chip_authentication_public_keys[0].protocol,
+        oid::ID_PK_DH
+    );
+    // PKCS #3 dhKeyAgreement.
+    assert_eq!(
+        infos.chip_authentication_public_keys[0]
+            .algorithm
+            .to_string(),
+        "1.2.840.113549.1.3.1"
+    );
+    assert_eq!(
+        infos.chip_authentication_infos[0].protocol.to_string(),
+        "0.4.0.127.0.7.2.2.3.1.1"
+    );
+    assert_eq!(infos.len(), 3);
+}
+
+/// EF.CardSecurity carries SecurityInfos in its signed content: terminal authentication, chip
+/// authentication (ECDH, AES-128) with standardized domain parameters (BSI id 13,
+/// brainpoolP256r1), and a chip authentication public key whose SubjectPublicKeyInfo is written
+/// flat into the SecurityInfo.
+#[test]
+fn card_security_content_security_infos() {
+    let cms = vector("misc/jmrtd_efcardsecurity.dump");
+    // encapContentInfo eContent: the OCTET STRING at offset 57 (157 bytes), see `openssl asn1parse`.
+    let content = &cms[60..60 + 157];
+    let infos = SecurityInfos::parse(content).unwrap();
+    assert_eq!(infos.terminal_authentication_infos.len(), 1);
+    assert_eq!(infos.terminal_authentication_infos[0].version, 2);
+    assert_eq!(infos.chip_authentication_infos.len(), 1);
+    assert_eq!(
+        infos.chip_authentication_infos[0].protocol.to_string(),
+        "0.4.0.127.0.7.2.2.3.2.2"
+    );
+    assert_eq!(infos.chip_authentication_domain_parameter_infos.len(), 1);
+    assert_eq!(infos.chip_authentication_public_keys.len(), 1);
+    let key = &infos.chip_authentication_public_keys[0];
+    assert_eq!(key.protocol, oid::ID_PK_ECDH);
+    assert_eq!(key.algorithm, oid::STANDARDIZED_DOMAIN_PARAMETERS);
+    // Rebuilt as SEQUENCE { AlgorithmIdentifier, BIT STRING }: 2 + 14 + 68 bytes.
+    assert_eq!(&key.subject_public_key_info[..2], &[0x30, 82]);
+    assert_eq!(key.subject_public_key_info.len(), 84);
+    assert_eq!(infos.len(), 4);
+    // The same set read as EF.CardAccess.
+    let access = CardAccess::parse(content).unwrap();
+    assert_eq!(access.security_infos, infos);
+}
+
+/// A BER-TLV with a short or long definite length, for building test inputs.
+fn tlv(tag: &[u8], value: &[u8]) -> Vec<u8> {
+    let mut out = tag.to_vec();
+    match value.len() {
+        n if n < 0x80 => out.push(n as u8),
+        n if n < 0x100 => out.extend_from_slice(&[0x81, n as u8]),
+        n => out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]),
+    }
+    out.extend_from_slice(value);
+    out
+}
+
+#[test]
+fn card_access_pace_and_active_authentication_info() {
+    let pace = tlv(
+        &[0x30],
+        &[
+            tlv(&[0x06], &hex_decode("04007f00070202040202")), // id-PACE-ECDH-GM-AES-CBC-CMAC-128
+            tlv(&[0x02], &[2]),
+            tlv(&[0x02], &[13]),
+        ]
+        .concat(),
+    );
+    let aa = tlv(
+        &[0x30],
+        &[
+            tlv(&[0x06], &hex_decode("678108010105")), // id-AA 2.23.136.1.1.5
+            tlv(&[0x02], &[1]),
+            tlv(&[0x06], &hex_decode("2a8648ce3d040302")), // ecdsa-with-SHA256
+        ]
+        .concat(),
+    );
+    let other = tlv(
+        &[0x30],
+        &[tlv(&[0x06], &[0x2a, 0x03, 0x04]), vec![0x05, 0x00]].concat(),
+    );
+    let der = tlv(&[0x31], &[pace, aa, other].concat());
+    let infos = CardAccess::parse(&der).unwrap().security_infos;
+    assert_eq!(infos.pace_infos.len(), 1);
+    assert_eq!(
+        infos.pace_infos[0].protocol.to_string(),
+        "0.4.0.127.0.7.2.2.4.2.2"
+    );
+    assert_eq!(infos.pace_infos[0].version, 2);
+    assert_eq!(infos.pace_infos[0].parameter_id, Some(13));
+    let aa = infos.active_authentication_info.clone().unwrap();
+    assert_eq!(aa.version, 1);
+    assert_eq!(aa.signature_algorithm.to_string(), "1.2.840.10045.4.3.2");
+    assert_eq!(infos.other.len(), 1);
+    assert_eq!(infos.other[0].protocol.to_string(), "1.2.3.4");
+    // DG14 wraps the same set in 6E.
+    let dg14 = Dg14::parse(&tlv(&[0x6E], &der)).unwrap();
+    assert_eq!(dg14.security_infos, infos);
+    // A malformed known SecurityInfo is an error with its offset.
+    let bad = tlv(
+        &[0x31],
+        &tlv(&[0x30], &tlv(&[0x06], &hex_decode("678108010105"))),
+    );
+    let err = CardAccess::parse(&bad).unwrap_err();
+    assert!(matches!(err, LdsError::Missing { offset: 2, .. }), "{err}");
+}
+
+fn hex_decode(s: &str) -> Vec<u8> {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn dg15_vectors() {
+    for path in [
+        "bsi_tr03105_5_refdataset/Datagroup15.bin",
+        "etsi_tr103200_eacaa/DG15.bin",
+        "jmrtd_bsi2008/Datagroup15.bin",
+        "jmrtd_loes2006_nl_sdu_test/DG15_010F.bin",
+        "active_auth/gmrtd_AA_DG15_rsa1792.bin",
+        "active_auth/pymrtd_AA_DG15_rsa1024.bin",
+    ] {
+        let data = vector(path);
+        let dg15 = Dg15::parse(&data).unwrap();
+        assert_eq!(dg15.key_type, PublicKeyType::Rsa, "{path}");
+        // The SubjectPublicKeyInfo is the whole content of 6F.
+        assert!(data.ends_with(&dg15.subject_public_key_info), "{path}");
+        let key = openssl::pkey::PKey::public_key_from_der(&dg15.subject_public_key_info).unwrap();
+        assert!(key.rsa().is_ok());
+    }
+    let mut data = vector("etsi_tr103200_eacaa/DG15.bin");
+    data[0] = 0x6E;
+    assert!(Dg15::parse(&data).is_err());
+}
+
+#[test]
+fn dg15_ec_key() {
+    // 6F { SPKI id-ecPublicKey prime256v1, the generator point as public key }.
+    let spki = hex_decode(
+        "3059301306072a8648ce3d020106082a8648ce3d030107034200\
+         046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296\
+         4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5",
+    );
+    let mut dg15 = vec![0x6F, spki.len() as u8];
+    dg15.extend_from_slice(&spki);
+    let parsed = Dg15::parse(&dg15).unwrap();
+    assert_eq!(parsed.key_type, PublicKeyType::Ec);
+    assert_eq!(parsed.subject_public_key_info, spki);
+}
+
+#[test]
+fn dg11_dg12_dg7() {
+    let dg11 = tlv(
+        &[0x6B],
+        &[
+            tlv(&[0x5C], &hex_decode("5f0e5f0f5f105f2b5f11")),
+            tlv(&[0x5F, 0x0E], b"MUSTERMANN<<ERIKA"),
+            tlv(
+                &[0xA0],
+                &[tlv(&[0x02], &[1]), tlv(&[0x5F, 0x0F], b"GABLER")].concat(),
+            ),
+            tlv(&[0x5F, 0x10], b"123"),
+            tlv(&[0x5F, 0x2B], b"19640812"),
+            tlv(&[0x5F, 0x11], b"BERLIN"),
+        ]
+        .concat(),
+    );
+    let parsed = Dg11::parse(&dg11).unwrap();
+    assert_eq!(parsed.full_name.as_deref(), Some("MUSTERMANN<<ERIKA"));
+    assert_eq!(parsed.other_names, vec!["GABLER".to_owned()]);
+    assert_eq!(parsed.personal_number.as_deref(), Some("123"));
+    assert_eq!(
+        parsed.full_date_of_birth_iso().as_deref(),
+        Some("1964-08-12")
+    );
+    assert_eq!(parsed.place_of_birth.as_deref(), Some("BERLIN"));
+    assert_eq!(parsed.tags, vec![0x5F0E, 0x5F0F, 0x5F10, 0x5F2B, 0x5F11]);
+
+    let dg12 = tlv(
+        &[0x6C],
+        &[
+            tlv(&[0x5C], &hex_decode("5f195f26")),
+            tlv(&[0x5F, 0x19], "STADT BÖRREN".as_bytes()),
+            tlv(&[0x5F, 0x26], b"20150601"),
+        ]
+        .concat(),
+    );
+    let parsed = Dg12::parse(&dg12).unwrap();
+    assert_eq!(parsed.issuing_authority.as_deref(), Some("STADT BÖRREN"));
+    assert_eq!(parsed.date_of_issue.as_deref(), Some("20150601"));
+    assert_eq!(parsed.date_of_issue_iso().as_deref(), Some("2015-06-01"));
+    // ISO/IEC 8859-1 text and a BCD date of issue.
+    let dg12 = tlv(
+        &[0x6C],
+        &[
+            tlv(&[0x5F, 0x19], b"B\xd6RREN"),
+            tlv(&[0x5F, 0x26], &[0x20, 0x15, 0x06, 0x01]),
+        ]
+        .concat(),
+    );
+    let parsed = Dg12::parse(&dg12).unwrap();
+    assert_eq!(parsed.issuing_authority.as_deref(), Some("BÖRREN"));
+    assert_eq!(parsed.date_of_issue_iso().as_deref(), Some("2015-06-01"));
+
+    let dg7 = tlv(
+        &[0x67],
+        &[
+            tlv(&[0x02], &[1]),
+            tlv(&[0x5F, 0x43], &[0xFF, 0xD8, 0xFF, 0xE0]),
+        ]
+        .concat(),
+    );
+    let parsed = Dg7::parse(&dg7).unwrap();
+    assert_eq!(parsed.images.len(), 1);
+    assert_eq!(parsed.images[0].format, ImageFormat::Jpeg);
+}
