@@ -10,7 +10,9 @@ use super::apdu::StatusWord;
 #[non_exhaustive]
 pub enum SmError {
     /// The response carried no DO'8E' at all, only this status word: the chip has dropped the
-    /// secure-messaging session (often '6987'/'6988') or refused the command in plain.
+    /// secure-messaging session (often '6987'/'6988') or refused the command in plain. Some
+    /// chips answer a SELECT of an absent file with a plain '6A82'; a reader may take that as
+    /// "file absent", knowing the status word is unauthenticated.
     #[error("the chip answered {0} without secure messaging")]
     Unprotected(StatusWord),
     /// The cryptographic checksum (DO'8E') does not match: forged, corrupted or out of sync.
