@@ -431,7 +431,7 @@ fn parse_now(text: &str) -> anyhow::Result<OffsetDateTime> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
     use clap::Parser;
     use time::macros::{date, datetime};
@@ -494,5 +494,43 @@ mod tests {
         let lines = holder.mrz_lines().unwrap();
         assert!(lines[2].starts_with("GOESSWEIN<<"), "{lines:?}");
         assert_eq!(&lines[1][8..14], "300131");
+    }
+
+    #[test]
+    fn create_writes_every_file() {
+        let out = std::env::temp_dir().join(format!("testdoc-cli-create-{}", std::process::id()));
+        let cli = Cli::parse_from([
+            "testdoc".as_ref(),
+            "create".as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--now".as_ref(),
+            "2026-11-25".as_ref(),
+            "--signature".as_ref(),
+            "ecdsa-brainpool-p256".as_ref(),
+            "--revoke-ds".as_ref(),
+        ]);
+        let TestdocCommand::Create(args) = cli.command;
+        run_create(args).unwrap();
+        for name in [
+            "COM",
+            "SOD",
+            "DG1",
+            "DG2",
+            "DG14",
+            "DG15",
+            "CardAccess",
+            "aa_private_key.pem",
+            "ca_private_key.pem",
+            "csca.pem",
+            "ds.pem",
+            "mrz.txt",
+            "crl.pem",
+        ] {
+            assert!(out.join(name).is_file(), "{name} missing");
+        }
+        let mrz = std::fs::read_to_string(out.join("mrz.txt")).unwrap();
+        assert_eq!(mrz.lines().map(str::len).collect::<Vec<_>>(), [44, 44]);
+        std::fs::remove_dir_all(&out).unwrap();
     }
 }
