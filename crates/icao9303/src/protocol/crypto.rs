@@ -239,7 +239,7 @@ pub fn cmac(cipher: SymmetricCipher, key: &[u8], data: &[u8]) -> Result<[u8; 16]
     let l = block(&[0u8; 16])?;
     let k1 = double(l);
     let k2 = double(k1);
-    let complete = !data.is_empty() && data.len().is_multiple_of(16);
+    let complete = !data.is_empty() && data.len() % 16 == 0;
     let mut msg = if complete {
         data.to_vec()
     } else {

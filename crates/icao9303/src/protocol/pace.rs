@@ -172,9 +172,10 @@ pub fn choose<'a>(
     };
     let mut best: Option<PaceParameters> = None;
     for (oid, id) in pace_infos {
-        if let Ok(p) = PaceParameters::new(oid, id)
-            && best.as_ref().is_none_or(|b| rank(&p) > rank(b))
-        {
+        let Ok(p) = PaceParameters::new(oid, id) else {
+            continue;
+        };
+        if best.as_ref().is_none_or(|b| rank(&p) > rank(b)) {
             best = Some(p);
         }
     }
@@ -232,7 +233,7 @@ pub fn decrypt_nonce(
     k_pi: &[u8],
     z: &[u8],
 ) -> Result<Vec<u8>, ProtocolError> {
-    if z.is_empty() || !z.len().is_multiple_of(cipher.block_len()) {
+    if z.is_empty() || z.len() % cipher.block_len() != 0 {
         return Err(ProtocolError::Malformed(
             "encrypted nonce is not whole blocks",
         ));

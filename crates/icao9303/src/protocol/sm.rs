@@ -164,7 +164,7 @@ impl SecureMessaging {
             (_, Some((0x01, rest))) => rest,
             _ => return Err(SmError::Malformed("DO'87' without padding indicator '01'")),
         };
-        if cryptogram.is_empty() || !cryptogram.len().is_multiple_of(self.cipher.block_len()) {
+        if cryptogram.is_empty() || cryptogram.len() % self.cipher.block_len() != 0 {
             return Err(SmError::Malformed(
                 "cryptogram not a whole number of blocks",
             ));
