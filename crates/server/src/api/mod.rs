@@ -11,6 +11,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, Method as HttpMethod, header};
 use axum::middleware::{self, Next};
@@ -95,7 +96,7 @@ async fn openapi_json(State(state): State<AppState>, method: HttpMethod) -> Resp
 
 async fn call(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    name: Result<Path<String>, PathRejection>,
     method: HttpMethod,
     headers: HeaderMap,
     body: Body,
@@ -103,6 +104,8 @@ async fn call(
     if method != HttpMethod::POST {
         return Err(ApiError::MethodNotAllowed);
     }
+    // A path that does not decode (e.g. invalid percent-encoding) names no method either.
+    let name = name.map(|Path(n)| n).unwrap_or_default();
     if state.enable_panic_route && name == "debug.panic" {
         panic!("debug.panic called");
     }

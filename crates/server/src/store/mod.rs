@@ -413,7 +413,19 @@ impl Store {
 
     /// The account's session with this id, expiry applied; `None` also for another account's.
     pub async fn get_session(&self, account_id: i64, id: i64, now: i64) -> Result<Option<SessionRow>, StoreError> {
-        self.expire_sessions(account_id, Some(id), now).await?;
+        let found = self.select_session(account_id, id).await?;
+        match found {
+            // Only a session that looks expired costs a write; the conditional UPDATE decides
+            // (another instance may have finished it meanwhile), then the row is read again.
+            Some(s) if !s.state.is_finished() && s.expires <= now => {
+                self.expire_sessions(account_id, Some(id), now).await?;
+                self.select_session(account_id, id).await
+            }
+            other => Ok(other),
+        }
+    }
+
+    async fn select_session(&self, account_id: i64, id: i64) -> Result<Option<SessionRow>, StoreError> {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1 AND account_id = $2");
         with_pool!(self, |pool| {
             let row = sqlx::query(AssertSqlSafe(sql)).bind(id).bind(account_id).fetch_optional(pool).await?;
@@ -421,6 +433,22 @@ impl Store {
                 None => None,
                 Some(r) => Some(session_from_row!(r)),
             })
+        })
+    }
+
+    /// Whether the account has unfinished sessions past `expires` (a read, so that listing does
+    /// not take SQLite's write lock when there is nothing to expire).
+    async fn has_expired_sessions(&self, account_id: i64, now: i64) -> Result<bool, StoreError> {
+        with_pool!(self, |pool| {
+            let row = sqlx::query(
+                "SELECT 1 AS one FROM sessions WHERE account_id = $1 AND state IN ('CREATED', 'INITIATED') \
+                 AND expires <= $2 LIMIT 1",
+            )
+            .bind(account_id)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.is_some())
         })
     }
 
@@ -448,7 +476,9 @@ impl Store {
         filter: &SessionFilter,
         now: i64,
     ) -> Result<Option<Vec<SessionRow>>, StoreError> {
-        self.expire_sessions(account_id, None, now).await?;
+        if self.has_expired_sessions(account_id, now).await? {
+            self.expire_sessions(account_id, None, now).await?;
+        }
         let mut sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE account_id = $1");
         let mut binds = vec![Bind::I64(account_id)];
         let mut push = |cond: &str, bind: Bind, sql: &mut String| {

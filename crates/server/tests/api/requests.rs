@@ -79,7 +79,7 @@ async fn non_object_and_malformed_bodies_are_refused(settings: Settings) {
 
 async fn unknown_class_or_method_is_json_404(settings: Settings) {
     let app = start(settings).await;
-    for path in ["/api/v1/session.frobnicate", "/api/v1/invoice.get", "/api/nodot", "/api/v1/debug.nothing"] {
+    for path in ["/api/v1/session.frobnicate", "/api/v1/invoice.get", "/api/nodot", "/api/v1/debug.nothing", "/api/v1/%FF%FE"] {
         let r = app
             .client
             .post(format!("{}{path}", app.base))
