@@ -6,6 +6,7 @@ use clap::Subcommand;
 
 pub mod account;
 pub mod credentials;
+pub mod mrz;
 pub mod serve;
 pub mod store_args;
 mod testdoc;
@@ -14,6 +15,8 @@ mod testdoc;
 pub enum Command {
     /// Print the version and exit.
     Version,
+    /// Parse a machine readable zone; print its fields and check digits as JSON.
+    Mrz(mrz::Args),
     /// Run the integrator API server.
     Serve(serve::Args),
     /// Manage accounts.
@@ -32,6 +35,7 @@ pub fn run(command: Command) -> ExitCode {
             println!("passport-reader {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
+        Command::Mrz(args) => mrz::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Account(command) => account::run(command),
         Command::Credentials(command) => credentials::run(command),
