@@ -1,0 +1,692 @@
+//! The chip: a file system (master file with EF.CardAccess and EF.ATR/INFO, the eMRTD
+//! application with EF.COM, EF.SOD and the data groups), an access-control state machine and the
+//! card side of each protocol.
+//!
+//! Access control as ICAO 9303 Part 11 asks of a real chip: only the master file's files are
+//! readable in plain; the application's files need a BAC or PACE secure-messaging session
+//! ('6982' otherwise); DG3 and DG4 need EAC, which this chip does not grant. A protected command
+//! that fails its MAC or format ends the session ('6988' / '6987' in plain), as does any plain
+//! command sent during a session (§9.8.8): the terminal has to authenticate again.
+
+use icao9303::lds::{Dg14, Dg15, FileId};
+use icao9303::protocol::apdu::{CommandApdu, EMRTD_AID, ResponseApdu, StatusWord};
+use icao9303::protocol::bac::{self, BacKeys};
+use icao9303::protocol::chip_auth::{self, ChipPublicKey};
+use icao9303::protocol::pace::{self, PaceParameters, Password};
+use icao9303::protocol::{ProtocolError, SecureMessaging, SmError};
+use icao9303::tlv::TlvReader;
+use openssl::hash::MessageDigest;
+use openssl::pkey::PKey;
+use openssl::rand::rand_bytes;
+
+use crate::profile::der;
+use crate::{ChipConfig, ChipContents, ChipError, KeyUse, LinkStats, active_auth};
+
+/// EF.ATR/INFO in the master file (ISO/IEC 7816-4 §8.2.1.1).
+pub const EF_ATR_INFO_FID: u16 = 0x2F01;
+
+/// The answer to reset the chip gives through vpcd: `3B 88 80 01`, eight proprietary historical
+/// bytes ("vEMRTD01") and the check byte (T=1, contactless as PC/SC renders it).
+pub const ATR: [u8; 13] = atr();
+
+const fn atr() -> [u8; 13] {
+    let mut a = [
+        0x3B, 0x88, 0x80, 0x01, b'v', b'E', b'M', b'R', b'T', b'D', b'0', b'1', 0,
+    ];
+    // TCK: XOR of T0 .. the last historical byte is zero with TCK included.
+    let mut tck = 0u8;
+    let mut i = 1;
+    while i < 12 {
+        tck ^= a[i];
+        i += 1;
+    }
+    a[12] = tck;
+    a
+}
+
+const SW_OK: StatusWord = StatusWord::SUCCESS;
+const SW_EOF: StatusWord = StatusWord(0x6282);
+const SW_AUTH_FAILED: StatusWord = StatusWord(0x6300);
+const SW_WRONG_LENGTH: StatusWord = StatusWord(0x6700);
+const SW_NOT_SATISFIED: StatusWord = StatusWord::SECURITY_STATUS_NOT_SATISFIED;
+const SW_CONDITIONS: StatusWord = StatusWord(0x6985);
+const SW_NO_CURRENT_EF: StatusWord = StatusWord(0x6986);
+const SW_SM_MISSING: StatusWord = StatusWord::SM_OBJECTS_MISSING;
+const SW_SM_INCORRECT: StatusWord = StatusWord::SM_OBJECTS_INCORRECT;
+const SW_WRONG_DATA: StatusWord = StatusWord(0x6A80);
+const SW_FILE_NOT_FOUND: StatusWord = StatusWord::FILE_NOT_FOUND;
+const SW_WRONG_P1P2: StatusWord = StatusWord(0x6A86);
+const SW_NO_REFERENCE: StatusWord = StatusWord(0x6A88);
+const SW_BEYOND_EOF: StatusWord = StatusWord(0x6B00);
+const SW_INS: StatusWord = StatusWord(0x6D00);
+const SW_CLA: StatusWord = StatusWord(0x6E00);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Df {
+    Master,
+    Emrtd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ef {
+    Lds(FileId),
+    AtrInfo,
+}
+
+enum Pending {
+    None,
+    Bac(bac::Card),
+    Pace(Box<pace::Card>),
+    ChipAuth(Box<chip_auth::Card>),
+    /// A clone's chip authentication: answers without a key.
+    PretendChipAuth,
+}
+
+/// The chip's static chip authentication key pair, ready for `chip_auth::Card`.
+struct CaKey {
+    spki: Vec<u8>,
+    private: Vec<u8>,
+}
+
+/// A virtual eMRTD chip. [`VirtualChip::transmit`] takes a command APDU's bytes and returns the
+/// response's (always: errors are status words, as on a card).
+pub struct VirtualChip {
+    contents: ChipContents,
+    config: ChipConfig,
+    bac_keys: BacKeys,
+    ca_key: Option<CaKey>,
+    aa_digest: MessageDigest,
+    /// Length of a pretended Active Authentication signature (DG15's key size).
+    aa_signature_len: usize,
+    atr_info: Vec<u8>,
+    df: Df,
+    ef: Option<Ef>,
+    sm: Option<SecureMessaging>,
+    pending: Pending,
+    stats: LinkStats,
+}
+
+impl std::fmt::Debug for VirtualChip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VirtualChip")
+            .field("contents", &self.contents)
+            .field("config", &self.config)
+            .field("df", &self.df)
+            .field("secure_messaging", &self.sm.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl VirtualChip {
+    pub fn new(contents: ChipContents, config: ChipConfig) -> Result<Self, ChipError> {
+        let bac_keys = bac::derive_keys(&contents.mrz)
+            .map_err(|e| ChipError::InvalidDocument(format!("BAC keys: {e}")))?;
+        let dg14 = contents
+            .file(FileId::Dg(14))
+            .map(Dg14::parse)
+            .transpose()
+            .map_err(|e| ChipError::InvalidDocument(format!("DG14: {e}")))?;
+        let ca_key = match (&contents.ca_private_key, &dg14) {
+            (Some(key), Some(dg14)) => {
+                let spki = dg14
+                    .security_infos
+                    .chip_authentication_public_keys
+                    .first()
+                    .map(|k| k.subject_public_key_info.clone())
+                    .ok_or_else(|| {
+                        ChipError::InvalidDocument("DG14 holds no chip authentication key".into())
+                    })?;
+                let private = if let Ok(ec) = key.ec_key() {
+                    ec.private_key().to_vec()
+                } else {
+                    key.dh()?.private_key().to_vec()
+                };
+                Some(CaKey { spki, private })
+            }
+            _ => None,
+        };
+        let aa_digest = dg14
+            .as_ref()
+            .and_then(|d| d.security_infos.active_authentication_info.as_ref())
+            .and_then(|i| active_auth::ecdsa_digest(&i.signature_algorithm))
+            .unwrap_or_else(MessageDigest::sha256);
+        let aa_signature_len = match contents.file(FileId::Dg(15)).map(Dg15::parse) {
+            Some(Ok(dg15)) => match PKey::public_key_from_der(&dg15.subject_public_key_info) {
+                Ok(k) if k.rsa().is_ok() => usize::try_from(k.size()).unwrap_or(128),
+                Ok(k) => 2 * usize::try_from(k.bits().div_ceil(8)).unwrap_or(32),
+                Err(_) => 128,
+            },
+            _ => 128,
+        };
+        let atr_info = match config.extended_length {
+            Some(max) => {
+                let mut lengths = der(0x02, &max.to_be_bytes());
+                lengths.extend(der(0x02, &max.to_be_bytes()));
+                let mut info = vec![0x7F];
+                info.extend(der(0x66, &lengths));
+                info
+            }
+            None => Vec::new(),
+        };
+        Ok(VirtualChip {
+            contents,
+            config,
+            bac_keys,
+            ca_key,
+            aa_digest,
+            aa_signature_len,
+            atr_info,
+            df: Df::Master,
+            ef: None,
+            sm: None,
+            pending: Pending::None,
+            stats: LinkStats::default(),
+        })
+    }
+
+    /// A chip for a profile holding a test document: the clone profile drops the private keys.
+    pub fn for_profile(
+        document: &testdoc::TestDocument,
+        profile: crate::Profile,
+    ) -> Result<Self, ChipError> {
+        let mut contents =
+            ChipContents::from_test_document(document, crate::contents::DEFAULT_CAN)?;
+        if profile == crate::Profile::Clone {
+            contents.aa_private_key = None;
+            contents.ca_private_key = None;
+        }
+        VirtualChip::new(contents, ChipConfig::for_profile(profile))
+    }
+
+    pub fn contents(&self) -> &ChipContents {
+        &self.contents
+    }
+
+    pub fn config(&self) -> &ChipConfig {
+        &self.config
+    }
+
+    /// The answer to reset.
+    pub fn atr(&self) -> &'static [u8] {
+        &ATR
+    }
+
+    /// Power on / reset: back to the master file, any session and protocol in progress gone.
+    pub fn reset(&mut self) {
+        self.df = Df::Master;
+        self.ef = None;
+        self.end_session();
+    }
+
+    /// Whether a secure-messaging session is open.
+    pub fn in_session(&self) -> bool {
+        self.sm.is_some()
+    }
+
+    /// APDUs, bytes and modelled time so far.
+    pub fn stats(&self) -> LinkStats {
+        self.stats
+    }
+
+    pub fn reset_stats(&mut self) {
+        self.stats = LinkStats::default();
+    }
+
+    /// Answers one command APDU.
+    pub fn transmit(&mut self, command: &[u8]) -> Vec<u8> {
+        let response = self.process(command).to_bytes();
+        self.stats
+            .record(self.config.link.as_ref(), command.len(), response.len());
+        response
+    }
+
+    fn end_session(&mut self) {
+        self.sm = None;
+        self.pending = Pending::None;
+    }
+
+    fn process(&mut self, raw: &[u8]) -> ResponseApdu {
+        let Ok(command) = CommandApdu::from_bytes(raw) else {
+            return ResponseApdu::status(SW_WRONG_LENGTH);
+        };
+        if command.is_extended() && self.config.extended_length.is_none() {
+            return ResponseApdu::status(SW_WRONG_LENGTH);
+        }
+        let cla = command.cla();
+        if cla & 0x80 != 0 || cla & 0x03 != 0 {
+            return ResponseApdu::status(SW_CLA);
+        }
+        if cla & 0x0C != 0x0C {
+            // A plain command ends any session (Part 11 §9.8.8).
+            if self.sm.is_some() {
+                self.end_session();
+            }
+            let (response, session) = self.execute(&command, None);
+            if let Some(sm) = session {
+                self.sm = Some(sm);
+            }
+            return response;
+        }
+        let Some(mut sm) = self.sm.take() else {
+            self.pending = Pending::None;
+            return ResponseApdu::status(SW_SM_INCORRECT);
+        };
+        let inner = match sm.unprotect_command(&command) {
+            Ok(inner) => inner,
+            Err(e) => {
+                self.end_session();
+                let sw = match e {
+                    SmError::Malformed(_) => SW_SM_MISSING,
+                    _ => SW_SM_INCORRECT,
+                };
+                return ResponseApdu::status(sw);
+            }
+        };
+        // Response data must fit the protected response in the command's Ne.
+        let cap = sm.max_read_len(command.ne().unwrap_or(256));
+        let (response, session) = self.execute(&inner, Some(cap));
+        match sm.protect_response(&response) {
+            Ok(protected) => {
+                self.sm = Some(session.unwrap_or(sm));
+                protected
+            }
+            Err(_) => {
+                self.end_session();
+                ResponseApdu::status(SW_SM_INCORRECT)
+            }
+        }
+    }
+
+    /// Runs a command (already unprotected when `secure` is `Some(response data cap)`);
+    /// returns the response and, when the command establishes one, the new session.
+    fn execute(
+        &mut self,
+        command: &CommandApdu,
+        secure: Option<usize>,
+    ) -> (ResponseApdu, Option<SecureMessaging>) {
+        let status = |sw| (ResponseApdu::status(sw), None);
+        match (command.ins(), command.p1(), command.p2()) {
+            (0xA4, ..) => (self.select(command), None),
+            (0xB0 | 0xB1, ..) => (self.read_binary(command, secure), None),
+            (0x84, ..) => (self.get_challenge(command, secure.is_some()), None),
+            (0x82, ..) if secure.is_some() => status(SW_CONDITIONS),
+            (0x82, ..) => self.external_authenticate(command),
+            (0x22, 0xC1, 0xA4) if secure.is_some() => status(SW_CONDITIONS),
+            (0x22, 0xC1, 0xA4) => (self.pace_set_at(command), None),
+            (0x22, 0x41, 0xA4 | 0xA6) if secure.is_none() => status(SW_NOT_SATISFIED),
+            (0x22, 0x41, 0xA4 | 0xA6) => self.chip_authentication(command),
+            (0x22, ..) => status(SW_WRONG_P1P2),
+            (0x86, ..) => self.general_authenticate(command, secure.is_some()),
+            (0x88, ..) if secure.is_none() => status(SW_NOT_SATISFIED),
+            (0x88, ..) => (self.internal_authenticate(command), None),
+            _ => status(SW_INS),
+        }
+    }
+
+    fn find_ef(&self, fid: u16) -> Option<Ef> {
+        match self.df {
+            Df::Master => match fid {
+                0x011C
+                    if self.config.pace
+                        && self.contents.files.contains_key(&FileId::CardAccess) =>
+                {
+                    Some(Ef::Lds(FileId::CardAccess))
+                }
+                EF_ATR_INFO_FID if !self.atr_info.is_empty() => Some(Ef::AtrInfo),
+                _ => None,
+            },
+            Df::Emrtd => {
+                let id = match fid {
+                    0x011E => FileId::Com,
+                    0x011D => FileId::Sod,
+                    0x0101..=0x0110 => FileId::Dg((fid & 0xFF) as u8),
+                    _ => return None,
+                };
+                self.contents.files.contains_key(&id).then_some(Ef::Lds(id))
+            }
+        }
+    }
+
+    fn find_sfi(&self, sfi: u8) -> Option<Ef> {
+        let fid = match (self.df, sfi) {
+            (Df::Master, 0x1C) => 0x011C,
+            (Df::Master, 0x01) => EF_ATR_INFO_FID,
+            (Df::Emrtd, 0x1E) => 0x011E,
+            (Df::Emrtd, 0x1D) => 0x011D,
+            (Df::Emrtd, 1..=16) => 0x0100 | u16::from(sfi),
+            _ => return None,
+        };
+        self.find_ef(fid)
+    }
+
+    fn file_bytes(&self, ef: Ef) -> &[u8] {
+        match ef {
+            Ef::AtrInfo => &self.atr_info,
+            Ef::Lds(id) => self.contents.file(id).unwrap_or_default(),
+        }
+    }
+
+    fn select(&mut self, command: &CommandApdu) -> ResponseApdu {
+        let data = command.data();
+        let selected = match command.p1() {
+            0x04 if data == EMRTD_AID => {
+                self.df = Df::Emrtd;
+                self.ef = None;
+                return ResponseApdu::status(SW_OK);
+            }
+            0x04 => return ResponseApdu::status(SW_FILE_NOT_FOUND),
+            0x00 if data.is_empty() || data == [0x3F, 0x00] => {
+                self.df = Df::Master;
+                self.ef = None;
+                return ResponseApdu::status(SW_OK);
+            }
+            0x00 | 0x02 => match data {
+                [hi, lo] => self.find_ef(u16::from_be_bytes([*hi, *lo])),
+                _ => return ResponseApdu::status(SW_WRONG_DATA),
+            },
+            _ => return ResponseApdu::status(SW_WRONG_P1P2),
+        };
+        let Some(ef) = selected else {
+            return ResponseApdu::status(SW_FILE_NOT_FOUND);
+        };
+        self.ef = Some(ef);
+        if command.p2() & 0x0C == 0x0C {
+            return ResponseApdu::status(SW_OK);
+        }
+        // FCP: file size (DO'80') and file identifier (DO'83').
+        let size = u16::try_from(self.file_bytes(ef).len()).unwrap_or(u16::MAX);
+        let mut fcp = der(0x80, &size.to_be_bytes());
+        fcp.extend(der(0x83, data));
+        ResponseApdu::new(der(0x62, &fcp), SW_OK)
+    }
+
+    fn readable(&self, ef: Ef, secure: bool) -> bool {
+        match ef {
+            Ef::AtrInfo | Ef::Lds(FileId::CardAccess) => true,
+            // DG3 and DG4 need terminal authentication (EAC), which this chip never grants.
+            Ef::Lds(FileId::Dg(3 | 4)) => false,
+            Ef::Lds(_) => secure,
+        }
+    }
+
+    fn read_binary(&mut self, command: &CommandApdu, secure: Option<usize>) -> ResponseApdu {
+        let odd = command.ins() == 0xB1;
+        let (p1, p2) = (command.p1(), command.p2());
+        let sfi = if odd {
+            (p1 == 0 && p2 != 0 && p2 & 0xE0 == 0).then_some(p2 & 0x1F)
+        } else {
+            (p1 & 0x80 != 0).then_some(p1 & 0x1F)
+        };
+        let ef = match sfi {
+            Some(sfi) => match self.find_sfi(sfi) {
+                Some(ef) => {
+                    self.ef = Some(ef);
+                    ef
+                }
+                None => return ResponseApdu::status(SW_FILE_NOT_FOUND),
+            },
+            None if odd && (p1, p2) != (0, 0) => match self.find_ef(u16::from_be_bytes([p1, p2])) {
+                Some(ef) => {
+                    self.ef = Some(ef);
+                    ef
+                }
+                None => return ResponseApdu::status(SW_FILE_NOT_FOUND),
+            },
+            None => match self.ef {
+                Some(ef) => ef,
+                None => return ResponseApdu::status(SW_NO_CURRENT_EF),
+            },
+        };
+        let offset = if odd {
+            match command.data() {
+                [0x54, len, rest @ ..] if usize::from(*len) == rest.len() && rest.len() <= 3 => {
+                    rest.iter()
+                        .fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
+                }
+                _ => return ResponseApdu::status(SW_WRONG_DATA),
+            }
+        } else if sfi.is_some() {
+            usize::from(p2)
+        } else {
+            usize::from(u16::from_be_bytes([p1 & 0x7F, p2]))
+        };
+        if !self.readable(ef, secure.is_some()) {
+            return ResponseApdu::status(SW_NOT_SATISFIED);
+        }
+        let content = self.file_bytes(ef);
+        if offset >= content.len() {
+            return ResponseApdu::status(SW_BEYOND_EOF);
+        }
+        let mut ne = command.ne().unwrap_or(256);
+        if let Some(cap) = secure {
+            ne = ne.min(cap);
+        }
+        // DO'53' around odd-INS data counts against Ne.
+        let header = if !odd {
+            0
+        } else if ne > 0x102 {
+            4
+        } else if ne > 0x81 {
+            3
+        } else {
+            2
+        };
+        let want = ne.saturating_sub(header);
+        let rest = content.get(offset..).unwrap_or_default();
+        let chunk = rest.get(..want.min(rest.len())).unwrap_or_default();
+        let sw = if chunk.len() < want { SW_EOF } else { SW_OK };
+        let data = if odd {
+            der(0x53, chunk)
+        } else {
+            chunk.to_vec()
+        };
+        ResponseApdu::new(data, sw)
+    }
+
+    fn get_challenge(&mut self, command: &CommandApdu, secure: bool) -> ResponseApdu {
+        if command.ne() != Some(8) {
+            return ResponseApdu::status(SW_WRONG_LENGTH);
+        }
+        if self.config.bac && !secure {
+            return match bac::Card::new(self.bac_keys.clone()) {
+                Ok(card) => {
+                    let response = card.challenge_response();
+                    self.pending = Pending::Bac(card);
+                    response
+                }
+                Err(_) => ResponseApdu::status(StatusWord(0x6F00)),
+            };
+        }
+        let mut rnd = vec![0u8; 8];
+        if rand_bytes(&mut rnd).is_err() {
+            return ResponseApdu::status(StatusWord(0x6F00));
+        }
+        ResponseApdu::new(rnd, SW_OK)
+    }
+
+    fn external_authenticate(
+        &mut self,
+        command: &CommandApdu,
+    ) -> (ResponseApdu, Option<SecureMessaging>) {
+        let status = |sw| (ResponseApdu::status(sw), None);
+        if !self.config.bac {
+            return status(SW_INS);
+        }
+        if self.df != Df::Emrtd {
+            return status(SW_CONDITIONS);
+        }
+        let Pending::Bac(card) = std::mem::replace(&mut self.pending, Pending::None) else {
+            return status(SW_CONDITIONS);
+        };
+        match card.external_authenticate(command) {
+            Ok((response, sm)) => (response, Some(sm)),
+            Err(ProtocolError::AuthenticationFailed(_)) => status(SW_AUTH_FAILED),
+            Err(ProtocolError::Malformed(_)) if command.data().len() != 40 => {
+                status(SW_WRONG_LENGTH)
+            }
+            Err(_) => status(SW_WRONG_DATA),
+        }
+    }
+
+    fn pace_set_at(&mut self, command: &CommandApdu) -> ResponseApdu {
+        self.pending = Pending::None;
+        if !self.config.pace {
+            return ResponseApdu::status(SW_INS);
+        }
+        let mut oid = None;
+        let mut password_ref = None;
+        let mut parameter_id = None;
+        let mut reader = TlvReader::new(command.data());
+        while let Some(t) = reader.next_tlv() {
+            let Ok(t) = t else {
+                return ResponseApdu::status(SW_WRONG_DATA);
+            };
+            match t.tag {
+                0x80 => oid = Some(t.value.to_vec()),
+                0x83 => password_ref = t.value.first().copied(),
+                0x84 => {
+                    parameter_id = Some(t.value.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b)));
+                }
+                _ => {}
+            }
+        }
+        let Some(oid) = oid else {
+            return ResponseApdu::status(SW_WRONG_DATA);
+        };
+        // Only a protocol and domain parameters offered in EF.CardAccess.
+        let offered = self
+            .contents
+            .file(FileId::CardAccess)
+            .and_then(|b| icao9303::lds::CardAccess::parse(b).ok())
+            .is_some_and(|ca| {
+                ca.security_infos.pace_infos.iter().any(|p| {
+                    p.protocol.as_bytes() == oid.as_slice()
+                        && (parameter_id.is_none() || p.parameter_id == parameter_id)
+                })
+            });
+        if !offered {
+            return ResponseApdu::status(SW_NO_REFERENCE);
+        }
+        let password = match password_ref {
+            Some(1) => Password::Mrz(self.contents.mrz.clone()),
+            Some(2) => Password::Can(self.contents.can.clone()),
+            _ => return ResponseApdu::status(SW_NO_REFERENCE),
+        };
+        let card = PaceParameters::new(&oid, parameter_id)
+            .and_then(|params| pace::Card::new(params, &password));
+        let mut card = match card {
+            Ok(c) => c,
+            Err(_) => return ResponseApdu::status(SW_NO_REFERENCE),
+        };
+        match card.respond(command) {
+            Ok(pace::CardStep::Response(response)) => {
+                self.pending = Pending::Pace(Box::new(card));
+                response
+            }
+            Ok(pace::CardStep::Done(..)) | Err(_) => ResponseApdu::status(SW_WRONG_DATA),
+        }
+    }
+
+    fn general_authenticate(
+        &mut self,
+        command: &CommandApdu,
+        secure: bool,
+    ) -> (ResponseApdu, Option<SecureMessaging>) {
+        let status = |sw| (ResponseApdu::status(sw), None);
+        match (std::mem::replace(&mut self.pending, Pending::None), secure) {
+            (Pending::Pace(mut card), false) => match card.respond(command) {
+                Ok(pace::CardStep::Response(response)) => {
+                    self.pending = Pending::Pace(card);
+                    (response, None)
+                }
+                Ok(pace::CardStep::Done(response, sm)) => (response, Some(sm)),
+                Err(ProtocolError::AuthenticationFailed(_)) => status(SW_AUTH_FAILED),
+                Err(_) => status(SW_WRONG_DATA),
+            },
+            (Pending::ChipAuth(mut card), true) => match card.respond(command) {
+                Ok(chip_auth::CardStep::Response(response)) => {
+                    self.pending = Pending::ChipAuth(card);
+                    (response, None)
+                }
+                Ok(chip_auth::CardStep::Done(response, sm)) => (response, Some(sm)),
+                Err(_) => status(SW_WRONG_DATA),
+            },
+            (Pending::PretendChipAuth, true) => (ResponseApdu::new(vec![0x7C, 0x00], SW_OK), None),
+            _ => status(SW_CONDITIONS),
+        }
+    }
+
+    fn chip_authentication(
+        &mut self,
+        command: &CommandApdu,
+    ) -> (ResponseApdu, Option<SecureMessaging>) {
+        let status = |sw| (ResponseApdu::status(sw), None);
+        self.pending = Pending::None;
+        let set_at = command.p2() == 0xA4;
+        match self.config.chip_authentication {
+            KeyUse::Refuse => status(SW_NO_REFERENCE),
+            KeyUse::Pretend => {
+                if set_at {
+                    self.pending = Pending::PretendChipAuth;
+                }
+                status(SW_OK)
+            }
+            KeyUse::Genuine => {
+                let Some(key) = &self.ca_key else {
+                    return status(SW_NO_REFERENCE);
+                };
+                let card = ChipPublicKey::from_subject_public_key_info(&key.spki)
+                    .and_then(|pk| chip_auth::Card::new(pk, &key.private));
+                let mut card = match card {
+                    Ok(c) => c,
+                    Err(_) => return status(SW_NO_REFERENCE),
+                };
+                match card.respond(command) {
+                    Ok(chip_auth::CardStep::Response(response)) => {
+                        self.pending = Pending::ChipAuth(Box::new(card));
+                        (response, None)
+                    }
+                    Ok(chip_auth::CardStep::Done(response, sm)) => (response, Some(sm)),
+                    Err(ProtocolError::Unsupported(_)) => status(SW_NO_REFERENCE),
+                    Err(_) => status(SW_WRONG_DATA),
+                }
+            }
+        }
+    }
+
+    fn internal_authenticate(&mut self, command: &CommandApdu) -> ResponseApdu {
+        if command.data().len() != 8 {
+            return ResponseApdu::status(SW_WRONG_LENGTH);
+        }
+        match self.config.active_authentication {
+            KeyUse::Refuse => ResponseApdu::status(SW_INS),
+            KeyUse::Pretend => {
+                let mut junk = vec![0u8; self.aa_signature_len];
+                match rand_bytes(&mut junk) {
+                    Ok(()) => ResponseApdu::new(junk, SW_OK),
+                    Err(_) => ResponseApdu::status(StatusWord(0x6F00)),
+                }
+            }
+            KeyUse::Genuine => {
+                let Some(key) = &self.contents.aa_private_key else {
+                    return ResponseApdu::status(SW_NO_REFERENCE);
+                };
+                match active_auth::sign(key, command.data(), self.aa_digest) {
+                    Ok(signature) => ResponseApdu::new(signature, SW_OK),
+                    Err(_) => ResponseApdu::status(StatusWord(0x6F00)),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atr_check_byte() {
+        let x = ATR.iter().skip(1).fold(0u8, |a, b| a ^ b);
+        assert_eq!(x, 0);
+    }
+}
