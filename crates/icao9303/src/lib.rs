@@ -4,6 +4,7 @@
 //! Sync, free of I/O: callers hand in bytes and a clock, and get parsed structures or a report.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
+pub mod active_authentication;
 pub mod country;
 pub mod lds;
 pub mod mrz;
@@ -11,4 +12,6 @@ pub mod oid;
 pub mod pki;
 pub mod portrait;
 pub mod protocol;
+pub mod report;
 pub mod tlv;
+pub mod verify;

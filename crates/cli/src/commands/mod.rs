@@ -10,6 +10,7 @@ pub mod mrz;
 pub mod serve;
 pub mod store_args;
 mod testdoc;
+pub mod verify;
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -27,6 +28,8 @@ pub enum Command {
     Credentials(credentials::Command),
     /// Issue test documents (test CSCA, Document Signer, signed chip files).
     Testdoc(testdoc::Args),
+    /// Verify a chip's files: passive and active authentication, MRZ, expiry.
+    Verify(verify::Args),
 }
 
 pub fn run(command: Command) -> ExitCode {
@@ -40,5 +43,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Account(command) => account::run(command),
         Command::Credentials(command) => credentials::run(command),
         Command::Testdoc(args) => testdoc::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }

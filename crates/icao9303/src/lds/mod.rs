@@ -3,6 +3,7 @@
 //! Every parser takes the file's bytes as read from the chip, which an attacker controls: they
 //! never panic, never trust a length beyond the bytes held, cap how many repeated elements they
 //! keep, and walk nesting only to a fixed depth.
+pub mod sod;
 
 mod biometric;
 mod com;

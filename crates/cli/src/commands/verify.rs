@@ -1,0 +1,300 @@
+//! `passport-reader verify DIR`: verifies a dump of a chip's files against a trust store and
+//! prints the report. Exit status: 0 genuine and trusted, 1 not, 2 usage error.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use icao9303::pki::TrustStore;
+use icao9303::report::{Outcome, Report};
+use icao9303::verify::{ActiveAuthenticationExchange, DocumentFiles, verify_document};
+use time::{Date, OffsetDateTime, Time};
+
+/// Verify the files of an eMRTD chip (passive and active authentication, MRZ, expiry).
+#[derive(clap::Args)]
+pub struct Args {
+    /// Folder with the chip's files: COM, SOD, DG1 … DG16 (also with a .bin extension, EF. or
+    /// EF_ prefixes, a _FID suffix such as DG1_0101.bin, or named Datagroup1.bin). Any subset.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// Trusted CSCA certificate (PEM or DER), folder of them, CSCA master list (.ml) or CRL.
+    /// Repeatable; import a master list's root before the list to have its signer checked.
+    #[arg(long, value_name = "PATH")]
+    trust: Vec<PathBuf>,
+    /// Active authentication challenge (hex) sent in INTERNAL AUTHENTICATE.
+    #[arg(long, value_name = "HEX", requires = "aa_response")]
+    aa_challenge: Option<String>,
+    /// The chip's response to the challenge (hex).
+    #[arg(long, value_name = "HEX", requires = "aa_challenge")]
+    aa_response: Option<String>,
+    /// Verification date, YYYY-MM-DD [default: today, UTC].
+    #[arg(long, value_name = "DATE")]
+    at: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    match run_inner(&args) {
+        Ok(report) => {
+            if args.json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(s) => println!("{s}"),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            } else {
+                print!("{}", render(&report));
+            }
+            if report.valid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_inner(args: &Args) -> anyhow::Result<Report> {
+    let at = match &args.at {
+        Some(text) => {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            let date = Date::parse(text, format)
+                .with_context(|| format!("--at {text:?} is not YYYY-MM-DD"))?;
+            date.with_time(Time::MIDNIGHT).assume_utc() + time::Duration::hours(12)
+        }
+        None => OffsetDateTime::now_utc(),
+    };
+    let exchange = match (&args.aa_challenge, &args.aa_response) {
+        (Some(c), Some(r)) => Some(ActiveAuthenticationExchange {
+            challenge: hex::decode(c.trim()).context("--aa-challenge is not hex")?,
+            response: hex::decode(r.trim()).context("--aa-response is not hex")?,
+        }),
+        _ => None,
+    };
+    let mut store = TrustStore::new();
+    for path in &args.trust {
+        import_trust(&mut store, path)?;
+    }
+    let files = read_chip_files(&args.dir)?;
+    Ok(verify_document(&files, &store, exchange.as_ref(), at))
+}
+
+fn import_trust(store: &mut TrustStore, path: &Path) -> anyhow::Result<()> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for entry in entries {
+            if entry.is_dir() {
+                import_trust(store, &entry)?;
+            } else if let Err(e) = import_file(store, &entry) {
+                eprintln!("warning: skipped {}: {e:#}", entry.display());
+            }
+        }
+        return Ok(());
+    }
+    import_file(store, path)
+}
+
+fn import_file(store: &mut TrustStore, path: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let summary = store
+        .import(&bytes)
+        .with_context(|| format!("cannot import {}", path.display()))?;
+    if let Some(ml) = summary.master_list {
+        eprintln!(
+            "master list {}: signature valid, signer {} (issued by {}{}), {} certificates added, {} skipped",
+            path.display(),
+            ml.signer.as_deref().unwrap_or("?"),
+            ml.signer_issuer.as_deref().unwrap_or("?"),
+            if ml.signer_trusted {
+                ", trusted"
+            } else {
+                ", NOT vouched for by an imported CSCA"
+            },
+            ml.added,
+            ml.skipped
+        );
+    }
+    Ok(())
+}
+
+enum ChipFile {
+    Com,
+    Sod,
+    Dg(u8),
+}
+
+/// Maps a file name to a chip file: `COM`, `SOD`, `DG1`…`DG16`, `Datagroup1`, with optional
+/// `EF.`/`EF_` prefix, `_XXXX` FID suffix and `.bin` extension.
+fn classify(name: &str) -> Option<ChipFile> {
+    let upper = name.to_ascii_uppercase();
+    let stem = upper.strip_suffix(".BIN").unwrap_or(&upper);
+    let stem = stem
+        .strip_prefix("EF.")
+        .or_else(|| stem.strip_prefix("EF_"))
+        .unwrap_or(stem);
+    let stem = match stem.rsplit_once('_') {
+        Some((head, fid)) if fid.len() == 4 && fid.chars().all(|c| c.is_ascii_hexdigit()) => head,
+        _ => stem,
+    };
+    match stem {
+        "COM" => Some(ChipFile::Com),
+        "SOD" => Some(ChipFile::Sod),
+        _ => {
+            let number = stem
+                .strip_prefix("DATAGROUP")
+                .or_else(|| stem.strip_prefix("DG"))?;
+            let n: u8 = number.parse().ok()?;
+            (1..=16).contains(&n).then_some(ChipFile::Dg(n))
+        }
+    }
+}
+
+fn read_chip_files(dir: &Path) -> anyhow::Result<DocumentFiles> {
+    if !dir.is_dir() {
+        bail!("{} is not a folder", dir.display());
+    }
+    let mut files = DocumentFiles::default();
+    let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        let Some(kind) = path.file_name().and_then(|n| n.to_str()).and_then(classify) else {
+            continue;
+        };
+        let key = match kind {
+            ChipFile::Com => "COM".to_string(),
+            ChipFile::Sod => "SOD".to_string(),
+            ChipFile::Dg(n) => format!("DG{n}"),
+        };
+        if let Some(previous) = seen.insert(key.clone(), path.clone()) {
+            bail!(
+                "both {} and {} hold {key}",
+                previous.display(),
+                path.display()
+            );
+        }
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        match kind {
+            ChipFile::Com => files.com = Some(bytes),
+            ChipFile::Sod => files.sod = Some(bytes),
+            ChipFile::Dg(n) => {
+                files.data_groups.insert(n, bytes);
+            }
+        }
+    }
+    if seen.is_empty() {
+        bail!("no chip files (COM, SOD, DG1 … DG16) in {}", dir.display());
+    }
+    Ok(files)
+}
+
+fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let verdict = if report.valid {
+        "VALID: genuine and trusted"
+    } else {
+        "NOT VALID"
+    };
+    out.push_str(&format!(
+        "Document: {verdict} (verified at {})\n\n",
+        report.verified_at
+    ));
+    out.push_str(&format!("{:<28} {:<12} {}\n", "CHECK", "RESULT", "REASON"));
+    for c in &report.checks {
+        let reason = match (&c.reason_code, &c.reason) {
+            (Some(code), Some(text)) => format!("{}: {text}", code.as_str()),
+            (_, Some(text)) => text.clone(),
+            _ => String::new(),
+        };
+        out.push_str(&format!(
+            "{:<28} {:<12} {}\n",
+            c.check.as_str(),
+            c.result.as_str(),
+            reason
+        ));
+    }
+    out.push('\n');
+    let mut line = |label: &str, value: Option<&str>| {
+        if let Some(v) = value {
+            out.push_str(&format!("{label:<20} {v}\n"));
+        }
+    };
+    line("Document signer:", report.document_signer.as_deref());
+    line("CSCA:", report.csca.as_deref());
+    line("Signature:", report.signature_algorithm.as_deref());
+    line("Hash:", report.hash_algorithm.as_deref());
+    line("Signing time:", report.signing_time.as_deref());
+    let id = &report.identity;
+    line("Surname:", id.surname.as_deref());
+    line("Given names:", id.given_names.as_deref());
+    line("Document number:", id.document_number.as_deref());
+    line("Document type:", id.document_type.as_deref());
+    line("Issuing country:", id.issuing_country.as_deref());
+    line("Nationality:", id.nationality.as_deref());
+    line("Date of birth:", id.date_of_birth.as_deref());
+    line("Sex:", id.sex.as_deref());
+    line("Expiry date:", id.expiry_date.as_deref());
+    line("Personal number:", id.personal_number.as_deref());
+    line("Issuer:", id.issuer.as_deref());
+    if !report.data_groups.is_empty() {
+        out.push_str("\nDATA GROUP   RESULT       \n");
+        for d in &report.data_groups {
+            let note = match d.result {
+                Outcome::NotPresent => "listed in the SOD, not read",
+                Outcome::Failed if d.expected.is_none() => "not listed in the SOD",
+                Outcome::Failed => "hash differs from the SOD",
+                _ => "",
+            };
+            out.push_str(&format!(
+                "DG{:<10} {:<12} {note}\n",
+                d.data_group,
+                d.result.as_str()
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names() {
+        let n = |s: &str| match classify(s) {
+            Some(ChipFile::Com) => "COM".to_string(),
+            Some(ChipFile::Sod) => "SOD".to_string(),
+            Some(ChipFile::Dg(n)) => format!("DG{n}"),
+            None => "-".to_string(),
+        };
+        assert_eq!(n("COM"), "COM");
+        assert_eq!(n("EF.COM"), "COM");
+        assert_eq!(n("EF_COM_011E.bin"), "COM");
+        assert_eq!(n("EF_SOD.bin"), "SOD");
+        assert_eq!(n("SOD"), "SOD");
+        assert_eq!(n("DG1"), "DG1");
+        assert_eq!(n("dg16.bin"), "DG16");
+        assert_eq!(n("DG1_0101.bin"), "DG1");
+        assert_eq!(n("Datagroup14.bin"), "DG14");
+        assert_eq!(n("DG14_pk.bin"), "-");
+        assert_eq!(n("DG15_sk.pkcs8"), "-");
+        assert_eq!(n("DG17"), "-");
+        assert_eq!(
+            n("NEGATIVE_EF_SOD_eContentType_id-data_sig_invalid.bin"),
+            "-"
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! Small ASN.1 DER/BER helpers over [`crate::tlv`]: OIDs, integers, strings, times,
+//! AlgorithmIdentifier (RFC 5280 §4.1.1.2).
+
+use const_oid::ObjectIdentifier;
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
+
+use super::error::PkiError;
+use crate::tlv::{Tlv, TlvReader};
+
+pub(crate) const INTEGER: u32 = 0x02;
+pub(crate) const BIT_STRING: u32 = 0x03;
+pub(crate) const OCTET_STRING: u32 = 0x04;
+pub(crate) const OCTET_STRING_CONSTRUCTED: u32 = 0x24;
+pub(crate) const OID: u32 = 0x06;
+pub(crate) const SEQUENCE: u32 = 0x30;
+pub(crate) const SET: u32 = 0x31;
+pub(crate) const UTC_TIME: u32 = 0x17;
+pub(crate) const GENERALIZED_TIME: u32 = 0x18;
+pub(crate) const BOOLEAN: u32 = 0x01;
+
+/// `AlgorithmIdentifier ::= SEQUENCE { algorithm OBJECT IDENTIFIER, parameters ANY OPTIONAL }`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlgorithmIdentifier {
+    pub oid: ObjectIdentifier,
+    /// The whole encoded parameters element, absent when omitted. A NULL is kept as `05 00`.
+    pub parameters: Option<Vec<u8>>,
+}
+
+impl AlgorithmIdentifier {
+    pub(crate) fn parse(tlv: &Tlv<'_>, what: &'static str) -> Result<Self, PkiError> {
+        if tlv.tag != SEQUENCE {
+            return Err(PkiError::Malformed {
+                what,
+                offset: tlv.offset,
+            });
+        }
+        let mut r = tlv.children();
+        let oid = read_oid(&mut r, what)?;
+        let parameters = r
+            .next_tlv()
+            .transpose()
+            .map_err(PkiError::tlv(what))?
+            .map(|p| p.raw.to_vec());
+        Ok(Self { oid, parameters })
+    }
+
+    /// Parameters that are neither absent nor NULL.
+    pub fn non_null_parameters(&self) -> Option<&[u8]> {
+        match self.parameters.as_deref() {
+            None | Some([0x05, 0x00]) => None,
+            Some(p) => Some(p),
+        }
+    }
+}
+
+pub(crate) fn oid_from_tlv(
+    tlv: &Tlv<'_>,
+    what: &'static str,
+) -> Result<ObjectIdentifier, PkiError> {
+    if tlv.tag != OID {
+        return Err(PkiError::Malformed {
+            what,
+            offset: tlv.offset,
+        });
+    }
+    ObjectIdentifier::from_bytes(tlv.value).map_err(|_| PkiError::Malformed {
+        what,
+        offset: tlv.offset,
+    })
+}
+
+pub(crate) fn read_oid(
+    r: &mut TlvReader<'_>,
+    what: &'static str,
+) -> Result<ObjectIdentifier, PkiError> {
+    let tlv = r.expect(OID).map_err(PkiError::tlv(what))?;
+    oid_from_tlv(&tlv, what)
+}
+
+pub(crate) fn expect<'a>(
+    r: &mut TlvReader<'a>,
+    tag: u32,
+    what: &'static str,
+) -> Result<Tlv<'a>, PkiError> {
+    r.expect(tag).map_err(PkiError::tlv(what))
+}
+
+/// A small non-negative INTEGER (versions, hash-table indices).
+pub(crate) fn small_uint(tlv: &Tlv<'_>, what: &'static str) -> Result<u32, PkiError> {
+    let bad = || PkiError::Malformed {
+        what,
+        offset: tlv.offset,
+    };
+    if tlv.tag != INTEGER || tlv.value.is_empty() || tlv.value.len() > 5 {
+        return Err(bad());
+    }
+    if tlv.value.first().is_some_and(|b| b & 0x80 != 0) {
+        return Err(bad());
+    }
+    let mut v: u64 = 0;
+    for b in tlv.value {
+        v = (v << 8) | u64::from(*b);
+    }
+    u32::try_from(v).map_err(|_| bad())
+}
+
+/// The contents of an OCTET STRING, joining the segments of a BER constructed encoding.
+pub(crate) fn octet_string(tlv: &Tlv<'_>, what: &'static str) -> Result<Vec<u8>, PkiError> {
+    match tlv.tag {
+        OCTET_STRING => Ok(tlv.value.to_vec()),
+        OCTET_STRING_CONSTRUCTED => {
+            let mut out = Vec::new();
+            let mut r = tlv.children();
+            while let Some(part) = r.next_tlv() {
+                let part = part.map_err(PkiError::tlv(what))?;
+                out.extend(octet_string(&part, what)?);
+            }
+            Ok(out)
+        }
+        _ => Err(PkiError::Malformed {
+            what,
+            offset: tlv.offset,
+        }),
+    }
+}
+
+/// The bytes of a BIT STRING with no unused bits (keys and signatures).
+pub(crate) fn bit_string_bytes<'a>(
+    tlv: &Tlv<'a>,
+    what: &'static str,
+) -> Result<&'a [u8], PkiError> {
+    match (tlv.tag, tlv.value.split_first()) {
+        (BIT_STRING, Some((0, rest))) => Ok(rest),
+        _ => Err(PkiError::Malformed {
+            what,
+            offset: tlv.offset,
+        }),
+    }
+}
+
+/// UTCTime (RFC 5280 §4.1.2.5.1: YY < 50 is 20YY) or GeneralizedTime, in the Z form.
+pub(crate) fn parse_time(tlv: &Tlv<'_>, what: &'static str) -> Result<OffsetDateTime, PkiError> {
+    let bad = || PkiError::Malformed {
+        what,
+        offset: tlv.offset,
+    };
+    let s = std::str::from_utf8(tlv.value).map_err(|_| bad())?;
+    let s = s.strip_suffix('Z').ok_or_else(bad)?;
+    let (year, rest) = match tlv.tag {
+        UTC_TIME => {
+            let yy: i32 = s.get(0..2).and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+            (
+                if yy < 50 { 2000 + yy } else { 1900 + yy },
+                s.get(2..).ok_or_else(bad)?,
+            )
+        }
+        GENERALIZED_TIME => {
+            let s = s.split('.').next().unwrap_or(s);
+            let y: i32 = s.get(0..4).and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+            (y, s.get(4..).ok_or_else(bad)?)
+        }
+        _ => return Err(bad()),
+    };
+    let num = |range: std::ops::Range<usize>| -> Result<u8, PkiError> {
+        rest.get(range).and_then(|v| v.parse().ok()).ok_or_else(bad)
+    };
+    let month = Month::try_from(num(0..2)?).map_err(|_| bad())?;
+    let date = Date::from_calendar_date(year, month, num(2..4)?).map_err(|_| bad())?;
+    let second = if rest.len() >= 10 { num(8..10)? } else { 0 };
+    let time = Time::from_hms(num(4..6)?, num(6..8)?, second).map_err(|_| bad())?;
+    Ok(PrimitiveDateTime::new(date, time).assume_utc())
+}
+
+/// DER length octets.
+pub(crate) fn encode_length(len: usize, out: &mut Vec<u8>) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        let significant = bytes.get(skip..).unwrap_or_default();
+        out.push(0x80 | significant.len() as u8);
+        out.extend_from_slice(significant);
+    }
+}
+
+/// A DER TLV with a one-byte tag.
+pub(crate) fn encode_tlv(tag: u8, value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len() + 6);
+    out.push(tag);
+    encode_length(value.len(), &mut out);
+    out.extend_from_slice(value);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tlv::parse_single;
+
+    #[test]
+    fn utc_time_pivots_at_50() {
+        let t = parse_single(b"\x17\x0d491231235959Z").unwrap();
+        assert_eq!(parse_time(&t, "t").unwrap().year(), 2049);
+        let t = parse_single(b"\x17\x0d500101000000Z").unwrap();
+        assert_eq!(parse_time(&t, "t").unwrap().year(), 1950);
+    }
+
+    #[test]
+    fn long_lengths_are_minimal() {
+        let mut v = Vec::new();
+        encode_length(0x1234, &mut v);
+        assert_eq!(v, [0x82, 0x12, 0x34]);
+    }
+}

@@ -1,0 +1,341 @@
+//! The trust store: CSCA certificates (self-signed and link certificates), Document Signer
+//! certificates for SODs that carry none, and CRLs.
+//!
+//! Everything enters as raw bytes (DER, PEM, a CSCA master list), so a caller that persists the
+//! bytes (the server's database) can rebuild an identical store. Reading files and folders is the
+//! caller's business: this crate does no I/O.
+//!
+//! Trust rule: every CSCA or link certificate added is a trust anchor, whichever way it came
+//! in. A master list is accepted only when its own CMS signature verifies; whether its signer is
+//! vouched for by an anchor already in the store is reported, not enforced, because importing a
+//! master list is itself the operator's act of trust.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::certificate::{Certificate, KU_KEY_CERT_SIGN};
+use super::cms::SignerIdentifier;
+use super::crl::Crl;
+use super::error::PkiError;
+use super::master_list::MasterList;
+
+/// What a trust-store entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EntryKind {
+    /// A self-signed Country Signing CA certificate.
+    Csca,
+    /// A CSCA link certificate: new CSCA key, signed by the previous CSCA key (Part 12 §5.1.1).
+    LinkCertificate,
+    /// A Document Signer certificate, used when an EF.SOD does not carry its signer.
+    DocumentSigner,
+    Crl,
+}
+
+/// One entry as listed to operators.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrustEntry {
+    pub kind: EntryKind,
+    /// Subject (the issuer, for a CRL).
+    pub subject: String,
+    pub country: Option<String>,
+    /// Upper-case hex of the serial number; `None` for a CRL.
+    pub serial: Option<String>,
+    /// notBefore (thisUpdate for a CRL).
+    #[serde(with = "time::serde::rfc3339")]
+    pub valid_from: OffsetDateTime,
+    /// notAfter (nextUpdate for a CRL).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub valid_until: Option<OffsetDateTime>,
+    pub sha256: String,
+}
+
+/// The result of importing a master list.
+#[derive(Debug, Clone, Serialize)]
+pub struct MasterListImport {
+    /// The master-list signer's subject.
+    pub signer: Option<String>,
+    /// The signer certificate's issuer.
+    pub signer_issuer: Option<String>,
+    /// Whether the signer certificate was issued by an anchor already in the store.
+    pub signer_trusted: bool,
+    /// New certificates added (duplicates are not counted).
+    pub added: usize,
+    /// Certificates that could not be parsed and were left out.
+    pub skipped: usize,
+}
+
+/// What [`TrustStore::import`] found in a blob.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    pub entries: Vec<TrustEntry>,
+    pub master_list: Option<MasterListImport>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TrustStore {
+    anchors: Vec<Certificate>,
+    document_signers: Vec<Certificate>,
+    crls: Vec<Crl>,
+}
+
+impl TrustStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Imports whatever `data` holds: PEM (certificates and CRLs), a DER certificate, a DER CRL,
+    /// or a CMS CSCA master list (`.ml`).
+    pub fn import(&mut self, data: &[u8]) -> Result<ImportSummary, PkiError> {
+        if data.windows(11).any(|w| w == b"-----BEGIN ") {
+            return Ok(ImportSummary {
+                entries: self.add_pem(data)?,
+                master_list: None,
+            });
+        }
+        if let Ok(cert) = Certificate::from_der(data) {
+            return Ok(ImportSummary {
+                entries: vec![self.add_parsed_certificate(cert)],
+                master_list: None,
+            });
+        }
+        if let Ok(crl) = Crl::from_der(data) {
+            return Ok(ImportSummary {
+                entries: vec![self.add_parsed_crl(crl)],
+                master_list: None,
+            });
+        }
+        match MasterList::from_der(data) {
+            Ok(_) => {
+                let ml = self.add_master_list(data)?;
+                Ok(ImportSummary {
+                    entries: Vec::new(),
+                    master_list: Some(ml),
+                })
+            }
+            Err(_) => Err(PkiError::Unrecognised(
+                "neither a certificate, a CRL nor a CSCA master list".into(),
+            )),
+        }
+    }
+
+    /// Adds one DER certificate: a CA certificate becomes an anchor, any other a Document Signer.
+    pub fn add_certificate_der(&mut self, der: &[u8]) -> Result<TrustEntry, PkiError> {
+        let cert = Certificate::from_der(der)?;
+        Ok(self.add_parsed_certificate(cert))
+    }
+
+    /// Adds one DER CRL.
+    pub fn add_crl_der(&mut self, der: &[u8]) -> Result<TrustEntry, PkiError> {
+        let crl = Crl::from_der(der)?;
+        Ok(self.add_parsed_crl(crl))
+    }
+
+    /// Adds every certificate and CRL of a PEM bundle.
+    pub fn add_pem(&mut self, pem: &[u8]) -> Result<Vec<TrustEntry>, PkiError> {
+        let text = std::str::from_utf8(pem)
+            .map_err(|_| PkiError::Unrecognised("PEM is not text".into()))?;
+        let mut entries = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("-----BEGIN ") {
+            let after = rest.get(start + 11..).unwrap_or_default();
+            let label_end = after
+                .find("-----")
+                .ok_or_else(|| PkiError::Unrecognised("bad PEM".into()))?;
+            let label = after.get(..label_end).unwrap_or_default().to_string();
+            let body_start = label_end + 5;
+            let end_marker = format!("-----END {label}-----");
+            let body_end = after
+                .find(&end_marker)
+                .ok_or_else(|| PkiError::Unrecognised(format!("PEM {label} without END")))?;
+            let body = after.get(body_start..body_end).unwrap_or_default();
+            let der = decode_base64(body)?;
+            match label.as_str() {
+                "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
+                    entries.push(self.add_certificate_der(&der)?)
+                }
+                "X509 CRL" => entries.push(self.add_crl_der(&der)?),
+                "CMS" | "PKCS7" => {
+                    self.add_master_list(&der)?;
+                }
+                _ => {}
+            }
+            rest = after.get(body_end + end_marker.len()..).unwrap_or_default();
+        }
+        if entries.is_empty() {
+            return Err(PkiError::Unrecognised(
+                "no certificate or CRL in PEM".into(),
+            ));
+        }
+        Ok(entries)
+    }
+
+    /// Imports a CSCA master list after checking its CMS signature (an invalid signature is an
+    /// error and nothing is imported). Certificates that do not parse are skipped and counted.
+    pub fn add_master_list(&mut self, der: &[u8]) -> Result<MasterListImport, PkiError> {
+        let ml = MasterList::from_der(der)?;
+        let signature = ml.verify_signature()?;
+        if !signature.is_valid() {
+            return Err(PkiError::InvalidSignature(format!(
+                "master list signature does not verify ({:?})",
+                signature.outcome
+            )));
+        }
+        let signer_trusted = self.anchors.iter().any(|a| signature.signer_issued_by(a));
+        let (mut added, mut skipped) = (0, 0);
+        for c in &ml.certificates {
+            match Certificate::from_der(c) {
+                Ok(cert) => {
+                    if !self.contains(&cert) {
+                        added += 1;
+                    }
+                    self.add_parsed_certificate(cert);
+                }
+                Err(_) => skipped += 1,
+            }
+        }
+        Ok(MasterListImport {
+            signer: signature.signer.as_ref().map(|s| s.subject.to_string()),
+            signer_issuer: signature.signer.as_ref().map(|s| s.issuer.to_string()),
+            signer_trusted,
+            added,
+            skipped,
+        })
+    }
+
+    fn contains(&self, cert: &Certificate) -> bool {
+        self.anchors
+            .iter()
+            .chain(&self.document_signers)
+            .any(|c| c.der() == cert.der())
+    }
+
+    fn add_parsed_certificate(&mut self, cert: Certificate) -> TrustEntry {
+        let entry = certificate_entry(&cert);
+        if !self.contains(&cert) {
+            if is_ca(&cert) {
+                self.anchors.push(cert);
+            } else {
+                self.document_signers.push(cert);
+            }
+        }
+        entry
+    }
+
+    fn add_parsed_crl(&mut self, crl: Crl) -> TrustEntry {
+        let entry = crl_entry(&crl);
+        if !self.crls.iter().any(|c| c.der() == crl.der()) {
+            self.crls.push(crl);
+        }
+        entry
+    }
+
+    /// Every entry, anchors first.
+    pub fn entries(&self) -> Vec<TrustEntry> {
+        self.anchors
+            .iter()
+            .chain(&self.document_signers)
+            .map(certificate_entry)
+            .chain(self.crls.iter().map(crl_entry))
+            .collect()
+    }
+
+    pub fn anchors(&self) -> &[Certificate] {
+        &self.anchors
+    }
+
+    pub fn crls(&self) -> &[Crl] {
+        &self.crls
+    }
+
+    /// Anchors whose subject (and key identifier, when both sides have one) names `cert`'s issuer.
+    pub fn issuer_candidates<'a>(
+        &'a self,
+        cert: &'a Certificate,
+    ) -> impl Iterator<Item = &'a Certificate> {
+        self.anchors.iter().filter(move |a| cert.names_issuer(a))
+    }
+
+    /// A Document Signer certificate from the store matching a SignerIdentifier.
+    pub fn document_signer(&self, sid: &SignerIdentifier) -> Option<&Certificate> {
+        self.document_signers.iter().find(|c| sid.identifies(c))
+    }
+}
+
+fn is_ca(cert: &Certificate) -> bool {
+    match cert.basic_constraints {
+        Some((ca, _)) => ca,
+        None => cert.key_usage.is_some_and(|ku| ku & KU_KEY_CERT_SIGN != 0),
+    }
+}
+
+fn certificate_entry(cert: &Certificate) -> TrustEntry {
+    let kind = if !is_ca(cert) {
+        EntryKind::DocumentSigner
+    } else if cert.is_self_issued() {
+        EntryKind::Csca
+    } else {
+        EntryKind::LinkCertificate
+    };
+    TrustEntry {
+        kind,
+        subject: cert.subject.to_string(),
+        country: cert.subject.country(),
+        serial: Some(cert.serial_hex()),
+        valid_from: cert.not_before,
+        valid_until: Some(cert.not_after),
+        sha256: cert.sha256_fingerprint(),
+    }
+}
+
+fn crl_entry(crl: &Crl) -> TrustEntry {
+    TrustEntry {
+        kind: EntryKind::Crl,
+        subject: crl.issuer.to_string(),
+        country: crl.issuer.country(),
+        serial: None,
+        valid_from: crl.this_update,
+        valid_until: crl.next_update,
+        sha256: crl.sha256_fingerprint(),
+    }
+}
+
+/// Standard base64 (RFC 4648 §4), ignoring whitespace, for PEM bodies.
+fn decode_base64(text: &str) -> Result<Vec<u8>, PkiError> {
+    let bad = || PkiError::Unrecognised("bad base64 in PEM".into());
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            b' ' | b'\t' | b'\r' | b'\n' => continue,
+            _ => return Err(bad()),
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_known_answer() {
+        // RFC 4648 §10.
+        assert_eq!(decode_base64("Zm9vYmFy").unwrap(), b"foobar");
+        assert_eq!(decode_base64("Zm9vYg==").unwrap(), b"foob");
+        assert_eq!(decode_base64("Zm9v\nYmE=").unwrap(), b"fooba");
+    }
+}
