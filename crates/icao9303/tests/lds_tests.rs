@@ -448,3 +448,145 @@ fn dg11_dg12_dg7() {
     assert_eq!(parsed.images.len(), 1);
     assert_eq!(parsed.images[0].format, ImageFormat::Jpeg);
 }
+
+/// No-panic property of every parser: random bytes, and the real vectors mutated (bytes
+/// overwritten, truncated, outer tag swapped so each parser sees every file). Set
+/// `PROPTEST_CASES` to run more cases (the fuzz targets in `fuzz/` do the same with coverage).
+mod no_panic {
+    use super::*;
+    use icao9303::mrz::Mrz;
+    use proptest::prelude::*;
+
+    const VECTORS: &[&str] = &[
+        "bsi_tr03105_5_refdataset/EF_COM.bin",
+        "bsi_tr03105_5_refdataset/Datagroup1.bin",
+        "bsi_tr03105_5_refdataset/Datagroup14.bin",
+        "bsi_tr03105_5_refdataset/Datagroup15.bin",
+        "etsi_tr103200_eacaa/DG2.bin",
+        "jmrtd_loes2006_nl_sdu_test/DG2_0102.bin",
+        "jmrtd_loes2006_nl_sdu_test/DG1_0101.bin",
+        "misc/gmrtd_ICAO_39794_5_AP_DG2_MandFields.dat",
+        "misc/jmrtd_doc9303_spec_sample_encoded_dg14.bin",
+        "misc/jmrtd_efcardsecurity.dump",
+        "active_auth/gmrtd_AA_DG15_rsa1792.bin",
+    ];
+
+    const TAGS: &[u8] = &[0x60, 0x61, 0x75, 0x67, 0x6B, 0x6C, 0x6E, 0x6F, 0x31];
+
+    fn config(default_cases: u32) -> ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default_cases);
+        ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    fn vectors() -> Vec<Vec<u8>> {
+        VECTORS.iter().map(|p| vector(p)).collect()
+    }
+
+    /// Every parser of this crate's LDS and MRZ code, results ignored: only panics matter.
+    fn parse_all(data: &[u8]) {
+        let _ = EfCom::parse(data);
+        let _ = Dg1::parse(data);
+        let _ = Dg2::parse(data);
+        let _ = Dg7::parse(data);
+        let _ = Dg11::parse(data);
+        let _ = Dg12::parse(data);
+        let _ = Dg14::parse(data);
+        let _ = Dg15::parse(data);
+        let _ = CardAccess::parse(data);
+        let _ = SecurityInfos::parse(data);
+        let _ = image_dimensions(data);
+        if let Ok(text) = std::str::from_utf8(data) {
+            let _ = Mrz::parse(text);
+        }
+    }
+
+    fn mutate(mut data: Vec<u8>, edits: &[(usize, u8)], truncate: Option<usize>) -> Vec<u8> {
+        for (at, byte) in edits {
+            if !data.is_empty() {
+                let i = at % data.len();
+                data[i] = *byte;
+            }
+        }
+        if let Some(n) = truncate {
+            data.truncate(n % (data.len() + 1));
+        }
+        data
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn random_bytes(data in proptest::collection::vec(any::<u8>(), 0..600), tag in 0..TAGS.len()) {
+            parse_all(&data);
+            let mut tagged = data;
+            tagged.insert(0, TAGS[tag]);
+            parse_all(&tagged);
+        }
+
+        #[test]
+        fn mutated_vectors(
+            which in 0..VECTORS.len(),
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..8),
+            truncate in proptest::option::of(any::<usize>()),
+            tag in proptest::option::of(0..TAGS.len()),
+        ) {
+            let mut data = mutate(vectors()[which].clone(), &edits, truncate);
+            if let (Some(tag), Some(first)) = (tag, data.first_mut()) {
+                *first = TAGS[tag];
+            }
+            parse_all(&data);
+        }
+
+        #[test]
+        fn mrz_text(text in "[A-Z0-9<\n]{0,100}", any_text in any::<String>()) {
+            let _ = Mrz::parse(&text).map(|m| (m.check_digits(), m.identity(time::Date::MIN)));
+            let _ = Mrz::parse(&any_text);
+            let _ = Mrz::parse_lines(&[&text, &any_text]);
+        }
+
+        #[test]
+        fn mrz_of_valid_shape(
+            lines in prop_oneof![
+                "[A-Z0-9<]{30}\n[A-Z0-9<]{30}\n[A-Z0-9<]{30}",
+                "[A-Z0-9<]{36}\n[A-Z0-9<]{36}",
+                "[A-Z0-9<]{44}\n[A-Z0-9<]{44}",
+            ],
+            sex in "[MFX<]",
+        ) {
+            // Put a valid sex character in place so parsing reaches every field.
+            let mut chars: Vec<char> = lines.chars().collect();
+            let sex_pos = match chars.len() { 92 => 31 + 7, 73 => 37 + 20, _ => 45 + 20 };
+            chars[sex_pos] = sex.chars().next().unwrap();
+            let text: String = chars.into_iter().collect();
+            let mrz = Mrz::parse(&text).unwrap();
+            let _ = (mrz.check_digits_valid(), mrz.identity(time::Date::MIN), mrz.identity(time::Date::MAX));
+        }
+    }
+
+    proptest! {
+        // Each JPEG 2000 decode takes a while: fewer cases.
+        #![proptest_config(config(24))]
+
+        #[test]
+        fn mutated_portraits(
+            which in 0..3usize,
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6),
+            truncate in proptest::option::of(any::<usize>()),
+        ) {
+            let path = ["etsi_tr103200_eacaa/DG2.bin", "jmrtd_loes2006_nl_sdu_test/DG2_0102.bin",
+                "misc/gmrtd_ICAO_39794_5_AP_DG2_MandFields.dat"][which];
+            let face = Dg2::parse(&vector(path)).unwrap().faces.remove(0);
+            let mut mutated = face.clone();
+            mutated.data = mutate(face.data, &edits, truncate);
+            let _ = portrait_jpeg(&mutated);
+        }
+    }
+}
