@@ -555,4 +555,107 @@ mod issued {
             );
         }
     }
+
+    #[test]
+    fn every_signature_scheme_and_digest_verifies() {
+        use testdoc::{DigestAlgorithm as D, SignatureScheme as S};
+        let cases = [
+            (KeyAlgorithm::Rsa(2048), S::RsaPkcs1v15, D::Sha1),
+            (KeyAlgorithm::Rsa(2048), S::RsaPkcs1v15, D::Sha224),
+            (KeyAlgorithm::Rsa(2048), S::RsaPss, D::Sha256),
+            (KeyAlgorithm::Rsa(2048), S::RsaPss, D::Sha512),
+            (KeyAlgorithm::Ec(Curve::P256), S::Ecdsa, D::Sha256),
+            (KeyAlgorithm::Ec(Curve::P384), S::Ecdsa, D::Sha384),
+            (KeyAlgorithm::Ec(Curve::P521), S::Ecdsa, D::Sha512),
+            (
+                KeyAlgorithm::Ec(Curve::BrainpoolP384r1),
+                S::Ecdsa,
+                D::Sha384,
+            ),
+        ];
+        let mut csca = Csca::generate(&CscaOptions::new("NL", NOW)).unwrap();
+        let store = store_with(&csca);
+        for (key, scheme, digest) in cases {
+            let ds = csca
+                .issue_document_signer(&DocumentSignerOptions::new(key, NOW))
+                .unwrap();
+            let doc = DocumentBuilder::new(Holder::specimen())
+                .signature(scheme)
+                .digest(digest)
+                .lds_version(testdoc::LdsSecurityObjectVersion::V1)
+                .build(&ds)
+                .unwrap();
+            let result = verify(&doc, &store);
+            for name in [
+                CheckName::SodSignature,
+                CheckName::DocumentSignerChain,
+                CheckName::DataGroupHashes,
+            ] {
+                assert_eq!(
+                    result.outcome(name),
+                    Outcome::Passed,
+                    "{key:?} {scheme:?} {digest:?} {name:?}"
+                );
+            }
+            assert_eq!(result.sod.unwrap().security_object.version, 1);
+        }
+    }
+
+    #[test]
+    fn document_signer_from_the_trust_store_by_key_identifier_or_serial() {
+        use testdoc::SignerIdentifier as Sid;
+        let mut csca = Csca::generate(&CscaOptions::new("NL", NOW)).unwrap();
+        let ds = csca
+            .issue_document_signer(&DocumentSignerOptions::new(KeyAlgorithm::Rsa(2048), NOW))
+            .unwrap();
+        for sid in [Sid::SubjectKeyIdentifier, Sid::IssuerAndSerialNumber] {
+            let doc = DocumentBuilder::new(Holder::specimen())
+                .include_ds_certificate(false)
+                .signer_identifier(sid)
+                .build(&ds)
+                .unwrap();
+            let mut store = store_with(&csca);
+            let missing = verify(&doc, &store);
+            let check = missing.check(CheckName::SodSignature).unwrap();
+            assert_eq!(
+                check.reason_code,
+                Some(ReasonCode::DocumentSignerNotFound),
+                "{sid:?}"
+            );
+            let entry = store
+                .import(ds.certificate().to_pem().unwrap().as_slice())
+                .unwrap();
+            assert_eq!(entry.entries[0].kind, EntryKind::DocumentSigner);
+            let found = verify(&doc, &store);
+            assert_eq!(
+                found.outcome(CheckName::SodSignature),
+                Outcome::Passed,
+                "{sid:?}"
+            );
+            assert_eq!(
+                found.outcome(CheckName::DocumentSignerChain),
+                Outcome::Passed,
+                "{sid:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn corrupted_sod_signature_fails() {
+        let mut csca = Csca::generate(&CscaOptions::new("NL", NOW)).unwrap();
+        let ds = csca
+            .issue_document_signer(&DocumentSignerOptions::new(
+                KeyAlgorithm::Ec(Curve::BrainpoolP256r1),
+                NOW,
+            ))
+            .unwrap();
+        let mut doc = DocumentBuilder::new(Holder::specimen()).build(&ds).unwrap();
+        doc.corrupt_sod_signature().unwrap();
+        let result = verify(&doc, &store_with(&csca));
+        assert_eq!(result.outcome(CheckName::SodSignature), Outcome::Failed);
+        assert_eq!(
+            result.outcome(CheckName::DocumentSignerChain),
+            Outcome::NotChecked
+        );
+    }
 }

@@ -269,6 +269,7 @@ fn render(report: &Report) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -296,5 +297,46 @@ mod tests {
             n("NEGATIVE_EF_SOD_eContentType_id-data_sig_invalid.bin"),
             "-"
         );
+    }
+
+    fn args(dir: &Path, trust: Vec<PathBuf>) -> Args {
+        Args {
+            dir: dir.to_path_buf(),
+            trust,
+            aa_challenge: None,
+            aa_response: None,
+            at: None,
+            json: false,
+        }
+    }
+
+    #[test]
+    fn verifies_a_test_document_folder_then_a_tampered_one() {
+        let now = OffsetDateTime::now_utc();
+        let (csca, doc) = testdoc::issue_specimen(now).unwrap();
+        let dir = std::env::temp_dir().join(format!("pr-verify-{}", std::process::id()));
+        doc.write_to_dir(&dir).unwrap();
+        let csca_path = dir.join("trusted-csca.der");
+        std::fs::write(&csca_path, csca.certificate().to_der().unwrap()).unwrap();
+
+        let report = run_inner(&args(&dir, vec![csca_path.clone()])).unwrap();
+        assert!(report.valid, "{}", render(&report));
+        assert!(render(&report).contains("VALID: genuine and trusted"));
+        let untrusted = run_inner(&args(&dir, vec![])).unwrap();
+        assert!(!untrusted.valid);
+
+        let dg1 = dir.join("DG1");
+        let mut bytes = std::fs::read(&dg1).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01;
+        std::fs::write(&dg1, bytes).unwrap();
+        let tampered = run_inner(&args(&dir, vec![csca_path])).unwrap();
+        assert!(!tampered.valid);
+
+        let mut bad_date = args(&dir, vec![]);
+        bad_date.at = Some("01/02/2025".into());
+        assert!(run_inner(&bad_date).is_err());
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(run_inner(&args(&dir, vec![])).is_err());
     }
 }
