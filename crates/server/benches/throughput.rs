@@ -17,7 +17,10 @@ use server::{Application, Settings};
 use sqlx::Connection;
 
 fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 struct Target {
@@ -34,7 +37,10 @@ async fn measure(
     clients: u64,
     seconds: u64,
 ) -> f64 {
-    let http = reqwest::Client::builder().pool_max_idle_per_host(clients as usize).build().unwrap();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients as usize)
+        .build()
+        .unwrap();
     let done = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let body = Arc::new(body);
@@ -42,8 +48,13 @@ async fn measure(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..clients {
-        let (http, target, done, errors, body) =
-            (http.clone(), target.clone(), done.clone(), errors.clone(), body.clone());
+        let (http, target, done, errors, body) = (
+            http.clone(),
+            target.clone(),
+            done.clone(),
+            errors.clone(),
+            body.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut i = worker;
             while Instant::now() < deadline {
@@ -83,9 +94,17 @@ async fn run_backend(name: &str, settings: Settings, clients: u64, seconds: u64)
     let store = app.store().clone();
     let clock = app.clock().clone();
     tokio::spawn(app.run());
-    accounts::create_account(&store, &clock, "bench@example.com", "a long bench password").await.unwrap();
-    let pair = accounts::create_credentials(&store, &clock, "bench@example.com", None).await.unwrap();
-    let target = Arc::new(Target { base, user: pair.public_key, pass: pair.secret });
+    accounts::create_account(&store, &clock, "bench@example.com", "a long bench password")
+        .await
+        .unwrap();
+    let pair = accounts::create_credentials(&store, &clock, "bench@example.com", None)
+        .await
+        .unwrap();
+    let target = Arc::new(Target {
+        base,
+        user: pair.public_key,
+        pass: pair.secret,
+    });
 
     // Sessions for session.get to read.
     let http = reqwest::Client::new();
@@ -106,7 +125,14 @@ async fn run_backend(name: &str, settings: Settings, clients: u64, seconds: u64)
 
     measure(&target, "account.get", |_| json!({}), clients, 1).await; // warm-up
     let baseline = measure(&target, "account.get", |_| json!({}), clients, seconds).await;
-    let create = measure(&target, "session.create", |i| json!({"reference": format!("bench-{i}")}), clients, seconds).await;
+    let create = measure(
+        &target,
+        "session.create",
+        |i| json!({"reference": format!("bench-{i}")}),
+        clients,
+        seconds,
+    )
+    .await;
     let get_ids = ids.clone();
     let get = measure(
         &target,
@@ -117,8 +143,14 @@ async fn run_backend(name: &str, settings: Settings, clients: u64, seconds: u64)
     )
     .await;
     println!("{name:<9} account.get (baseline) {baseline:>8.0} req/s   1.00");
-    println!("{name:<9} session.create        {create:>8.0} req/s   {:.2}", create / baseline);
-    println!("{name:<9} session.get           {get:>8.0} req/s   {:.2}", get / baseline);
+    println!(
+        "{name:<9} session.create        {create:>8.0} req/s   {:.2}",
+        create / baseline
+    );
+    println!(
+        "{name:<9} session.get           {get:>8.0} req/s   {:.2}",
+        get / baseline
+    );
 }
 
 fn main() {

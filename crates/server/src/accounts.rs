@@ -1,9 +1,9 @@
 //! Accounts and their API credentials: the layer behind the CLI's `account` and `credentials`
 //! commands, and later the web dashboard's settings tab.
 
+use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::Rng;
-use argon2::Argon2;
 
 use crate::auth::{PUBLIC_KEY_PREFIX, SECRET_PREFIX, sha256};
 use crate::clock::Clock;
@@ -60,7 +60,11 @@ fn normalise_email(email: &str) -> Result<String, AccountError> {
     let valid = email.split_once('@').is_some_and(|(local, domain)| {
         !local.is_empty() && !domain.is_empty() && !email.chars().any(char::is_whitespace)
     });
-    if valid { Ok(email) } else { Err(AccountError::InvalidEmail(email)) }
+    if valid {
+        Ok(email)
+    } else {
+        Err(AccountError::InvalidEmail(email))
+    }
 }
 
 /// A password of 24 random characters, for `account create` without one on stdin.
@@ -68,22 +72,39 @@ pub fn generate_password() -> String {
     random_token(18)
 }
 
-pub async fn create_account(store: &Store, clock: &Clock, email: &str, password: &str) -> Result<Account, AccountError> {
+pub async fn create_account(
+    store: &Store,
+    clock: &Clock,
+    email: &str,
+    password: &str,
+) -> Result<Account, AccountError> {
     let email = normalise_email(email)?;
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err(AccountError::PasswordTooShort);
     }
     let mut salt_bytes = [0u8; 16];
     rand::rng().fill(&mut salt_bytes);
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| AccountError::Hashing(e.to_string()))?;
+    let salt =
+        SaltString::encode_b64(&salt_bytes).map_err(|e| AccountError::Hashing(e.to_string()))?;
     let password_hash = Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map_err(|e| AccountError::Hashing(e.to_string()))?
         .to_string();
     for _ in 0..5 {
-        let row = AccountRow { id: random_id(), email: email.clone(), password_hash: password_hash.clone(), created: clock.now() };
+        let row = AccountRow {
+            id: random_id(),
+            email: email.clone(),
+            password_hash: password_hash.clone(),
+            created: clock.now(),
+        };
         match store.insert_account(&row).await {
-            Ok(()) => return Ok(Account { id: row.id, email: row.email, created: row.created }),
+            Ok(()) => {
+                return Ok(Account {
+                    id: row.id,
+                    email: row.email,
+                    created: row.created,
+                });
+            }
             Err(e) if e.is_unique_violation() => {
                 if store.account_by_email(&email).await?.is_some() {
                     return Err(AccountError::AccountExists(email));
@@ -92,7 +113,9 @@ pub async fn create_account(store: &Store, clock: &Clock, email: &str, password:
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AccountError::Hashing("could not draw a free account id".into()))
+    Err(AccountError::Hashing(
+        "could not draw a free account id".into(),
+    ))
 }
 
 pub async fn list_accounts(store: &Store) -> Result<Vec<Account>, AccountError> {
@@ -100,26 +123,42 @@ pub async fn list_accounts(store: &Store) -> Result<Vec<Account>, AccountError> 
         .list_accounts()
         .await?
         .into_iter()
-        .map(|a| Account { id: a.id, email: a.email, created: a.created })
+        .map(|a| Account {
+            id: a.id,
+            email: a.email,
+            created: a.created,
+        })
         .collect())
 }
 
 /// Checks an account's password (argon2); for the dashboard's sign-in.
-pub async fn verify_password(store: &Store, email: &str, password: &str) -> Result<Option<Account>, AccountError> {
+pub async fn verify_password(
+    store: &Store,
+    email: &str,
+    password: &str,
+) -> Result<Option<Account>, AccountError> {
     let email = normalise_email(email)?;
     let Some(row) = store.account_by_email(&email).await? else {
         return Ok(None);
     };
-    let parsed = PasswordHash::new(&row.password_hash).map_err(|e| AccountError::Hashing(e.to_string()))?;
+    let parsed =
+        PasswordHash::new(&row.password_hash).map_err(|e| AccountError::Hashing(e.to_string()))?;
     Ok(Argon2::default()
         .verify_password(password.as_bytes(), &parsed)
         .is_ok()
-        .then_some(Account { id: row.id, email: row.email, created: row.created }))
+        .then_some(Account {
+            id: row.id,
+            email: row.email,
+            created: row.created,
+        }))
 }
 
 async fn account(store: &Store, email: &str) -> Result<AccountRow, AccountError> {
     let email = normalise_email(email)?;
-    store.account_by_email(&email).await?.ok_or(AccountError::AccountNotFound(email))
+    store
+        .account_by_email(&email)
+        .await?
+        .ok_or(AccountError::AccountNotFound(email))
 }
 
 /// Makes a new pair for the account: `public-key-` + 128 random bits, `secret-` + 192 random
@@ -151,21 +190,35 @@ pub async fn create_credentials(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AccountError::Hashing("could not draw a free credential id".into()))
+    Err(AccountError::Hashing(
+        "could not draw a free credential id".into(),
+    ))
 }
 
-pub async fn list_credentials(store: &Store, email: &str) -> Result<Vec<CredentialInfo>, AccountError> {
+pub async fn list_credentials(
+    store: &Store,
+    email: &str,
+) -> Result<Vec<CredentialInfo>, AccountError> {
     let account = account(store, email).await?;
     Ok(store
         .list_credentials(account.id)
         .await?
         .into_iter()
-        .map(|c| CredentialInfo { public_key: c.public_key, name: c.name, created: c.created, revoked: c.revoked })
+        .map(|c| CredentialInfo {
+            public_key: c.public_key,
+            name: c.name,
+            created: c.created,
+            revoked: c.revoked,
+        })
         .collect())
 }
 
 /// Revokes the pair; requests with it fail from the next one on, on every instance.
-pub async fn revoke_credentials(store: &Store, clock: &Clock, public_key: &str) -> Result<(), AccountError> {
+pub async fn revoke_credentials(
+    store: &Store,
+    clock: &Clock,
+    public_key: &str,
+) -> Result<(), AccountError> {
     if store.revoke_credential(public_key, clock.now()).await? {
         Ok(())
     } else {

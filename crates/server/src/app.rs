@@ -20,7 +20,10 @@ pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("cannot load TLS certificate/key: {0}")]
     Tls(std::io::Error),
     #[error("server error: {0}")]
@@ -59,18 +62,31 @@ impl Application {
             (Some(cert), Some(key)) => {
                 // Both sqlx and axum-server carry rustls; pick its provider explicitly.
                 let _ = rustls::crypto::ring::default_provider().install_default();
-                Some(RustlsConfig::from_pem_file(cert, key).await.map_err(StartError::Tls)?)
+                Some(
+                    RustlsConfig::from_pem_file(cert, key)
+                        .await
+                        .map_err(StartError::Tls)?,
+                )
             }
             (None, None) => None,
-            _ => return Err(StartError::Config("--tls-cert and --tls-key must be given together".into())),
+            _ => {
+                return Err(StartError::Config(
+                    "--tls-cert and --tls-key must be given together".into(),
+                ));
+            }
         };
         check_transport(addr, tls.is_some(), settings.insecure_http).map_err(StartError::Config)?;
         let store = Store::open(&settings).await?;
         let state = AppState::new(store.clone(), &settings);
         let router = api::router(state, Duration::from_secs(settings.request_timeout_seconds));
-        let listener = std::net::TcpListener::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
-        listener.set_nonblocking(true).map_err(|source| StartError::Bind { addr, source })?;
-        let local_addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+        let listener = std::net::TcpListener::bind(addr)
+            .map_err(|source| StartError::Bind { addr, source })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
         Ok(Application {
             listener,
             local_addr,
@@ -92,7 +108,11 @@ impl Application {
 
     /// `http://ADDR` or `https://ADDR`.
     pub fn base_url(&self) -> String {
-        format!("{}://{}", if self.is_tls() { "https" } else { "http" }, self.local_addr)
+        format!(
+            "{}://{}",
+            if self.is_tls() { "https" } else { "http" },
+            self.local_addr
+        )
     }
 
     pub fn store(&self) -> &Store {
@@ -135,6 +155,7 @@ impl Application {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -145,7 +166,11 @@ mod tests {
         let any: SocketAddr = "0.0.0.0:4000".parse().unwrap();
         assert!(check_transport(lo, false, false).is_ok());
         assert!(check_transport(lo6, false, false).is_ok());
-        assert!(check_transport(any, false, false).unwrap_err().contains("--insecure-http"));
+        assert!(
+            check_transport(any, false, false)
+                .unwrap_err()
+                .contains("--insecure-http")
+        );
         assert!(check_transport(any, true, false).is_ok());
         assert!(check_transport(any, false, true).is_ok());
     }

@@ -40,7 +40,11 @@ pub fn parse_basic(header: &str) -> Option<(String, String)> {
 }
 
 /// The caller, if the pair names an unrevoked credential and the secret matches.
-pub async fn authenticate(store: &Store, public_key: &str, secret: &str) -> Result<Option<Caller>, StoreError> {
+pub async fn authenticate(
+    store: &Store,
+    public_key: &str,
+    secret: &str,
+) -> Result<Option<Caller>, StoreError> {
     if !public_key.starts_with(PUBLIC_KEY_PREFIX) || !secret.starts_with(SECRET_PREFIX) {
         return Ok(None);
     }
@@ -52,17 +56,25 @@ pub async fn authenticate(store: &Store, public_key: &str, secret: &str) -> Resu
     if !matches || credential.revoked.is_some() {
         return Ok(None);
     }
-    Ok(Some(Caller { account_id: credential.account_id, email, credential_id: credential.id }))
+    Ok(Some(Caller {
+        account_id: credential.account_id,
+        email,
+        credential_id: credential.id,
+    }))
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
     #[test]
     fn parses_basic_header() {
         let h = format!("Basic {}", STANDARD.encode("public-key-abc:secret-x:y"));
-        assert_eq!(parse_basic(&h), Some(("public-key-abc".into(), "secret-x:y".into())));
+        assert_eq!(
+            parse_basic(&h),
+            Some(("public-key-abc".into(), "secret-x:y".into()))
+        );
         assert_eq!(parse_basic("Bearer abc"), None);
         assert_eq!(parse_basic("Basic !!!"), None);
     }

@@ -79,9 +79,15 @@ pub struct Overrides {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid config file {path}: {source}")]
-    Parse { path: PathBuf, source: toml::de::Error },
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
     #[error("invalid value for environment variable {name}: {value:?}")]
     Env { name: &'static str, value: String },
 }
@@ -129,7 +135,10 @@ impl Settings {
 
     /// Overlays `PASSPORT_READER_<SETTING>` variables (upper-case setting names).
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        fn parsed<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, ConfigError> {
+        fn parsed<T: std::str::FromStr>(
+            name: &'static str,
+            value: String,
+        ) -> Result<T, ConfigError> {
             value.parse().map_err(|_| ConfigError::Env { name, value })
         }
         let get = |name: &str| var(name).filter(|v| !v.is_empty());
@@ -190,11 +199,16 @@ impl Settings {
     /// Where the data lives: `database_url` if set, else `<data_dir>/passport-reader.db`.
     pub fn database_location(&self) -> Result<DatabaseLocation, String> {
         match self.database_url.as_deref() {
-            None => Ok(DatabaseLocation::Sqlite(self.data_dir.join(SQLITE_FILE_NAME))),
+            None => Ok(DatabaseLocation::Sqlite(
+                self.data_dir.join(SQLITE_FILE_NAME),
+            )),
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 Ok(DatabaseLocation::Postgres(url.to_owned()))
             }
-            Some(url) => match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            Some(url) => match url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+            {
                 Some(path) if !path.is_empty() => {
                     let path = path.split('?').next().unwrap_or(path);
                     Ok(DatabaseLocation::Sqlite(PathBuf::from(path)))
@@ -232,12 +246,14 @@ pub fn redact_url(url: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
     #[test]
     fn layers_apply_in_order() {
-        let mut s: Settings = toml::from_str("listen = \"0.0.0.0:9000\"\nsession_ttl_seconds = 60\n").unwrap();
+        let mut s: Settings =
+            toml::from_str("listen = \"0.0.0.0:9000\"\nsession_ttl_seconds = 60\n").unwrap();
         assert_eq!(s.listen, "0.0.0.0:9000");
         s.apply_env(|name| match name {
             "PASSPORT_READER_LISTEN" => Some("127.0.0.1:5000".into()),
@@ -268,9 +284,15 @@ mod tests {
             DatabaseLocation::Sqlite(PathBuf::from("./data/passport-reader.db"))
         );
         s.database_url = Some("sqlite:///var/x.db".into());
-        assert_eq!(s.database_location().unwrap(), DatabaseLocation::Sqlite(PathBuf::from("/var/x.db")));
+        assert_eq!(
+            s.database_location().unwrap(),
+            DatabaseLocation::Sqlite(PathBuf::from("/var/x.db"))
+        );
         s.database_url = Some("postgres://u:pw@h/db".into());
-        assert!(matches!(s.database_location().unwrap(), DatabaseLocation::Postgres(_)));
+        assert!(matches!(
+            s.database_location().unwrap(),
+            DatabaseLocation::Postgres(_)
+        ));
         s.database_url = Some("mysql://h/db".into());
         assert!(s.database_location().is_err());
         assert!(redact_url("postgres://u:pw@h/db").contains("***"));

@@ -25,6 +25,7 @@ pub fn random_token(bytes: usize) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -32,7 +33,10 @@ mod tests {
     fn ids_are_positive_large_and_distinct() {
         let ids: std::collections::HashSet<i64> = (0..1000).map(|_| random_id()).collect();
         assert_eq!(ids.len(), 1000);
-        assert!(ids.iter().all(|&id| (ID_MIN..ID_MAX_EXCLUSIVE).contains(&id)));
+        assert!(
+            ids.iter()
+                .all(|&id| (ID_MIN..ID_MAX_EXCLUSIVE).contains(&id))
+        );
     }
 
     #[test]

@@ -5,6 +5,13 @@ use serde_json::{Map, Value, json};
 
 use crate::api::spec::{Field, FieldType, METHODS, PropType, Returns};
 
+/// Sets `key` on a JSON object (a no-op on anything else).
+fn set(target: &mut Value, key: &str, value: Value) {
+    if let Some(map) = target.as_object_mut() {
+        map.insert(key.to_owned(), value);
+    }
+}
+
 const TIMESTAMP_PATTERN: &str = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$";
 
 fn prop_schema(ty: PropType) -> Value {
@@ -12,7 +19,9 @@ fn prop_schema(ty: PropType) -> Value {
         PropType::Integer => json!({"type": "integer", "format": "int64"}),
         PropType::String => json!({"type": "string"}),
         PropType::Boolean => json!({"type": "boolean"}),
-        PropType::Timestamp => json!({"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN}),
+        PropType::Timestamp => {
+            json!({"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN})
+        }
         PropType::Enum(values) => json!({"type": "string", "enum": values}),
         PropType::HttpUrl => json!({"type": "string", "format": "uri", "pattern": "^https?://"}),
     }
@@ -23,7 +32,9 @@ fn field_schema(f: &Field) -> Value {
         FieldType::Integer => json!({"type": "integer", "format": "int64"}),
         FieldType::String => json!({"type": "string"}),
         FieldType::Boolean => json!({"type": "boolean"}),
-        FieldType::Timestamp => json!({"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN}),
+        FieldType::Timestamp => {
+            json!({"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN})
+        }
         FieldType::Date => json!({"type": "string", "format": "date"}),
         FieldType::Enum(values) => json!({"type": "string", "enum": values}),
         FieldType::Country => json!({"type": "string", "pattern": "^[A-Z]{2}$"}),
@@ -31,18 +42,21 @@ fn field_schema(f: &Field) -> Value {
     };
     if f.nullable {
         if let Some(t) = schema.get("type").cloned() {
-            schema["type"] = json!([t, "null"]);
+            set(&mut schema, "type", json!([t, "null"]));
         }
         if let Some(Value::Array(values)) = schema.get_mut("enum") {
             values.push(Value::Null);
         }
     }
-    schema["description"] = json!(f.description);
+    set(&mut schema, "description", json!(f.description));
     schema
 }
 
 fn object_schema(fields: &[Field]) -> Value {
-    let properties: Map<String, Value> = fields.iter().map(|f| (f.name.to_owned(), field_schema(f))).collect();
+    let properties: Map<String, Value> = fields
+        .iter()
+        .map(|f| (f.name.to_owned(), field_schema(f)))
+        .collect();
     let required: Vec<&str> = fields.iter().map(|f| f.name).collect();
     json!({"type": "object", "properties": properties, "required": required})
 }
@@ -63,14 +77,19 @@ pub fn document() -> Value {
             .iter()
             .map(|p| {
                 let mut s = prop_schema(p.ty);
-                s["description"] = json!(p.description);
+                set(&mut s, "description", json!(p.description));
                 (p.name.to_owned(), s)
             })
             .collect();
-        let required: Vec<&str> = m.properties.iter().filter(|p| p.required).map(|p| p.name).collect();
+        let required: Vec<&str> = m
+            .properties
+            .iter()
+            .filter(|p| p.required)
+            .map(|p| p.name)
+            .collect();
         let mut request = json!({"type": "object", "properties": properties});
         if !required.is_empty() {
-            request["required"] = json!(required);
+            set(&mut request, "required", json!(required));
         }
         let response = match m.returns {
             Returns::Object(fields) => object_schema(fields),
@@ -93,7 +112,10 @@ pub fn document() -> Value {
                 "500": error_response("Internal error"),
             }
         });
-        paths.insert(format!("/api/v1/{}", m.path_name()), json!({"post": operation}));
+        paths.insert(
+            format!("/api/v1/{}", m.path_name()),
+            json!({"post": operation}),
+        );
     }
     json!({
         "openapi": "3.1.0",
@@ -126,6 +148,7 @@ pub fn document() -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -138,8 +161,12 @@ mod tests {
             assert_eq!(op["operationId"], m.path_name());
         }
         let get = &doc["paths"]["/api/v1/session.get"]["post"];
-        assert_eq!(get["requestBody"]["content"]["application/json"]["schema"]["required"], json!(["id"]));
-        let session = &get["responses"]["200"]["content"]["application/json"]["schema"]["properties"];
+        assert_eq!(
+            get["requestBody"]["content"]["application/json"]["schema"]["required"],
+            json!(["id"])
+        );
+        let session =
+            &get["responses"]["200"]["content"]["application/json"]["schema"]["properties"];
         assert_eq!(session["reference"]["type"], json!(["string", "null"]));
         assert_eq!(session["id"]["type"], "integer");
     }

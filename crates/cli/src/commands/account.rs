@@ -50,12 +50,21 @@ pub fn run(command: Command) -> ExitCode {
             Command::List { store } => {
                 let settings = store.settings(Overrides::default())?;
                 let db = open_store(&settings).await?;
-                let list = accounts::list_accounts(&db).await.map_err(|e| e.to_string())?;
+                let list = accounts::list_accounts(&db)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if list.is_empty() {
-                    println!("No accounts. Create one with `passport-reader account create --email EMAIL`.");
+                    println!(
+                        "No accounts. Create one with `passport-reader account create --email EMAIL`."
+                    );
                 }
                 for a in list {
-                    println!("{}\tid {}\tcreated {}", a.email, a.id, format_timestamp(a.created));
+                    println!(
+                        "{}\tid {}\tcreated {}",
+                        a.email,
+                        a.id,
+                        format_timestamp(a.created)
+                    );
                 }
                 Ok(())
             }
@@ -70,7 +79,10 @@ fn read_piped_password() -> Result<Option<String>, String> {
         return Ok(None);
     }
     let mut text = String::new();
-    stdin.lock().read_to_string(&mut text).map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+    stdin
+        .lock()
+        .read_to_string(&mut text)
+        .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
     let password = text.trim_end_matches(['\n', '\r']).to_owned();
     Ok((!password.is_empty()).then_some(password))
 }

@@ -46,25 +46,42 @@ pub fn run(command: Command) -> ExitCode {
     init_logging("warn");
     block_on(async move {
         match command {
-            Command::Create { account, name, json, store } => {
+            Command::Create {
+                account,
+                name,
+                json,
+                store,
+            } => {
                 let settings = store.settings(Overrides::default())?;
                 let db = open_store(&settings).await?;
-                let pair = accounts::create_credentials(&db, &settings.clock, &account, name.as_deref())
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let pair =
+                    accounts::create_credentials(&db, &settings.clock, &account, name.as_deref())
+                        .await
+                        .map_err(|e| e.to_string())?;
                 if json {
-                    println!("{}", serde_json::json!({"public_key": pair.public_key, "secret": pair.secret}));
+                    println!(
+                        "{}",
+                        serde_json::json!({"public_key": pair.public_key, "secret": pair.secret})
+                    );
                 } else {
-                    println!("Created credentials for {account}. The secret is shown only this once:");
+                    println!(
+                        "Created credentials for {account}. The secret is shown only this once:"
+                    );
                     println!("public key: {}", pair.public_key);
                     println!("secret:     {}", pair.secret);
                 }
                 Ok(())
             }
-            Command::List { account, json, store } => {
+            Command::List {
+                account,
+                json,
+                store,
+            } => {
                 let settings = store.settings(Overrides::default())?;
                 let db = open_store(&settings).await?;
-                let list = accounts::list_credentials(&db, &account).await.map_err(|e| e.to_string())?;
+                let list = accounts::list_credentials(&db, &account)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if json {
                     let rows: Vec<_> = list
                         .iter()
@@ -101,7 +118,9 @@ pub fn run(command: Command) -> ExitCode {
             Command::Revoke { public_key, store } => {
                 let settings = store.settings(Overrides::default())?;
                 let db = open_store(&settings).await?;
-                accounts::revoke_credentials(&db, &settings.clock, &public_key).await.map_err(|e| e.to_string())?;
+                accounts::revoke_credentials(&db, &settings.clock, &public_key)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 println!("Revoked {public_key}.");
                 Ok(())
             }

@@ -16,10 +16,20 @@ pub struct Args {
     #[arg(long, value_name = "ADDR", env = "PASSPORT_READER_LISTEN")]
     pub listen: Option<String>,
     /// PEM certificate chain; with --tls-key, serve HTTPS.
-    #[arg(long, value_name = "FILE", env = "PASSPORT_READER_TLS_CERT", requires = "tls_key")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "PASSPORT_READER_TLS_CERT",
+        requires = "tls_key"
+    )]
     pub tls_cert: Option<PathBuf>,
     /// PEM private key of --tls-cert.
-    #[arg(long, value_name = "FILE", env = "PASSPORT_READER_TLS_KEY", requires = "tls_cert")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "PASSPORT_READER_TLS_KEY",
+        requires = "tls_cert"
+    )]
     pub tls_key: Option<PathBuf>,
     /// Serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).
     #[arg(long, env = "PASSPORT_READER_INSECURE_HTTP")]
@@ -36,8 +46,14 @@ pub fn run(args: Args) -> ExitCode {
             insecure_http: args.insecure_http,
             ..Overrides::default()
         })?;
-        let app = Application::build(settings).await.map_err(|e| e.to_string())?;
-        if server::accounts::list_accounts(app.store()).await.map_err(|e| e.to_string())?.is_empty() {
+        let app = Application::build(settings)
+            .await
+            .map_err(|e| e.to_string())?;
+        if server::accounts::list_accounts(app.store())
+            .await
+            .map_err(|e| e.to_string())?
+            .is_empty()
+        {
             tracing::warn!(
                 "no account exists yet; create one with `passport-reader account create --email EMAIL`, \
                  then API credentials with `passport-reader credentials create --account EMAIL`"
@@ -57,13 +73,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

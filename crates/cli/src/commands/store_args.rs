@@ -15,14 +15,23 @@ pub struct StoreArgs {
     #[arg(long, value_name = "DIR", env = "PASSPORT_READER_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Database URL: postgres://… selects PostgreSQL, sqlite://PATH a SQLite file.
-    #[arg(long, value_name = "URL", env = "PASSPORT_READER_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PASSPORT_READER_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
 }
 
 impl StoreArgs {
     /// Defaults ← config file ← environment ← these flags (and `extra`).
     pub fn settings(&self, extra: Overrides) -> Result<Settings, String> {
-        let overrides = Overrides { data_dir: self.data_dir.clone(), database_url: self.database_url.clone(), ..extra };
+        let overrides = Overrides {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            ..extra
+        };
         Settings::load(self.config.as_deref(), overrides).map_err(|e| e.to_string())
     }
 }
@@ -31,7 +40,10 @@ impl StoreArgs {
 pub fn init_logging(default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Runs `future` on a fresh Tokio runtime, printing an error and failing on `Err`.
@@ -56,5 +68,7 @@ where
 }
 
 pub async fn open_store(settings: &Settings) -> Result<server::Store, String> {
-    server::Store::open(settings).await.map_err(|e| e.to_string())
+    server::Store::open(settings)
+        .await
+        .map_err(|e| e.to_string())
 }

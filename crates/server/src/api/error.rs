@@ -48,7 +48,9 @@ impl ApiError {
             | ApiError::MissingProperty(_)
             | ApiError::SessionFinished(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::SessionNotFound(_) | ApiError::MethodNotFound(_) | ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::SessionNotFound(_) | ApiError::MethodNotFound(_) | ApiError::NotFound => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -84,12 +86,22 @@ impl IntoResponse for ApiError {
         let mut response = (self.status(), Json(self.body())).into_response();
         match self {
             ApiError::Unauthorized(_) => {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"passport-reader\""));
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"passport-reader\""),
+                );
             }
             ApiError::MethodNotAllowed => {
-                response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            }
+            // The rest of the body is left unread, so the connection cannot carry another
+            // request; saying so keeps clients from reusing it.
+            ApiError::PayloadTooLarge(_) | ApiError::Timeout(_) => {
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             _ => {}
         }
@@ -117,6 +129,7 @@ impl From<SessionError> for ApiError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -124,12 +137,20 @@ mod tests {
     fn status_mapping() {
         let cases = [
             (ApiError::InvalidRequest("x".into()), 400, "InvalidRequest"),
-            (ApiError::InvalidProperty("x".into()), 400, "InvalidProperty"),
+            (
+                ApiError::InvalidProperty("x".into()),
+                400,
+                "InvalidProperty",
+            ),
             (ApiError::MissingProperty("id"), 400, "MissingProperty"),
             (ApiError::SessionFinished(1), 400, "SessionFinished"),
             (ApiError::Unauthorized("x"), 401, "Unauthorized"),
             (ApiError::SessionNotFound(123), 404, "SessionNotFound"),
-            (ApiError::MethodNotFound("a.b".into()), 404, "MethodNotFound"),
+            (
+                ApiError::MethodNotFound("a.b".into()),
+                404,
+                "MethodNotFound",
+            ),
             (ApiError::NotFound, 404, "NotFound"),
             (ApiError::MethodNotAllowed, 405, "MethodNotAllowed"),
             (ApiError::PayloadTooLarge(10), 413, "RequestTooLarge"),

@@ -25,7 +25,9 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::auth::{self, Caller};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::sessions::{self, CreateSession, model::SessionFilter, model::SessionRow, model::State as SessionState};
+use crate::sessions::{
+    self, CreateSession, model::SessionFilter, model::SessionRow, model::State as SessionState,
+};
 use crate::store::Store;
 use error::ApiError;
 use spec::{DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, Props, format_timestamp};
@@ -88,7 +90,12 @@ async fn openapi_json(State(state): State<AppState>, method: HttpMethod) -> Resp
             .status(axum::http::StatusCode::METHOD_NOT_ALLOWED)
             .header(header::ALLOW, "GET")
             .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(ApiError::MethodNotAllowed.body().to_string().replace("POST", "GET")))
+            .body(Body::from(
+                ApiError::MethodNotAllowed
+                    .body()
+                    .to_string()
+                    .replace("POST", "GET"),
+            ))
             .unwrap_or_else(|_| ApiError::Internal.into_response());
     }
     Json(state.openapi.as_ref().clone()).into_response()
@@ -134,14 +141,22 @@ async fn call(
             .await?;
             json!({ "id": created.id, "token": created.token })
         }
-        ("session", "get") => session_json(&sessions::get(store, account, props.required_int("id")?, now).await?),
+        ("session", "get") => {
+            session_json(&sessions::get(store, account, props.required_int("id")?, now).await?)
+        }
         ("session", "state") => {
             let session = sessions::get(store, account, props.required_int("id")?, now).await?;
             json!({ "state": session.state.as_str() })
         }
         ("session", "list") => {
             let filter = list_filter(&props)?;
-            Value::Array(sessions::list(store, account, &filter, now).await?.iter().map(session_json).collect())
+            Value::Array(
+                sessions::list(store, account, &filter, now)
+                    .await?
+                    .iter()
+                    .map(session_json)
+                    .collect(),
+            )
         }
         ("session", "update") => session_json(
             &sessions::update(
@@ -154,7 +169,9 @@ async fn call(
             )
             .await?,
         ),
-        ("session", "abort") => session_json(&sessions::abort(store, account, props.required_int("id")?, now).await?),
+        ("session", "abort") => {
+            session_json(&sessions::abort(store, account, props.required_int("id")?, now).await?)
+        }
         ("session", "delete") => {
             sessions::delete(store, account, props.required_int("id")?).await?;
             json!({})
@@ -179,7 +196,11 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, A
         .ok_or(ApiError::Unauthorized("Invalid or revoked API credentials"))
 }
 
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<axum::body::Bytes, ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -187,7 +208,9 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<axum
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::PayloadTooLarge(limit));
     }
-    axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::PayloadTooLarge(limit))
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(limit))
 }
 
 fn list_filter(props: &Props) -> Result<SessionFilter, ApiError> {
@@ -242,6 +265,7 @@ pub fn session_json(s: &SessionRow) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::sessions::model::{DocumentType, Sex};
@@ -285,6 +309,11 @@ mod tests {
         assert_eq!(v["created"], "1970-01-01T00:00:00Z");
         assert_eq!(v["sex"], "FEMALE");
         assert_eq!(v["portrait"], "AQID");
-        assert!(v.as_object().unwrap().values().all(|x| !x.is_object() && !x.is_array()));
+        assert!(
+            v.as_object()
+                .unwrap()
+                .values()
+                .all(|x| !x.is_object() && !x.is_array())
+        );
     }
 }

@@ -72,14 +72,42 @@ impl Method {
     }
 }
 
-pub const STATE_NAMES: &[&str] = &["CREATED", "INITIATED", "COMPLETED", "APPROVED", "REJECTED", "FAILED", "ABORTED"];
+pub const STATE_NAMES: &[&str] = &[
+    "CREATED",
+    "INITIATED",
+    "COMPLETED",
+    "APPROVED",
+    "REJECTED",
+    "FAILED",
+    "ABORTED",
+];
 
-const fn prop(name: &'static str, ty: PropType, required: bool, description: &'static str) -> Property {
-    Property { name, ty, required, description }
+const fn prop(
+    name: &'static str,
+    ty: PropType,
+    required: bool,
+    description: &'static str,
+) -> Property {
+    Property {
+        name,
+        ty,
+        required,
+        description,
+    }
 }
 
-const fn field(name: &'static str, ty: FieldType, nullable: bool, description: &'static str) -> Field {
-    Field { name, ty, nullable, description }
+const fn field(
+    name: &'static str,
+    ty: FieldType,
+    nullable: bool,
+    description: &'static str,
+) -> Field {
+    Field {
+        name,
+        ty,
+        nullable,
+        description,
+    }
 }
 
 const ID: Property = prop("id", PropType::Integer, true, "The session id.");
@@ -87,29 +115,134 @@ const ID: Property = prop("id", PropType::Integer, true, "The session id.");
 /// Every field of a session object, in the order the API writes them.
 pub const SESSION_FIELDS: &[Field] = &[
     field("id", FieldType::Integer, false, "The session id."),
-    field("created", FieldType::Timestamp, false, "When the session was created."),
-    field("expires", FieldType::Timestamp, false, "When the session and its token expire unless finished."),
-    field("state", FieldType::Enum(STATE_NAMES), false, "Where the session is in its life."),
-    field("state_reason", FieldType::String, true, "Why the session is in its state, e.g. EXPIRED."),
-    field("reference", FieldType::String, true, "The integrator's own reference."),
-    field("callback_url", FieldType::String, true, "URL notified when the session changes state."),
-    field("face_verification", FieldType::Boolean, false, "Whether the holder's face is compared with the chip's portrait."),
-    field("passport_only", FieldType::Boolean, false, "Whether only passports are accepted."),
-    field("user_ip", FieldType::String, true, "IP address of the holder's reading client."),
-    field("user_agent", FieldType::String, true, "User agent of the holder's reading client."),
-    field("given_names", FieldType::String, true, "Given names as read from the chip."),
-    field("surname", FieldType::String, true, "Surname as read from the chip."),
-    field("nationality", FieldType::Country, true, "Nationality, ISO 3166 alpha-2."),
-    field("sex", FieldType::Enum(Sex::NAMES), true, "Sex as printed in the document."),
+    field(
+        "created",
+        FieldType::Timestamp,
+        false,
+        "When the session was created.",
+    ),
+    field(
+        "expires",
+        FieldType::Timestamp,
+        false,
+        "When the session and its token expire unless finished.",
+    ),
+    field(
+        "state",
+        FieldType::Enum(STATE_NAMES),
+        false,
+        "Where the session is in its life.",
+    ),
+    field(
+        "state_reason",
+        FieldType::String,
+        true,
+        "Why the session is in its state, e.g. EXPIRED.",
+    ),
+    field(
+        "reference",
+        FieldType::String,
+        true,
+        "The integrator's own reference.",
+    ),
+    field(
+        "callback_url",
+        FieldType::String,
+        true,
+        "URL notified when the session changes state.",
+    ),
+    field(
+        "face_verification",
+        FieldType::Boolean,
+        false,
+        "Whether the holder's face is compared with the chip's portrait.",
+    ),
+    field(
+        "passport_only",
+        FieldType::Boolean,
+        false,
+        "Whether only passports are accepted.",
+    ),
+    field(
+        "user_ip",
+        FieldType::String,
+        true,
+        "IP address of the holder's reading client.",
+    ),
+    field(
+        "user_agent",
+        FieldType::String,
+        true,
+        "User agent of the holder's reading client.",
+    ),
+    field(
+        "given_names",
+        FieldType::String,
+        true,
+        "Given names as read from the chip.",
+    ),
+    field(
+        "surname",
+        FieldType::String,
+        true,
+        "Surname as read from the chip.",
+    ),
+    field(
+        "nationality",
+        FieldType::Country,
+        true,
+        "Nationality, ISO 3166 alpha-2.",
+    ),
+    field(
+        "sex",
+        FieldType::Enum(Sex::NAMES),
+        true,
+        "Sex as printed in the document.",
+    ),
     field("date_of_birth", FieldType::Date, true, "Date of birth."),
-    field("personal_number", FieldType::String, true, "Personal number, where the document has one."),
-    field("document_type", FieldType::Enum(DocumentType::NAMES), true, "Kind of document."),
-    field("document_number", FieldType::String, true, "Document number."),
-    field("expiry_date", FieldType::Date, true, "Expiry date of the document."),
-    field("issuing_country", FieldType::Country, true, "Issuing country, ISO 3166 alpha-2."),
+    field(
+        "personal_number",
+        FieldType::String,
+        true,
+        "Personal number, where the document has one.",
+    ),
+    field(
+        "document_type",
+        FieldType::Enum(DocumentType::NAMES),
+        true,
+        "Kind of document.",
+    ),
+    field(
+        "document_number",
+        FieldType::String,
+        true,
+        "Document number.",
+    ),
+    field(
+        "expiry_date",
+        FieldType::Date,
+        true,
+        "Expiry date of the document.",
+    ),
+    field(
+        "issuing_country",
+        FieldType::Country,
+        true,
+        "Issuing country, ISO 3166 alpha-2.",
+    ),
     field("issuer", FieldType::String, true, "Issuing authority."),
-    field("portrait", FieldType::Bytes, true, "Portrait image from the chip (DG2), base64."),
-    field("face", FieldType::Bytes, true, "The holder's live face image, base64."),
+    field(
+        "portrait",
+        FieldType::Bytes,
+        true,
+        "Portrait image from the chip (DG2), base64.",
+    ),
+    field(
+        "face",
+        FieldType::Bytes,
+        true,
+        "The holder's live face image, base64.",
+    ),
 ];
 
 const CREATED_FIELDS: &[Field] = &[
@@ -122,11 +255,21 @@ const CREATED_FIELDS: &[Field] = &[
     ),
 ];
 
-const STATE_FIELDS: &[Field] = &[field("state", FieldType::Enum(STATE_NAMES), false, "The session's state.")];
+const STATE_FIELDS: &[Field] = &[field(
+    "state",
+    FieldType::Enum(STATE_NAMES),
+    false,
+    "The session's state.",
+)];
 
 const ACCOUNT_FIELDS: &[Field] = &[
     field("id", FieldType::Integer, false, "The account id."),
-    field("email", FieldType::String, false, "The account's email address."),
+    field(
+        "email",
+        FieldType::String,
+        false,
+        "The account's email address.",
+    ),
 ];
 
 pub const MAX_LIST_LIMIT: i64 = 100;
@@ -146,10 +289,30 @@ pub const METHODS: &[Method] = &[
         method: "create",
         summary: "Create a session for one holder to read their passport.",
         properties: &[
-            prop("callback_url", PropType::HttpUrl, false, "Absolute http(s) URL notified on state changes."),
-            prop("face_verification", PropType::Boolean, false, "Compare the holder's face with the chip's portrait."),
-            prop("reference", PropType::String, false, "Your own reference, e.g. a customer id."),
-            prop("passport_only", PropType::Boolean, false, "Accept passports only."),
+            prop(
+                "callback_url",
+                PropType::HttpUrl,
+                false,
+                "Absolute http(s) URL notified on state changes.",
+            ),
+            prop(
+                "face_verification",
+                PropType::Boolean,
+                false,
+                "Compare the holder's face with the chip's portrait.",
+            ),
+            prop(
+                "reference",
+                PropType::String,
+                false,
+                "Your own reference, e.g. a customer id.",
+            ),
+            prop(
+                "passport_only",
+                PropType::Boolean,
+                false,
+                "Accept passports only.",
+            ),
         ],
         returns: Returns::Object(CREATED_FIELDS),
     },
@@ -172,12 +335,42 @@ pub const METHODS: &[Method] = &[
         method: "list",
         summary: "List sessions, newest first, with filters and a cursor.",
         properties: &[
-            prop("state", PropType::Enum(STATE_NAMES), false, "Only sessions in this state."),
-            prop("reference", PropType::String, false, "Only sessions with this reference."),
-            prop("created_after", PropType::Timestamp, false, "Only sessions created after this time."),
-            prop("created_before", PropType::Timestamp, false, "Only sessions created before this time."),
-            prop("limit", PropType::Integer, false, "Largest number of sessions returned, 1 to 100 (default 20)."),
-            prop("after_id", PropType::Integer, false, "Continue after this session id (the last one of the previous page)."),
+            prop(
+                "state",
+                PropType::Enum(STATE_NAMES),
+                false,
+                "Only sessions in this state.",
+            ),
+            prop(
+                "reference",
+                PropType::String,
+                false,
+                "Only sessions with this reference.",
+            ),
+            prop(
+                "created_after",
+                PropType::Timestamp,
+                false,
+                "Only sessions created after this time.",
+            ),
+            prop(
+                "created_before",
+                PropType::Timestamp,
+                false,
+                "Only sessions created before this time.",
+            ),
+            prop(
+                "limit",
+                PropType::Integer,
+                false,
+                "Largest number of sessions returned, 1 to 100 (default 20).",
+            ),
+            prop(
+                "after_id",
+                PropType::Integer,
+                false,
+                "Continue after this session id (the last one of the previous page).",
+            ),
         ],
         returns: Returns::List(SESSION_FIELDS),
     },
@@ -188,7 +381,12 @@ pub const METHODS: &[Method] = &[
         properties: &[
             ID,
             prop("reference", PropType::String, false, "New reference."),
-            prop("callback_url", PropType::HttpUrl, false, "New callback URL, absolute http(s)."),
+            prop(
+                "callback_url",
+                PropType::HttpUrl,
+                false,
+                "New callback URL, absolute http(s).",
+            ),
         ],
         returns: Returns::Object(SESSION_FIELDS),
     },
@@ -210,7 +408,9 @@ pub const METHODS: &[Method] = &[
 
 pub fn find(name: &str) -> Option<&'static Method> {
     let (class, method) = name.split_once('.')?;
-    METHODS.iter().find(|m| m.class == class && m.method == method)
+    METHODS
+        .iter()
+        .find(|m| m.class == class && m.method == method)
 }
 
 /// Request properties after checking: only known ones, each of its declared type; a `null`
@@ -232,7 +432,9 @@ pub fn format_timestamp(unix: i64) -> String {
 }
 
 pub fn parse_timestamp(s: &str) -> Option<i64> {
-    time::PrimitiveDateTime::parse(s, TIMESTAMP_FORMAT).ok().map(|t| t.assume_utc().unix_timestamp())
+    time::PrimitiveDateTime::parse(s, TIMESTAMP_FORMAT)
+        .ok()
+        .map(|t| t.assume_utc().unix_timestamp())
 }
 
 pub fn is_date(s: &str) -> bool {
@@ -244,7 +446,9 @@ fn type_error(p: &Property) -> ApiError {
         PropType::Integer => "must be an integer".to_owned(),
         PropType::String => "must be a string".to_owned(),
         PropType::Boolean => "must be a boolean".to_owned(),
-        PropType::Timestamp => "must be a timestamp string in the format YYYY-MM-DDTHH:MM:SSZ (UTC)".to_owned(),
+        PropType::Timestamp => {
+            "must be a timestamp string in the format YYYY-MM-DDTHH:MM:SSZ (UTC)".to_owned()
+        }
         PropType::Enum(values) => format!("must be one of the strings {}", values.join(", ")),
         PropType::HttpUrl => "must be an absolute http or https URL string".to_owned(),
     };
@@ -265,7 +469,9 @@ fn check(p: &Property, v: &Value) -> bool {
 /// An absolute `http`/`https` URL with a host.
 pub fn is_http_url(s: &str) -> bool {
     match url::Url::parse(s) {
-        Ok(u) => matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()),
+        Ok(u) => {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+        }
         Err(_) => false,
     }
 }
@@ -277,8 +483,12 @@ pub fn parse_body(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::InvalidRequest("The request body must be a JSON object".into())),
-        Err(e) => Err(ApiError::InvalidRequest(format!("The request body is not valid JSON: {e}"))),
+        Ok(_) => Err(ApiError::InvalidRequest(
+            "The request body must be a JSON object".into(),
+        )),
+        Err(e) => Err(ApiError::InvalidRequest(format!(
+            "The request body is not valid JSON: {e}"
+        ))),
     }
 }
 
@@ -289,7 +499,9 @@ impl Props {
         let mut props = Map::new();
         for p in method.properties {
             match body.remove(p.name) {
-                None | Some(Value::Null) if p.required => return Err(ApiError::MissingProperty(p.name)),
+                None | Some(Value::Null) if p.required => {
+                    return Err(ApiError::MissingProperty(p.name));
+                }
                 None | Some(Value::Null) => {}
                 Some(v) if check(p, &v) => {
                     props.insert(p.name.to_owned(), v);
@@ -323,6 +535,7 @@ impl Props {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -338,18 +551,41 @@ mod tests {
             extract("session.get", json!({"id": "1"})).unwrap_err(),
             ApiError::InvalidProperty("Property 'id' must be an integer".into())
         );
-        assert_eq!(extract("session.get", json!({"id": 1.5})).unwrap_err().name(), "InvalidProperty");
-        assert_eq!(extract("session.get", json!({})).unwrap_err(), ApiError::MissingProperty("id"));
-        assert_eq!(extract("session.get", json!({"id": null})).unwrap_err(), ApiError::MissingProperty("id"));
+        assert_eq!(
+            extract("session.get", json!({"id": 1.5}))
+                .unwrap_err()
+                .name(),
+            "InvalidProperty"
+        );
+        assert_eq!(
+            extract("session.get", json!({})).unwrap_err(),
+            ApiError::MissingProperty("id")
+        );
+        assert_eq!(
+            extract("session.get", json!({"id": null})).unwrap_err(),
+            ApiError::MissingProperty("id")
+        );
         let p = extract("session.get", json!({"id": 7, "extra": [1]})).unwrap();
         assert_eq!(p.int("id"), Some(7));
         assert!(p.0.get("extra").is_none());
         assert!(extract("session.create", json!({"callback_url": "ftp://x/"})).is_err());
         assert!(extract("session.create", json!({"callback_url": "/relative"})).is_err());
-        assert!(extract("session.create", json!({"callback_url": "https://example.com/cb"})).is_ok());
+        assert!(
+            extract(
+                "session.create",
+                json!({"callback_url": "https://example.com/cb"})
+            )
+            .is_ok()
+        );
         assert!(extract("session.list", json!({"state": "DONE"})).is_err());
         assert!(extract("session.list", json!({"created_after": "2024-01-27"})).is_err());
-        assert!(extract("session.list", json!({"created_after": "2024-01-27T00:00:00Z"})).is_ok());
+        assert!(
+            extract(
+                "session.list",
+                json!({"created_after": "2024-01-27T00:00:00Z"})
+            )
+            .is_ok()
+        );
     }
 
     #[test]

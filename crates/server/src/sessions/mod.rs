@@ -60,20 +60,41 @@ pub async fn create(
             token_hash: sha256(token.as_bytes()),
         };
         match store.insert_session(&new).await {
-            Ok(()) => return Ok(CreatedSession { id: new.id, token, expires: new.expires }),
+            Ok(()) => {
+                return Ok(CreatedSession {
+                    id: new.id,
+                    token,
+                    expires: new.expires,
+                });
+            }
             // An id collision: draw again.
             Err(e) if e.is_unique_violation() => last_error = Some(e),
             Err(e) => return Err(e.into()),
         }
     }
-    Err(last_error.map_or_else(|| StoreError::Config("no id drawn".into()), |e| e).into())
+    Err(last_error
+        .unwrap_or_else(|| StoreError::Config("no id drawn".into()))
+        .into())
 }
 
-pub async fn get(store: &Store, account_id: i64, id: i64, now: i64) -> Result<SessionRow, SessionError> {
-    store.get_session(account_id, id, now).await?.ok_or(SessionError::NotFound(id))
+pub async fn get(
+    store: &Store,
+    account_id: i64,
+    id: i64,
+    now: i64,
+) -> Result<SessionRow, SessionError> {
+    store
+        .get_session(account_id, id, now)
+        .await?
+        .ok_or(SessionError::NotFound(id))
 }
 
-pub async fn list(store: &Store, account_id: i64, filter: &SessionFilter, now: i64) -> Result<Vec<SessionRow>, SessionError> {
+pub async fn list(
+    store: &Store,
+    account_id: i64,
+    filter: &SessionFilter,
+    now: i64,
+) -> Result<Vec<SessionRow>, SessionError> {
     store
         .list_sessions(account_id, filter, now)
         .await?
@@ -88,15 +109,26 @@ pub async fn update(
     callback_url: Option<&str>,
     now: i64,
 ) -> Result<SessionRow, SessionError> {
-    match store.update_session(account_id, id, reference, callback_url, now).await? {
+    match store
+        .update_session(account_id, id, reference, callback_url, now)
+        .await?
+    {
         Change::Applied => get(store, account_id, id, now).await,
         Change::NotFound => Err(SessionError::NotFound(id)),
         Change::Finished => Err(SessionError::Finished(id)),
     }
 }
 
-pub async fn abort(store: &Store, account_id: i64, id: i64, now: i64) -> Result<SessionRow, SessionError> {
-    match store.abort_session(account_id, id, state_reason::ABORTED_BY_INTEGRATOR, now).await? {
+pub async fn abort(
+    store: &Store,
+    account_id: i64,
+    id: i64,
+    now: i64,
+) -> Result<SessionRow, SessionError> {
+    match store
+        .abort_session(account_id, id, state_reason::ABORTED_BY_INTEGRATOR, now)
+        .await?
+    {
         Change::Applied => get(store, account_id, id, now).await,
         Change::NotFound => Err(SessionError::NotFound(id)),
         Change::Finished => Err(SessionError::Finished(id)),
@@ -104,5 +136,9 @@ pub async fn abort(store: &Store, account_id: i64, id: i64, now: i64) -> Result<
 }
 
 pub async fn delete(store: &Store, account_id: i64, id: i64) -> Result<(), SessionError> {
-    if store.delete_session(account_id, id).await? { Ok(()) } else { Err(SessionError::NotFound(id)) }
+    if store.delete_session(account_id, id).await? {
+        Ok(())
+    } else {
+        Err(SessionError::NotFound(id))
+    }
 }

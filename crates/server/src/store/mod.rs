@@ -24,7 +24,10 @@ pub enum StoreError {
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create data folder {path}: {source}")]
-    DataDir { path: std::path::PathBuf, source: std::io::Error },
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid value in column {column}: {value:?}")]
     Corrupt { column: &'static str, value: String },
 }
@@ -89,7 +92,10 @@ macro_rules! session_from_row {
         SessionRow {
             id: row.try_get("id")?,
             account_id: row.try_get("account_id")?,
-            state: State::parse(&state).ok_or(StoreError::Corrupt { column: "state", value: state.clone() })?,
+            state: State::parse(&state).ok_or(StoreError::Corrupt {
+                column: "state",
+                value: state.clone(),
+            })?,
             state_reason: row.try_get("state_reason")?,
             reference: row.try_get("reference")?,
             callback_url: row.try_get("callback_url")?,
@@ -104,15 +110,19 @@ macro_rules! session_from_row {
             nationality: row.try_get("nationality")?,
             sex: match sex {
                 None => None,
-                Some(s) => Some(Sex::parse(&s).ok_or(StoreError::Corrupt { column: "sex", value: s.clone() })?),
+                Some(s) => Some(Sex::parse(&s).ok_or(StoreError::Corrupt {
+                    column: "sex",
+                    value: s.clone(),
+                })?),
             },
             date_of_birth: row.try_get("date_of_birth")?,
             personal_number: row.try_get("personal_number")?,
             document_type: match document_type {
                 None => None,
-                Some(s) => Some(
-                    DocumentType::parse(&s).ok_or(StoreError::Corrupt { column: "document_type", value: s.clone() })?,
-                ),
+                Some(s) => Some(DocumentType::parse(&s).ok_or(StoreError::Corrupt {
+                    column: "document_type",
+                    value: s.clone(),
+                })?),
             },
             document_number: row.try_get("document_number")?,
             expiry_date: row.try_get("expiry_date")?,
@@ -237,23 +247,27 @@ impl Store {
     /// Fails with a unique violation if the id or the email is taken.
     pub async fn insert_account(&self, account: &AccountRow) -> Result<(), StoreError> {
         with_pool!(self, |pool| {
-            sqlx::query("INSERT INTO accounts (id, email, password_hash, created) VALUES ($1, $2, $3, $4)")
-                .bind(account.id)
-                .bind(&account.email)
-                .bind(&account.password_hash)
-                .bind(account.created)
-                .execute(pool)
-                .await?;
+            sqlx::query(
+                "INSERT INTO accounts (id, email, password_hash, created) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(account.id)
+            .bind(&account.email)
+            .bind(&account.password_hash)
+            .bind(account.created)
+            .execute(pool)
+            .await?;
         });
         Ok(())
     }
 
     pub async fn account_by_email(&self, email: &str) -> Result<Option<AccountRow>, StoreError> {
         with_pool!(self, |pool| {
-            let row = sqlx::query("SELECT id, email, password_hash, created FROM accounts WHERE email = $1")
-                .bind(email)
-                .fetch_optional(pool)
-                .await?;
+            let row = sqlx::query(
+                "SELECT id, email, password_hash, created FROM accounts WHERE email = $1",
+            )
+            .bind(email)
+            .fetch_optional(pool)
+            .await?;
             Ok(match row {
                 None => None,
                 Some(r) => Some(AccountRow {
@@ -268,9 +282,11 @@ impl Store {
 
     pub async fn list_accounts(&self) -> Result<Vec<AccountRow>, StoreError> {
         with_pool!(self, |pool| {
-            let rows = sqlx::query("SELECT id, email, password_hash, created FROM accounts ORDER BY email")
-                .fetch_all(pool)
-                .await?;
+            let rows = sqlx::query(
+                "SELECT id, email, password_hash, created FROM accounts ORDER BY email",
+            )
+            .fetch_all(pool)
+            .await?;
             rows.iter()
                 .map(|r| {
                     Ok(AccountRow {
@@ -306,7 +322,10 @@ impl Store {
     }
 
     /// The credential with this public key, revoked or not.
-    pub async fn credential_by_public_key(&self, public_key: &str) -> Result<Option<CredentialRow>, StoreError> {
+    pub async fn credential_by_public_key(
+        &self,
+        public_key: &str,
+    ) -> Result<Option<CredentialRow>, StoreError> {
         with_pool!(self, |pool| {
             let row = sqlx::query(
                 "SELECT id, account_id, public_key, secret_hash, name, created, revoked \
@@ -343,7 +362,10 @@ impl Store {
         })
     }
 
-    pub async fn list_credentials(&self, account_id: i64) -> Result<Vec<CredentialRow>, StoreError> {
+    pub async fn list_credentials(
+        &self,
+        account_id: i64,
+    ) -> Result<Vec<CredentialRow>, StoreError> {
         with_pool!(self, |pool| {
             let rows = sqlx::query(
                 "SELECT id, account_id, public_key, secret_hash, name, created, revoked \
@@ -359,11 +381,13 @@ impl Store {
     /// Marks the credential revoked; false if there is no such unrevoked credential.
     pub async fn revoke_credential(&self, public_key: &str, now: i64) -> Result<bool, StoreError> {
         with_pool!(self, |pool| {
-            let done = sqlx::query("UPDATE credentials SET revoked = $1 WHERE public_key = $2 AND revoked IS NULL")
-                .bind(now)
-                .bind(public_key)
-                .execute(pool)
-                .await?;
+            let done = sqlx::query(
+                "UPDATE credentials SET revoked = $1 WHERE public_key = $2 AND revoked IS NULL",
+            )
+            .bind(now)
+            .bind(public_key)
+            .execute(pool)
+            .await?;
             Ok(done.rows_affected() == 1)
         })
     }
@@ -395,7 +419,12 @@ impl Store {
 
     /// Turns the account's unfinished sessions past `expires` into ABORTED/EXPIRED (only the one
     /// with `id`, if given). A conditional UPDATE, so every instance sees the same outcome.
-    pub async fn expire_sessions(&self, account_id: i64, id: Option<i64>, now: i64) -> Result<u64, StoreError> {
+    pub async fn expire_sessions(
+        &self,
+        account_id: i64,
+        id: Option<i64>,
+        now: i64,
+    ) -> Result<u64, StoreError> {
         let mut sql = String::from(
             "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' \
              WHERE account_id = $1 AND state IN ('CREATED', 'INITIATED') AND expires <= $2",
@@ -412,7 +441,12 @@ impl Store {
     }
 
     /// The account's session with this id, expiry applied; `None` also for another account's.
-    pub async fn get_session(&self, account_id: i64, id: i64, now: i64) -> Result<Option<SessionRow>, StoreError> {
+    pub async fn get_session(
+        &self,
+        account_id: i64,
+        id: i64,
+        now: i64,
+    ) -> Result<Option<SessionRow>, StoreError> {
         let found = self.select_session(account_id, id).await?;
         match found {
             // Only a session that looks expired costs a write; the conditional UPDATE decides
@@ -425,10 +459,19 @@ impl Store {
         }
     }
 
-    async fn select_session(&self, account_id: i64, id: i64) -> Result<Option<SessionRow>, StoreError> {
-        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1 AND account_id = $2");
+    async fn select_session(
+        &self,
+        account_id: i64,
+        id: i64,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        let sql =
+            format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1 AND account_id = $2");
         with_pool!(self, |pool| {
-            let row = sqlx::query(AssertSqlSafe(sql)).bind(id).bind(account_id).fetch_optional(pool).await?;
+            let row = sqlx::query(AssertSqlSafe(sql))
+                .bind(id)
+                .bind(account_id)
+                .fetch_optional(pool)
+                .await?;
             Ok(match row {
                 None => None,
                 Some(r) => Some(session_from_row!(r)),
@@ -453,17 +496,26 @@ impl Store {
     }
 
     /// The session whose token hashes to `token_hash`, expiry applied (for the holder's flow).
-    pub async fn session_by_token_hash(&self, token_hash: &[u8], now: i64) -> Result<Option<SessionRow>, StoreError> {
+    pub async fn session_by_token_hash(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<SessionRow>, StoreError> {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1");
         let found = with_pool!(self, |pool| {
-            let row = sqlx::query(AssertSqlSafe(sql.clone())).bind(token_hash).fetch_optional(pool).await?;
+            let row = sqlx::query(AssertSqlSafe(sql.clone()))
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await?;
             match row {
                 None => None,
                 Some(r) => Some(session_from_row!(r)),
             }
         });
         match found {
-            Some(s) if !s.state.is_finished() && s.expires <= now => self.get_session(s.account_id, s.id, now).await,
+            Some(s) if !s.state.is_finished() && s.expires <= now => {
+                self.get_session(s.account_id, s.id, now).await
+            }
             other => Ok(other),
         }
     }
@@ -486,10 +538,18 @@ impl Store {
             sql.push_str(&cond.replace('?', &format!("${}", binds.len())));
         };
         if let Some(state) = filter.state {
-            push(" AND state = ?", Bind::Text(state.as_str().to_owned()), &mut sql);
+            push(
+                " AND state = ?",
+                Bind::Text(state.as_str().to_owned()),
+                &mut sql,
+            );
         }
         if let Some(reference) = &filter.reference {
-            push(" AND reference = ?", Bind::Text(reference.clone()), &mut sql);
+            push(
+                " AND reference = ?",
+                Bind::Text(reference.clone()),
+                &mut sql,
+            );
         }
         if let Some(t) = filter.created_after {
             push(" AND created > ?", Bind::I64(t), &mut sql);
@@ -505,9 +565,15 @@ impl Store {
             push(" OR (created = ?", Bind::I64(cursor.created), &mut sql);
             push(" AND id < ?))", Bind::I64(cursor.id), &mut sql);
         }
-        push(" ORDER BY created DESC, id DESC LIMIT ?", Bind::I64(filter.limit), &mut sql);
+        push(
+            " ORDER BY created DESC, id DESC LIMIT ?",
+            Bind::I64(filter.limit),
+            &mut sql,
+        );
         with_pool!(self, |pool| {
-            let rows = bind_all!(sqlx::query(AssertSqlSafe(sql)), &binds).fetch_all(pool).await?;
+            let rows = bind_all!(sqlx::query(AssertSqlSafe(sql)), &binds)
+                .fetch_all(pool)
+                .await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
                 out.push(session_from_row!(r));
@@ -543,7 +609,13 @@ impl Store {
     }
 
     /// Moves an unfinished, unexpired session to ABORTED with `reason`.
-    pub async fn abort_session(&self, account_id: i64, id: i64, reason: &str, now: i64) -> Result<Change, StoreError> {
+    pub async fn abort_session(
+        &self,
+        account_id: i64,
+        id: i64,
+        reason: &str,
+        now: i64,
+    ) -> Result<Change, StoreError> {
         let done = with_pool!(self, |pool| {
             sqlx::query(
                 "UPDATE sessions SET state = 'ABORTED', state_reason = $1 \
@@ -560,7 +632,13 @@ impl Store {
         self.change_outcome(done, account_id, id, now).await
     }
 
-    async fn change_outcome(&self, rows: u64, account_id: i64, id: i64, now: i64) -> Result<Change, StoreError> {
+    async fn change_outcome(
+        &self,
+        rows: u64,
+        account_id: i64,
+        id: i64,
+        now: i64,
+    ) -> Result<Change, StoreError> {
         if rows == 1 {
             return Ok(Change::Applied);
         }
@@ -620,7 +698,9 @@ impl Store {
                 }
             }
         }
-        Err(StoreError::Config("could not draw a free trust entry id".into()))
+        Err(StoreError::Config(
+            "could not draw a free trust entry id".into(),
+        ))
     }
 
     pub async fn list_trust_entries(&self) -> Result<Vec<TrustEntry>, StoreError> {
@@ -646,8 +726,8 @@ impl Store {
     }
 }
 
-
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use std::collections::BTreeMap;
 
@@ -680,8 +760,16 @@ mod tests {
         let (a, b) = (schema(sqlite), schema(postgres));
         assert_eq!(a, b);
         assert!(a.contains_key("sessions") && a.contains_key("trust_entries"));
-        assert!(a.get("sessions").unwrap().iter().any(|(c, _)| c == "portrait"));
+        assert!(
+            a.get("sessions")
+                .unwrap()
+                .iter()
+                .any(|(c, _)| c == "portrait")
+        );
         // The same migration files, in the same order, on both sides.
-        assert_eq!(super::sqlite::migrator().migrations.len(), super::postgres::migrator().migrations.len());
+        assert_eq!(
+            super::sqlite::migrator().migrations.len(),
+            super::postgres::migrator().migrations.len()
+        );
     }
 }

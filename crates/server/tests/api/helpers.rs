@@ -41,11 +41,20 @@ impl TestDb {
                         "NOTICE: {PG_ENV} is not set; the PostgreSQL variants of the API tests are skipped"
                     );
                 });
-                eprintln!("NOTICE: {PG_ENV} is not set; skipping the PostgreSQL variant of this test");
+                eprintln!(
+                    "NOTICE: {PG_ENV} is not set; skipping the PostgreSQL variant of this test"
+                );
                 return None;
             };
-            let schema = format!("test_{}", server::ids::random_token(9).to_lowercase().replace('-', "_"));
-            let mut conn = sqlx::PgConnection::connect(&base).await.expect("connect to TEST_DATABASE_URL");
+            let schema = format!(
+                "test_{}",
+                server::ids::random_token(9)
+                    .to_lowercase()
+                    .replace('-', "_")
+            );
+            let mut conn = sqlx::PgConnection::connect(&base)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
                 .execute(&mut conn)
                 .await
@@ -54,16 +63,22 @@ impl TestDb {
             settings.database_url = Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"));
             pg_schema = Some((base, schema));
         }
-        Some(TestDb { settings, _dir: dir, pg_schema })
+        Some(TestDb {
+            settings,
+            _dir: dir,
+            pg_schema,
+        })
     }
 
     /// Drops the PostgreSQL schema (best effort; only after a passing test).
     pub async fn cleanup(self) {
         if let Some((base, schema)) = self.pg_schema {
             if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE")))
-                    .execute(&mut conn)
-                    .await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP SCHEMA \"{schema}\" CASCADE"
+                )))
+                .execute(&mut conn)
+                .await;
             }
         }
     }
@@ -80,21 +95,41 @@ pub struct TestApp {
 }
 
 pub fn client() -> Client {
-    Client::builder().timeout(Duration::from_secs(30)).build().expect("client")
+    Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
 }
 
 /// Starts a server over `settings`' database and returns it with a fresh account and pair.
 pub async fn start(settings: Settings) -> TestApp {
-    let app = Application::build(settings.clone()).await.expect("build app");
+    let app = Application::build(settings.clone())
+        .await
+        .expect("build app");
     let base = app.base_url();
     let store = app.store().clone();
     let clock = app.clock().clone();
     let handle = app.handle();
     tokio::spawn(app.run());
-    let email = format!("{}@example.com", server::ids::random_token(6).to_lowercase());
-    accounts::create_account(&store, &clock, &email, "correct horse battery staple").await.expect("account");
-    let creds = accounts::create_credentials(&store, &clock, &email, Some("tests")).await.expect("credentials");
-    TestApp { base, client: client(), store, clock, email, creds, handle }
+    let email = format!(
+        "{}@example.com",
+        server::ids::random_token(6).to_lowercase()
+    );
+    accounts::create_account(&store, &clock, &email, "correct horse battery staple")
+        .await
+        .expect("account");
+    let creds = accounts::create_credentials(&store, &clock, &email, Some("tests"))
+        .await
+        .expect("credentials");
+    TestApp {
+        base,
+        client: client(),
+        store,
+        clock,
+        email,
+        creds,
+        handle,
+    }
 }
 
 impl TestApp {
@@ -113,9 +148,16 @@ impl TestApp {
 
     /// A second account with its own pair, on the same server.
     pub async fn other_account(&self) -> NewCredentials {
-        let email = format!("{}@example.com", server::ids::random_token(6).to_lowercase());
-        accounts::create_account(&self.store, &self.clock, &email, "another long password").await.expect("account");
-        accounts::create_credentials(&self.store, &self.clock, &email, None).await.expect("credentials")
+        let email = format!(
+            "{}@example.com",
+            server::ids::random_token(6).to_lowercase()
+        );
+        accounts::create_account(&self.store, &self.clock, &email, "another long password")
+            .await
+            .expect("account");
+        accounts::create_credentials(&self.store, &self.clock, &email, None)
+            .await
+            .expect("credentials")
     }
 
     pub async fn call_as(&self, creds: &NewCredentials, method: &str, body: Value) -> (u16, Value) {
@@ -140,17 +182,28 @@ impl TestApp {
 /// Status and body; fails the test if the body is not JSON.
 pub async fn json_of(r: Response) -> (u16, Value) {
     let status = r.status().as_u16();
-    let content_type = r.headers().get("content-type").map(|h| h.to_str().unwrap_or("").to_owned());
+    let content_type = r
+        .headers()
+        .get("content-type")
+        .map(|h| h.to_str().unwrap_or("").to_owned());
     let text = r.text().await.expect("body");
-    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}), status {status}: {text:?}"));
-    assert_eq!(content_type.as_deref(), Some("application/json"), "status {status}: {text}");
+    let v: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("not JSON ({e}), status {status}: {text:?}"));
+    assert_eq!(
+        content_type.as_deref(),
+        Some("application/json"),
+        "status {status}: {text}"
+    );
     (status, v)
 }
 
 pub fn assert_error(status: u16, v: &Value, want_status: u16, want_name: &str) {
     assert_eq!(status, want_status, "{v}");
     assert_eq!(v["error_name"], want_name, "{v}");
-    assert!(v["error_message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    assert!(
+        v["error_message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{v}"
+    );
     assert_eq!(v.as_object().map(|o| o.len()), Some(2), "{v}");
 }
 

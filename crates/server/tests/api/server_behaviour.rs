@@ -45,25 +45,41 @@ async fn slow_request_times_out_with_json(mut settings: Settings) {
     let started = std::time::Instant::now();
     let response = raw_request(&app.base, request.as_bytes(), Some(Duration::from_secs(3))).await;
     assert!(response.starts_with("HTTP/1.1 503"), "{response}");
-    assert!(response.contains("\"error_name\":\"Timeout\""), "{response}");
+    assert!(
+        response.contains("\"error_name\":\"Timeout\""),
+        "{response}"
+    );
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 async fn openapi_document_matches_the_api(settings: Settings) {
     let app = start(settings).await;
-    let (status, doc) = json_of(app.client.get(format!("{}/api/openapi.json", app.base)).send().await.unwrap()).await;
+    let (status, doc) = json_of(
+        app.client
+            .get(format!("{}/api/openapi.json", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
-    for m in ["create", "get", "state", "list", "update", "abort", "delete"] {
+    for m in [
+        "create", "get", "state", "list", "update", "abort", "delete",
+    ] {
         assert!(paths.contains_key("/api/v1/account.get"));
         assert!(paths.contains_key(&format!("/api/v1/session.{m}")), "{m}");
     }
-    assert_eq!(doc["components"]["securitySchemes"]["basicAuth"]["scheme"], "basic");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["basicAuth"]["scheme"],
+        "basic"
+    );
     // The documented session.get response lists exactly the fields a real response has.
     let id = app.create_session(json!({})).await;
     let (_, session) = app.call("session.get", json!({"id": id})).await;
-    let schema = &doc["paths"]["/api/v1/session.get"]["post"]["responses"]["200"]["content"]["application/json"]["schema"];
+    let schema = &doc["paths"]["/api/v1/session.get"]["post"]["responses"]["200"]["content"]["application/json"]
+        ["schema"];
     let mut documented: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
     let mut real: Vec<&String> = session.as_object().unwrap().keys().collect();
     documented.sort();
@@ -71,7 +87,8 @@ async fn openapi_document_matches_the_api(settings: Settings) {
     assert_eq!(documented, real);
     // And the documented create response, too.
     let (_, created) = app.call("session.create", json!({})).await;
-    let schema = &doc["paths"]["/api/v1/session.create"]["post"]["responses"]["200"]["content"]["application/json"]["schema"];
+    let schema = &doc["paths"]["/api/v1/session.create"]["post"]["responses"]["200"]["content"]["application/json"]
+        ["schema"];
     let mut documented: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
     let mut real: Vec<&String> = created.as_object().unwrap().keys().collect();
     documented.sort();
@@ -82,7 +99,12 @@ async fn openapi_document_matches_the_api(settings: Settings) {
 async fn data_survives_a_restart_and_no_account_is_made(settings: Settings) {
     // A first start on an empty database creates the schema and no account.
     let app = Application::build(settings.clone()).await.unwrap();
-    assert!(server::accounts::list_accounts(app.store()).await.unwrap().is_empty());
+    assert!(
+        server::accounts::list_accounts(app.store())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     drop(app);
     let first = start(settings.clone()).await;
     let id = first.create_session(json!({"reference": "kept"})).await;
@@ -131,8 +153,19 @@ async fn instances_share_one_database(settings: Settings) {
         assert_eq!(status, 200, "{v}");
         ids.push(v["id"].as_i64().unwrap());
     }
-    let (_, list) = b.call_as(&a.creds, "session.list", json!({"reference": "shared", "limit": 100})).await;
-    let mut listed: Vec<i64> = list.as_array().unwrap().iter().map(|s| s["id"].as_i64().unwrap()).collect();
+    let (_, list) = b
+        .call_as(
+            &a.creds,
+            "session.list",
+            json!({"reference": "shared", "limit": 100}),
+        )
+        .await;
+    let mut listed: Vec<i64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_i64().unwrap())
+        .collect();
     listed.sort_unstable();
     ids.sort_unstable();
     assert_eq!(listed, ids);
@@ -141,8 +174,11 @@ async fn instances_share_one_database(settings: Settings) {
     let id = ids[0];
     let mut tasks = Vec::new();
     for i in 0..10 {
-        let (client, base, creds) =
-            if i % 2 == 0 { (a.client.clone(), a.base.clone(), a.creds.clone()) } else { (b.client.clone(), b.base.clone(), a.creds.clone()) };
+        let (client, base, creds) = if i % 2 == 0 {
+            (a.client.clone(), a.base.clone(), a.creds.clone())
+        } else {
+            (b.client.clone(), b.base.clone(), a.creds.clone())
+        };
         tasks.push(tokio::spawn(async move {
             let r = client
                 .post(format!("{base}/api/v1/session.update"))
@@ -163,32 +199,64 @@ async fn instances_share_one_database(settings: Settings) {
     // An abort on one instance is seen by the other; an update racing it cannot undo it.
     let (status, _) = a.call("session.abort", json!({"id": id})).await;
     assert_eq!(status, 200);
-    let (status, v) = b.call_as(&a.creds, "session.update", json!({"id": id, "reference": "too late"})).await;
+    let (status, v) = b
+        .call_as(
+            &a.creds,
+            "session.update",
+            json!({"id": id, "reference": "too late"}),
+        )
+        .await;
     assert_error(status, &v, 400, "SessionFinished");
-    let (_, v) = b.call_as(&a.creds, "session.state", json!({"id": id})).await;
+    let (_, v) = b
+        .call_as(&a.creds, "session.state", json!({"id": id}))
+        .await;
     assert_eq!(v, json!({"state": "ABORTED"}));
 }
 
 async fn trust_entries_are_stored_once(settings: Settings) {
     let app = start(settings).await;
     let now = app.clock.now();
-    assert!(app.store.add_trust_entry("csca", &[1, 2, 3], "abc", "test CSCA", now).await.unwrap());
-    assert!(!app.store.add_trust_entry("csca", &[1, 2, 3], "abc", "again", now).await.unwrap());
-    assert!(app.store.add_trust_entry("crl", &[4], "def", "test CRL", now).await.unwrap());
+    assert!(
+        app.store
+            .add_trust_entry("csca", &[1, 2, 3], "abc", "test CSCA", now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !app.store
+            .add_trust_entry("csca", &[1, 2, 3], "abc", "again", now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        app.store
+            .add_trust_entry("crl", &[4], "def", "test CRL", now)
+            .await
+            .unwrap()
+    );
     let entries = app.store.list_trust_entries().await.unwrap();
     assert_eq!(entries.len(), 2);
-    assert_eq!(entries.iter().find(|e| e.sha256 == "abc").unwrap().der, vec![1, 2, 3]);
+    assert_eq!(
+        entries.iter().find(|e| e.sha256 == "abc").unwrap().der,
+        vec![1, 2, 3]
+    );
 }
 
 /// Transport is independent of the backend, so these run on SQLite only.
 #[tokio::test]
 async fn tls_serves_https_with_the_given_certificate() {
-    let db = crate::helpers::TestDb::new(crate::helpers::Backend::Sqlite).await.unwrap();
+    let db = crate::helpers::TestDb::new(crate::helpers::Backend::Sqlite)
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let cert_pem = generated.cert.pem();
     std::fs::write(dir.path().join("cert.pem"), &cert_pem).unwrap();
-    std::fs::write(dir.path().join("key.pem"), generated.key_pair.serialize_pem()).unwrap();
+    std::fs::write(
+        dir.path().join("key.pem"),
+        generated.key_pair.serialize_pem(),
+    )
+    .unwrap();
     let mut settings = db.settings.clone();
     settings.tls_cert = Some(dir.path().join("cert.pem"));
     settings.tls_key = Some(dir.path().join("key.pem"));
@@ -209,22 +277,36 @@ async fn tls_serves_https_with_the_given_certificate() {
     let (status, v) = json_of(r).await;
     assert_eq!(status, 200, "{v}");
     // Plain HTTP to the TLS port gets no API answer.
-    let plain = client().post(format!("http://127.0.0.1:{port}/api/v1/session.create")).send().await;
+    let plain = client()
+        .post(format!("http://127.0.0.1:{port}/api/v1/session.create"))
+        .send()
+        .await;
     assert!(plain.map(|r| r.status().as_u16() != 200).unwrap_or(true));
 }
 
 #[tokio::test]
 async fn plain_http_off_loopback_needs_insecure_http() {
-    let db = crate::helpers::TestDb::new(crate::helpers::Backend::Sqlite).await.unwrap();
+    let db = crate::helpers::TestDb::new(crate::helpers::Backend::Sqlite)
+        .await
+        .unwrap();
     let mut settings = db.settings.clone();
     settings.listen = "0.0.0.0:0".to_owned();
-    let refused = Application::build(settings.clone()).await.err().expect("refused without TLS");
+    let refused = Application::build(settings.clone())
+        .await
+        .err()
+        .expect("refused without TLS");
     let message = refused.to_string();
-    assert!(message.contains("plain HTTP") && message.contains("--insecure-http"), "{message}");
+    assert!(
+        message.contains("plain HTTP") && message.contains("--insecure-http"),
+        "{message}"
+    );
     settings.insecure_http = true;
     assert!(Application::build(settings.clone()).await.is_ok());
     settings.insecure_http = false;
     settings.tls_cert = Some("/nonexistent/cert.pem".into());
-    let only_cert = Application::build(settings).await.err().expect("cert without key");
+    let only_cert = Application::build(settings)
+        .await
+        .err()
+        .expect("cert without key");
     assert!(only_cert.to_string().contains("--tls-key"), "{only_cert}");
 }

@@ -19,9 +19,29 @@ both_backends!(
 );
 
 const SESSION_KEYS: &[&str] = &[
-    "id", "created", "expires", "state", "state_reason", "reference", "callback_url", "face_verification",
-    "passport_only", "user_ip", "user_agent", "given_names", "surname", "nationality", "sex", "date_of_birth",
-    "personal_number", "document_type", "document_number", "expiry_date", "issuing_country", "issuer", "portrait",
+    "id",
+    "created",
+    "expires",
+    "state",
+    "state_reason",
+    "reference",
+    "callback_url",
+    "face_verification",
+    "passport_only",
+    "user_ip",
+    "user_agent",
+    "given_names",
+    "surname",
+    "nationality",
+    "sex",
+    "date_of_birth",
+    "personal_number",
+    "document_type",
+    "document_number",
+    "expiry_date",
+    "issuing_country",
+    "issuer",
+    "portrait",
     "face",
 ];
 
@@ -54,18 +74,37 @@ async fn create_then_get_returns_every_field(settings: Settings) {
     let mut want = SESSION_KEYS.to_vec();
     want.sort_unstable();
     assert_eq!(got, want);
-    assert!(obj.values().all(|v| !v.is_object() && !v.is_array()), "flat: {s}");
+    assert!(
+        obj.values().all(|v| !v.is_object() && !v.is_array()),
+        "flat: {s}"
+    );
     assert_eq!(s["id"], id);
     assert_eq!(s["state"], "CREATED");
     assert_eq!(s["reference"], "order-1");
     assert_eq!(s["callback_url"], "https://example.com/cb");
     assert_eq!(s["face_verification"], true);
     assert_eq!(s["passport_only"], false);
-    assert!(is_timestamp(&s["created"]) && is_timestamp(&s["expires"]), "{s}");
+    assert!(
+        is_timestamp(&s["created"]) && is_timestamp(&s["expires"]),
+        "{s}"
+    );
     let created_at = server::api::spec::parse_timestamp(s["created"].as_str().unwrap()).unwrap();
     let expires_at = server::api::spec::parse_timestamp(s["expires"].as_str().unwrap()).unwrap();
-    assert_eq!(expires_at - created_at, 3600, "default lifetime is one hour");
-    for k in ["given_names", "surname", "sex", "document_type", "portrait", "face", "user_ip", "state_reason"] {
+    assert_eq!(
+        expires_at - created_at,
+        3600,
+        "default lifetime is one hour"
+    );
+    for k in [
+        "given_names",
+        "surname",
+        "sex",
+        "document_type",
+        "portrait",
+        "face",
+        "user_ip",
+        "state_reason",
+    ] {
         assert!(s[k].is_null(), "{k} not yet known: {s}");
     }
     // The token is stored only hashed; it is never in a response.
@@ -92,7 +131,10 @@ async fn state_answers_only_the_state(settings: Settings) {
     assert_eq!((status, v), (200, json!({"state": "CREATED"})));
     let (status, v) = app.call("session.state", json!({"id": 123})).await;
     assert_eq!(status, 404);
-    assert_eq!(v, json!({"error_message": "No session found with id: 123", "error_name": "SessionNotFound"}));
+    assert_eq!(
+        v,
+        json!({"error_message": "No session found with id: 123", "error_name": "SessionNotFound"})
+    );
 }
 
 async fn ids_are_large_random_and_distinct(settings: Settings) {
@@ -107,24 +149,52 @@ async fn ids_are_large_random_and_distinct(settings: Settings) {
     assert_eq!(sorted.len(), ids.len(), "distinct");
     assert!(ids.iter().all(|&id| id > 1 << 40), "large: {ids:?}");
     // Not a sequence: consecutive ids do not differ by small steps.
-    assert!(ids.windows(2).any(|w| (w[1] - w[0]).abs() > 1_000_000), "{ids:?}");
-    assert_ne!(ids, sorted, "creation order is not id order (fails with odds 1/12!)");
+    assert!(
+        ids.windows(2).any(|w| (w[1] - w[0]).abs() > 1_000_000),
+        "{ids:?}"
+    );
+    assert_ne!(
+        ids, sorted,
+        "creation order is not id order (fails with odds 1/12!)"
+    );
 }
 
 async fn update_changes_reference_and_callback(settings: Settings) {
     let app = start(settings).await;
     let id = app.create_session(json!({"reference": "a"})).await;
-    let (status, v) = app.call("session.update", json!({"id": id, "reference": "b"})).await;
+    let (status, v) = app
+        .call("session.update", json!({"id": id, "reference": "b"}))
+        .await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["reference"], "b");
     assert!(v["callback_url"].is_null());
-    let (status, v) = app.call("session.update", json!({"id": id, "callback_url": "http://localhost:9000/x"})).await;
+    let (status, v) = app
+        .call(
+            "session.update",
+            json!({"id": id, "callback_url": "http://localhost:9000/x"}),
+        )
+        .await;
     assert_eq!(status, 200, "{v}");
-    assert_eq!((v["reference"].clone(), v["callback_url"].clone()), (json!("b"), json!("http://localhost:9000/x")));
-    let (status, v) = app.call("session.update", json!({"id": id, "callback_url": "not a url"})).await;
+    assert_eq!(
+        (v["reference"].clone(), v["callback_url"].clone()),
+        (json!("b"), json!("http://localhost:9000/x"))
+    );
+    let (status, v) = app
+        .call(
+            "session.update",
+            json!({"id": id, "callback_url": "not a url"}),
+        )
+        .await;
     assert_error(status, &v, 400, "InvalidProperty");
-    assert!(v["error_message"].as_str().unwrap().contains("callback_url"));
-    let (status, v) = app.call("session.update", json!({"id": 42, "reference": "x"})).await;
+    assert!(
+        v["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("callback_url")
+    );
+    let (status, v) = app
+        .call("session.update", json!({"id": 42, "reference": "x"}))
+        .await;
     assert_error(status, &v, 404, "SessionNotFound");
     let (status, v) = app.call("session.get", json!({"id": id})).await;
     assert_eq!((status, v["reference"].clone()), (200, json!("b")));
@@ -137,7 +207,9 @@ async fn abort_and_finished_sessions(settings: Settings) {
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["state"], "ABORTED");
     assert_eq!(v["state_reason"], "ABORTED_BY_INTEGRATOR");
-    let (status, v) = app.call("session.update", json!({"id": id, "reference": "late"})).await;
+    let (status, v) = app
+        .call("session.update", json!({"id": id, "reference": "late"}))
+        .await;
     assert_error(status, &v, 400, "SessionFinished");
     let (status, v) = app.call("session.abort", json!({"id": id})).await;
     assert_error(status, &v, 400, "SessionFinished");
@@ -152,7 +224,9 @@ async fn delete_removes_the_session(settings: Settings) {
     assert_error(status, &v, 404, "SessionNotFound");
     let (status, v) = app.call("session.delete", json!({"id": id})).await;
     assert_error(status, &v, 404, "SessionNotFound");
-    let (_, list) = app.call("session.list", json!({"reference": "to-delete"})).await;
+    let (_, list) = app
+        .call("session.list", json!({"reference": "to-delete"}))
+        .await;
     assert_eq!(list, json!([]));
 }
 
@@ -164,15 +238,28 @@ async fn expired_session_reads_as_aborted(settings: Settings) {
     app.clock.advance(3601);
     let (status, v) = app.call("session.get", json!({"id": id})).await;
     assert_eq!(status, 200);
-    assert_eq!((v["state"].clone(), v["state_reason"].clone()), (json!("ABORTED"), json!("EXPIRED")));
+    assert_eq!(
+        (v["state"].clone(), v["state_reason"].clone()),
+        (json!("ABORTED"), json!("EXPIRED"))
+    );
     let (_, v) = app.call("session.get", json!({"id": finished})).await;
-    assert_eq!(v["state_reason"], "ABORTED_BY_INTEGRATOR", "a finished session does not expire");
-    let (status, v) = app.call("session.update", json!({"id": id, "reference": "x"})).await;
+    assert_eq!(
+        v["state_reason"], "ABORTED_BY_INTEGRATOR",
+        "a finished session does not expire"
+    );
+    let (status, v) = app
+        .call("session.update", json!({"id": id, "reference": "x"}))
+        .await;
     assert_error(status, &v, 400, "SessionFinished");
     // Expiry is applied in the store, so list sees it too without a prior get.
     let other = app.create_session(json!({"reference": "later"})).await;
     app.clock.advance(3601);
-    let (_, list) = app.call("session.list", json!({"state": "ABORTED", "reference": "later"})).await;
+    let (_, list) = app
+        .call(
+            "session.list",
+            json!({"state": "ABORTED", "reference": "later"}),
+        )
+        .await;
     assert_eq!(list[0]["id"], other);
     assert_eq!(list[0]["state_reason"], "EXPIRED");
 }
@@ -181,7 +268,10 @@ async fn list_filters_and_paginates_newest_first(settings: Settings) {
     let app = start(settings).await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        ids.push(app.create_session(json!({"reference": if i % 2 == 0 { "even" } else { "odd" }})).await);
+        ids.push(
+            app.create_session(json!({"reference": if i % 2 == 0 { "even" } else { "odd" }}))
+                .await,
+        );
         // Distinct creation seconds for part of the set, so ordering by time is visible.
         if i == 1 {
             app.clock.advance(10);
@@ -191,13 +281,23 @@ async fn list_filters_and_paginates_newest_first(settings: Settings) {
     assert_eq!(status, 200, "{all}");
     let all = all.as_array().unwrap().clone();
     assert_eq!(all.len(), 5);
-    assert!(all.iter().all(|s| s.as_object().unwrap().values().all(|v| !v.is_object() && !v.is_array())));
+    assert!(all.iter().all(|s| {
+        s.as_object()
+            .unwrap()
+            .values()
+            .all(|v| !v.is_object() && !v.is_array())
+    }));
     // Newest first: the three created after the clock jump come before the first two.
     let order: Vec<i64> = all.iter().map(|s| s["id"].as_i64().unwrap()).collect();
     let newest: std::collections::HashSet<i64> = ids[2..].iter().copied().collect();
-    assert!(order[..3].iter().all(|id| newest.contains(id)), "{order:?} vs {ids:?}");
-    let created: Vec<i64> =
-        all.iter().map(|s| server::api::spec::parse_timestamp(s["created"].as_str().unwrap()).unwrap()).collect();
+    assert!(
+        order[..3].iter().all(|id| newest.contains(id)),
+        "{order:?} vs {ids:?}"
+    );
+    let created: Vec<i64> = all
+        .iter()
+        .map(|s| server::api::spec::parse_timestamp(s["created"].as_str().unwrap()).unwrap())
+        .collect();
     assert!(created.windows(2).all(|w| w[0] >= w[1]));
 
     // Pages of two, following after_id, give the same order without gaps or repeats.
@@ -227,10 +327,14 @@ async fn list_filters_and_paginates_newest_first(settings: Settings) {
     let (_, none) = app.call("session.list", json!({"state": "APPROVED"})).await;
     assert_eq!(none, json!([]));
     let cut = server::api::spec::format_timestamp(created[3]);
-    let (_, after_cut) = app.call("session.list", json!({"created_after": cut})).await;
+    let (_, after_cut) = app
+        .call("session.list", json!({"created_after": cut}))
+        .await;
     assert_eq!(after_cut.as_array().unwrap().len(), 3);
     let cut = server::api::spec::format_timestamp(created[2]);
-    let (_, before_cut) = app.call("session.list", json!({"created_before": cut})).await;
+    let (_, before_cut) = app
+        .call("session.list", json!({"created_before": cut}))
+        .await;
     assert_eq!(before_cut.as_array().unwrap().len(), 2);
 
     let (status, v) = app.call("session.list", json!({"limit": 0})).await;
@@ -239,9 +343,16 @@ async fn list_filters_and_paginates_newest_first(settings: Settings) {
     assert_error(status, &v, 400, "InvalidProperty");
     let (status, v) = app.call("session.list", json!({"state": "DONE"})).await;
     assert_error(status, &v, 400, "InvalidProperty");
-    let (status, v) = app.call("session.list", json!({"created_after": "yesterday"})).await;
+    let (status, v) = app
+        .call("session.list", json!({"created_after": "yesterday"}))
+        .await;
     assert_error(status, &v, 400, "InvalidProperty");
-    assert!(v["error_message"].as_str().unwrap().contains("YYYY-MM-DDTHH:MM:SSZ"));
+    assert!(
+        v["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("YYYY-MM-DDTHH:MM:SSZ")
+    );
     let (status, v) = app.call("session.list", json!({"after_id": 7})).await;
     assert_error(status, &v, 404, "SessionNotFound");
 }
@@ -251,19 +362,33 @@ async fn another_accounts_session_is_not_found(settings: Settings) {
     let mine = app.create_session(json!({"reference": "private"})).await;
     let other = app.other_account().await;
     let missing = mine ^ 1;
-    for method in ["session.get", "session.state", "session.update", "session.abort", "session.delete"] {
+    for method in [
+        "session.get",
+        "session.state",
+        "session.update",
+        "session.abort",
+        "session.delete",
+    ] {
         let (s1, v1) = app.call_as(&other, method, json!({"id": mine})).await;
         let (s2, v2) = app.call_as(&other, method, json!({"id": missing})).await;
         assert_error(s1, &v1, 404, "SessionNotFound");
         assert_eq!(s1, s2);
         assert_eq!(
-            v1["error_message"].as_str().unwrap().replace(&mine.to_string(), "ID"),
-            v2["error_message"].as_str().unwrap().replace(&missing.to_string(), "ID"),
+            v1["error_message"]
+                .as_str()
+                .unwrap()
+                .replace(&mine.to_string(), "ID"),
+            v2["error_message"]
+                .as_str()
+                .unwrap()
+                .replace(&missing.to_string(), "ID"),
         );
     }
     let (_, list) = app.call_as(&other, "session.list", json!({})).await;
     assert_eq!(list, json!([]));
-    let (status, v) = app.call_as(&other, "session.list", json!({"after_id": mine})).await;
+    let (status, v) = app
+        .call_as(&other, "session.list", json!({"after_id": mine}))
+        .await;
     assert_error(status, &v, 404, "SessionNotFound");
     // Still there for its owner.
     let (status, v) = app.call("session.get", json!({"id": mine})).await;
