@@ -243,6 +243,42 @@ fn garbage_and_truncated_sods_fail() {
     }
 }
 
+#[test]
+fn mutated_and_truncated_sods_never_panic_nor_pass() {
+    let store = german_store();
+    let original = vector("real_sod_gmrtd/US_EF_SOD.bin");
+    let signed = pa(&original, &BTreeMap::new(), &store);
+    let attrs_len = signed.sod.unwrap().signed_data.signer_infos[0]
+        .signed_attributes_der
+        .clone()
+        .unwrap()
+        .len();
+    assert!(attrs_len > 100);
+    for i in (0..original.len()).step_by(7) {
+        let mut sod = original.clone();
+        sod[i] ^= 0x5A;
+        let _ = pa(&sod, &BTreeMap::new(), &store);
+        let _ = pa(&original[..i], &BTreeMap::new(), &store);
+    }
+    // The LDS security object is covered by the signature: any change there fails.
+    let parsed = icao9303::lds::sod::Sod::parse(&original).unwrap();
+    let content = &parsed.signed_data.content;
+    let at = original
+        .windows(content.len())
+        .position(|w| w == content.as_slice())
+        .unwrap();
+    for i in (at..at + content.len()).step_by(5) {
+        let mut sod = original.clone();
+        sod[i] ^= 0x01;
+        let result = pa(&sod, &BTreeMap::new(), &store);
+        assert_ne!(
+            result.outcome(CheckName::SodSignature),
+            Outcome::Passed,
+            "byte {i}"
+        );
+    }
+}
+
 fn specimen(folder: &str, files: &[(u8, &str)]) -> (Vec<u8>, BTreeMap<u8, Vec<u8>>) {
     let dgs = files
         .iter()

@@ -175,6 +175,15 @@ impl Certificate {
             .collect()
     }
 
+    /// SHA-1 of the subjectPublicKey BIT STRING contents (RFC 5280 §4.2.1.2 method 1).
+    pub fn public_key_sha1(&self) -> Option<Vec<u8>> {
+        let spki = parse_single(&self.spki).ok()?;
+        let mut r = spki.children();
+        r.read().ok()?;
+        let bits = der::bit_string_bytes(&r.read().ok()?, "subjectPublicKey").ok()?;
+        Some(openssl::sha::sha1(bits).to_vec())
+    }
+
     pub fn is_self_issued(&self) -> bool {
         self.subject.matches(&self.issuer)
     }

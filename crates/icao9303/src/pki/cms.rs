@@ -44,7 +44,11 @@ impl SignerIdentifier {
             Self::IssuerAndSerialNumber { issuer, serial } => {
                 strip_sign(serial) == strip_sign(&cert.serial) && issuer.matches(&cert.issuer)
             }
-            Self::SubjectKeyIdentifier(ski) => cert.subject_key_identifier.as_ref() == Some(ski),
+            Self::SubjectKeyIdentifier(ski) => match &cert.subject_key_identifier {
+                Some(id) => id == ski,
+                // RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits.
+                None => cert.public_key_sha1().as_deref() == Some(ski.as_slice()),
+            },
         }
     }
 }

@@ -23,6 +23,7 @@ use time::OffsetDateTime;
 
 use super::certificate::{Certificate, KU_DIGITAL_SIGNATURE, KU_KEY_CERT_SIGN};
 use super::cms::SignerCheck;
+use super::oids;
 use super::signature::DigestAlgorithm;
 use super::trust_store::TrustStore;
 use crate::lds::sod::Sod;
@@ -191,6 +192,14 @@ fn check_sod_signature(sod: &Sod, store: &TrustStore, pa: &mut PassiveAuthentica
     let outcome = sd.check_signer(signer, &key);
     pa.document_signer = Some(ds);
     match outcome {
+        Ok(SignerCheck::Valid) if sd.content_type != oids::LDS_SECURITY_OBJECT => Check::failed(
+            NAME,
+            ReasonCode::ContentTypeMismatch,
+            format!(
+                "eContentType is {}, not id-icao-mrtd-security-ldsSecurityObject",
+                sd.content_type
+            ),
+        ),
         Ok(SignerCheck::Valid) => Check::passed(NAME),
         Ok(SignerCheck::MessageDigestMismatch) => Check::failed(
             NAME,
