@@ -1,1 +1,32 @@
-//! placeholder
+//! The eMRTD terminal: how APDUs reach a chip ([`Transport`]: in-process [`VirtualTransport`]
+//! over a `virtual_chip::VirtualChip`, or [`PcscTransport`] through PC/SC), and
+//! [`read_document`], which reads a whole chip the way ICAO 9303 Part 10 and 11 describe:
+//!
+//! 1. EF.CardAccess (and EF.ATR/INFO, for extended length) from the master file, in plain;
+//! 2. PACE when EF.CardAccess offers a protocol we run, else BAC (Part 11 §4.2);
+//! 3. EF.COM, then DG14 and chip authentication (switching the session keys), then EF.SOD and
+//!    the data groups EF.COM lists (DG3/DG4 need EAC and are skipped);
+//! 4. Active Authentication with the caller's challenge when DG15 is present.
+//!
+//! The result, [`ChipFiles`], holds the raw files and the raw AA response: judging them
+//! (passive and active authentication) is `icao9303::verify`'s business, not the reader's.
+//! [`write_dump`] writes them under the names `passport-reader verify` reads.
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+
+mod dump;
+mod error;
+mod pcsc_transport;
+mod read;
+mod transport;
+
+pub use dump::{dump_file_name, write_dump};
+pub use error::ReadError;
+pub use pcsc_transport::{PcscReader, PcscTransport, list_readers};
+pub use read::{
+    AccessControl, AccessKey, ActiveAuthentication, BlockSize, ChipAuthentication, ChipFiles,
+    Progress, ReadOptions, read_document,
+};
+pub use transport::{Transport, TransportError, VirtualTransport};

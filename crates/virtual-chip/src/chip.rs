@@ -29,6 +29,7 @@ pub const EF_ATR_INFO_FID: u16 = 0x2F01;
 /// bytes ("vEMRTD01") and the check byte (T=1, contactless as PC/SC renders it).
 pub const ATR: [u8; 13] = atr();
 
+#[allow(clippy::indexing_slicing)] // const evaluation: out-of-range indexing fails the build
 const fn atr() -> [u8; 13] {
     let mut a = [
         0x3B, 0x88, 0x80, 0x01, b'v', b'E', b'M', b'R', b'T', b'D', b'0', b'1', 0,
@@ -152,7 +153,7 @@ impl VirtualChip {
             .unwrap_or_else(MessageDigest::sha256);
         let aa_signature_len = match contents.file(FileId::Dg(15)).map(Dg15::parse) {
             Some(Ok(dg15)) => match PKey::public_key_from_der(&dg15.subject_public_key_info) {
-                Ok(k) if k.rsa().is_ok() => usize::try_from(k.size()).unwrap_or(128),
+                Ok(k) if k.rsa().is_ok() => k.size(),
                 Ok(k) => 2 * usize::try_from(k.bits().div_ceil(8)).unwrap_or(32),
                 Err(_) => 128,
             },

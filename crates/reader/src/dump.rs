@@ -1,0 +1,53 @@
+//! Writing a read chip to a folder, under the names `passport-reader testdoc create` uses and
+//! `passport-reader verify` reads.
+
+use std::path::{Path, PathBuf};
+
+use icao9303::lds::FileId;
+
+use crate::ChipFiles;
+
+/// `COM`, `SOD`, `DG1` … `DG16`, `CardAccess`, `CardSecurity`.
+pub fn dump_file_name(file: FileId) -> String {
+    match file {
+        FileId::Com => "COM".to_owned(),
+        FileId::Sod => "SOD".to_owned(),
+        FileId::Dg(n) => format!("DG{n}"),
+        FileId::CardAccess => "CardAccess".to_owned(),
+        FileId::CardSecurity => "CardSecurity".to_owned(),
+        _ => format!("{file:?}"),
+    }
+}
+
+/// Writes the files (raw bytes), EF.CardAccess, and, when Active Authentication was done,
+/// `aa_challenge` and `aa_response` (hex, one line). Creates `dir`; returns the paths written.
+pub fn write_dump(chip: &ChipFiles, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut outputs: Vec<(String, Vec<u8>)> = chip
+        .files
+        .iter()
+        .map(|(id, bytes)| (dump_file_name(*id), bytes.clone()))
+        .collect();
+    if let Some(ca) = &chip.card_access {
+        outputs.push(("CardAccess".to_owned(), ca.clone()));
+    }
+    if let Some(aa) = &chip.active_authentication
+        && let Ok(response) = &aa.response
+    {
+        outputs.push(("aa_challenge".to_owned(), hex_line(&aa.challenge)));
+        outputs.push(("aa_response".to_owned(), hex_line(response)));
+    }
+    let mut written = Vec::with_capacity(outputs.len());
+    for (name, bytes) in outputs {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+fn hex_line(bytes: &[u8]) -> Vec<u8> {
+    let mut s = hex::encode_upper(bytes);
+    s.push('\n');
+    s.into_bytes()
+}

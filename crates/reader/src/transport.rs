@@ -1,0 +1,98 @@
+//! Transports: command APDU bytes in, response APDU bytes out.
+
+use virtual_chip::{LinkStats, VirtualChip};
+
+/// Why an APDU could not be exchanged with a card.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// The smart-card service cannot be reached (PC/SC: pcscd not running).
+    #[error("the smart-card service is not available (is pcscd running?): {0}")]
+    ServiceUnavailable(String),
+    /// No reader is connected.
+    #[error("no smart-card reader found")]
+    NoReader,
+    /// The named reader is not connected.
+    #[error("no reader named {0:?}")]
+    UnknownReader(String),
+    /// The reader has no card (or passport) on it.
+    #[error("no card on the reader")]
+    NoCard,
+    /// The card left the field or was reset during the exchange.
+    #[error("the card was removed")]
+    CardRemoved,
+    /// The answer is not an APDU (shorter than a status word).
+    #[error("the card's answer is not a response APDU")]
+    Malformed,
+    /// Anything else the reader or driver reported.
+    #[error("reader error: {0}")]
+    Other(String),
+}
+
+/// A way to exchange APDUs with one card. Implementations do not interpret the bytes.
+pub trait Transport {
+    /// Sends a command APDU and returns the response APDU (data and status word).
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError>;
+}
+
+impl<T: Transport + ?Sized> Transport for &mut T {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        (**self).transmit(command)
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for Box<T> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        (**self).transmit(command)
+    }
+}
+
+/// The in-process transport: a virtual chip on a virtual reader. It can simulate the card
+/// leaving the field after a number of APDUs.
+#[derive(Debug)]
+pub struct VirtualTransport {
+    chip: VirtualChip,
+    remove_after: Option<u64>,
+    sent: u64,
+}
+
+impl VirtualTransport {
+    /// A powered-on chip on the reader.
+    pub fn new(mut chip: VirtualChip) -> Self {
+        chip.reset();
+        VirtualTransport {
+            chip,
+            remove_after: None,
+            sent: 0,
+        }
+    }
+
+    /// The card leaves the field after `apdus` more exchanges: every later one fails with
+    /// [`TransportError::CardRemoved`].
+    pub fn remove_card_after(&mut self, apdus: u64) {
+        self.remove_after = Some(self.sent + apdus);
+    }
+
+    pub fn chip(&self) -> &VirtualChip {
+        &self.chip
+    }
+
+    pub fn chip_mut(&mut self) -> &mut VirtualChip {
+        &mut self.chip
+    }
+
+    /// APDUs, bytes and modelled link time so far (see `virtual_chip::LinkModel`).
+    pub fn stats(&self) -> LinkStats {
+        self.chip.stats()
+    }
+}
+
+impl Transport for VirtualTransport {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        if self.remove_after.is_some_and(|n| self.sent >= n) {
+            return Err(TransportError::CardRemoved);
+        }
+        self.sent += 1;
+        Ok(self.chip.transmit(command))
+    }
+}
