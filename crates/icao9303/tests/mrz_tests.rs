@@ -149,6 +149,29 @@ fn td2_specimen() {
     assert!(mrz.check_digits_valid(), "{:?}", mrz.check_digits());
 }
 
+/// ICAO 9303 Part 6 §4.2.2: the long document number rule of TD1 applies to TD2 as well.
+#[test]
+fn td2_long_document_number() {
+    let number = "D2314589073";
+    let cd = check_digit(number);
+    let line2_head = format!("D23145890<UTO7408122F120415973{cd}<<<<");
+    assert_eq!(line2_head.len(), 35);
+    let composite = check_digit(&format!(
+        "{}{}{}",
+        &line2_head[0..10],
+        &line2_head[13..20],
+        &line2_head[21..35]
+    ));
+    let mrz = Mrz::parse_lines(&[
+        "I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<",
+        &format!("{line2_head}{composite}"),
+    ])
+    .unwrap();
+    assert_eq!(mrz.document_number, number);
+    assert_eq!(mrz.optional_data, "");
+    assert!(mrz.check_digits_valid(), "{:?}", mrz.check_digits());
+}
+
 /// ICAO 9303 Part 7 §4.2.2 (Appendix A specimens): MRV-A and MRV-B, no composite check digit.
 #[test]
 fn mrv_specimens() {

@@ -6,7 +6,8 @@ use super::{Mrz, MrzFormat};
 use crate::country::alpha2_from_mrz_code;
 
 /// Sex as printed in the MRZ (ICAO 9303 Part 4 §4.2.2: `F`, `M`, or `<` / `X` for unspecified).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Sex {
     Male,
     Female,

@@ -79,7 +79,7 @@ pub struct CheckDigit {
 
 /// A parsed MRZ, every field as printed (fillers trimmed at the end of a field, inner fillers of
 /// names turned into spaces).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Mrz {
     pub format: MrzFormat,
     /// `P`, `PD`, `I`, `ID`, `AC`, `V`…, trailing filler removed.
