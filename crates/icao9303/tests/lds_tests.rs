@@ -449,6 +449,72 @@ fn dg11_dg12_dg7() {
     assert_eq!(parsed.images[0].format, ImageFormat::Jpeg);
 }
 
+/// Documents issued by `testdoc` (this project's own issuer) parse back to what was issued:
+/// TD3 passport with RSA AA, TD1 card with EC AA (ActiveAuthenticationInfo in DG14).
+mod issued {
+    use super::*;
+    use icao9303::mrz::Mrz;
+    use testdoc::{
+        Csca, CscaOptions, Curve, DocumentBuilder, DocumentSignerOptions, FileId as F, Holder,
+        KeyAlgorithm,
+    };
+
+    #[test]
+    fn issued_documents_parse_back() {
+        let now = time::OffsetDateTime::now_utc();
+        let mut csca = Csca::generate(&CscaOptions::new("NL", now)).unwrap();
+        let ds = csca
+            .issue_document_signer(&DocumentSignerOptions::new(
+                KeyAlgorithm::Ec(Curve::P256),
+                now,
+            ))
+            .unwrap();
+        let passport = DocumentBuilder::new(Holder::specimen()).build(&ds).unwrap();
+        let card = DocumentBuilder::new(Holder::specimen_id_card())
+            .aa_key(Some(KeyAlgorithm::Ec(Curve::BrainpoolP256r1)))
+            .build(&ds)
+            .unwrap();
+        for (doc, format, key_type) in [
+            (&passport, MrzFormat::Td3, PublicKeyType::Rsa),
+            (&card, MrzFormat::Td1, PublicKeyType::Ec),
+        ] {
+            let file = |id| doc.file(id).unwrap();
+            let lines: Vec<&str> = doc.mrz_lines().iter().map(String::as_str).collect();
+            let printed = Mrz::parse_lines(&lines).unwrap();
+            let dg1 = Dg1::parse(file(F::Dg1)).unwrap();
+            assert_eq!(dg1.mrz, printed);
+            assert_eq!(dg1.mrz.format, format);
+            assert!(dg1.mrz.check_digits_valid());
+
+            let com = EfCom::parse(file(F::Com)).unwrap();
+            assert!(com.data_groups().contains(&FileId::Dg(1)));
+
+            let dg2 = Dg2::parse(file(F::Dg2)).unwrap();
+            let face = &dg2.faces[0];
+            assert_eq!(face.format, ImageFormat::Jpeg);
+            let jpeg = portrait_jpeg(face).unwrap();
+            assert_eq!(jpeg, face.data, "a JPEG passes through");
+            let mut decoder = jpeg_decoder::Decoder::new(&jpeg[..]);
+            decoder.decode().unwrap();
+            let info = decoder.info().unwrap();
+            assert_eq!((info.width, info.height), (face.width, face.height));
+
+            let dg15 = Dg15::parse(file(F::Dg15)).unwrap();
+            assert_eq!(dg15.key_type, key_type);
+            let dg14 = Dg14::parse(file(F::Dg14)).unwrap();
+            let infos = &dg14.security_infos;
+            assert_eq!(infos.chip_authentication_public_keys.len(), 1);
+            assert_eq!(
+                infos.active_authentication_info.is_some(),
+                key_type == PublicKeyType::Ec,
+                "ActiveAuthenticationInfo exactly when AA uses ECDSA"
+            );
+            let access = CardAccess::parse(file(F::CardAccess)).unwrap();
+            assert_eq!(access.security_infos.pace_infos.len(), 1);
+        }
+    }
+}
+
 /// No-panic property of every parser: random bytes, and the real vectors mutated (bytes
 /// overwritten, truncated, outer tag swapped so each parser sees every file). Set
 /// `PROPTEST_CASES` to run more cases (the fuzz targets in `fuzz/` do the same with coverage).
