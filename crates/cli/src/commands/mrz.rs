@@ -73,6 +73,7 @@ fn parse_date(s: &str) -> Result<time::Date, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -7,11 +7,11 @@ use icao9303::mrz::Mrz;
 use icao9303::portrait;
 
 pub fn mrz(data: &[u8]) {
-    if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(mrz) = Mrz::parse(text) {
-            let _ = mrz.check_digits_valid();
-            let _ = mrz.identity(time_of_test());
-        }
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(mrz) = Mrz::parse(text)
+    {
+        let _ = mrz.check_digits_valid();
+        let _ = mrz.identity(time_of_test());
     }
 }
 
@@ -66,8 +66,11 @@ pub fn portrait(data: &[u8]) {
     let _ = portrait::jpeg_from_image(data);
 }
 
+/// A fuzz target body.
+pub type Target = fn(&[u8]);
+
 /// Every target, by name, for `replay`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("mrz", mrz),
     ("ef_com", ef_com),
     ("dg1", dg1),
