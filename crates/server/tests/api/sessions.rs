@@ -394,3 +394,39 @@ async fn another_accounts_session_is_not_found(settings: Settings) {
     let (status, v) = app.call("session.get", json!({"id": mine})).await;
     assert_eq!((status, v["reference"].clone()), (200, json!("private")));
 }
+
+both_backends!(token_finds_its_session_until_expiry);
+
+async fn token_finds_its_session_until_expiry(settings: Settings) {
+    let app = start(settings).await;
+    let (_, created) = app
+        .call("session.create", json!({"reference": "holder"}))
+        .await;
+    let token = created["token"].as_str().unwrap();
+    let hash = server::auth::sha256(token.as_bytes());
+    let found = app
+        .store
+        .session_by_token_hash(&hash, app.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(json!(found.id), created["id"]);
+    assert_eq!(found.reference.as_deref(), Some("holder"));
+    let wrong = server::auth::sha256(b"not the token");
+    assert!(
+        app.store
+            .session_by_token_hash(&wrong, app.clock.now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    app.clock.advance(3600);
+    let expired = app
+        .store
+        .session_by_token_hash(&hash, app.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(expired.state, server::sessions::model::State::Aborted);
+    assert_eq!(expired.state_reason.as_deref(), Some("EXPIRED"));
+}
