@@ -150,9 +150,7 @@ pub fn verify_ecdsa_plain(
     }
     let (r, s) = signature.split_at(signature.len() / 2);
     let sig = EcdsaSig::from_private_components(BigNum::from_slice(r)?, BigNum::from_slice(s)?)?;
-    let hash = digest
-        .digest(message)
-        .map_err(|_| openssl::error::ErrorStack::get())?;
+    let hash = openssl::hash::hash(digest.message_digest(), message)?;
     // ECDSA over a hash longer than the order is truncated by OpenSSL (X9.62 §7.4).
     sig.verify(&hash, &ec)
 }

@@ -117,7 +117,6 @@ pub enum ReasonCode {
     NoExpiryDate,
     // Active authentication.
     Dg15Malformed,
-    Dg15NotAuthenticated,
     AaHashAlgorithmUnknown,
     AaKeyUnsupported,
     AaSignatureInvalid,

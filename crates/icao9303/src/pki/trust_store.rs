@@ -131,11 +131,13 @@ impl TrustStore {
         Ok(self.add_parsed_crl(crl))
     }
 
-    /// Adds every certificate and CRL of a PEM bundle.
+    /// Adds every certificate and CRL of a PEM bundle (and a master list under a `CMS` or
+    /// `PKCS7` label).
     pub fn add_pem(&mut self, pem: &[u8]) -> Result<Vec<TrustEntry>, PkiError> {
         let text = std::str::from_utf8(pem)
             .map_err(|_| PkiError::Unrecognised("PEM is not text".into()))?;
         let mut entries = Vec::new();
+        let mut blocks = 0;
         let mut rest = text;
         while let Some(start) = rest.find("-----BEGIN ") {
             let after = rest.get(start + 11..).unwrap_or_default();
@@ -143,28 +145,31 @@ impl TrustStore {
                 .find("-----")
                 .ok_or_else(|| PkiError::Unrecognised("bad PEM".into()))?;
             let label = after.get(..label_end).unwrap_or_default().to_string();
-            let body_start = label_end + 5;
             let end_marker = format!("-----END {label}-----");
             let body_end = after
                 .find(&end_marker)
                 .ok_or_else(|| PkiError::Unrecognised(format!("PEM {label} without END")))?;
-            let body = after.get(body_start..body_end).unwrap_or_default();
-            let der = decode_base64(body)?;
+            let der = decode_base64(after.get(label_end + 5..body_end).unwrap_or_default())?;
             match label.as_str() {
                 "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
-                    entries.push(self.add_certificate_der(&der)?)
+                    entries.push(self.add_certificate_der(&der)?);
+                    blocks += 1;
                 }
-                "X509 CRL" => entries.push(self.add_crl_der(&der)?),
+                "X509 CRL" => {
+                    entries.push(self.add_crl_der(&der)?);
+                    blocks += 1;
+                }
                 "CMS" | "PKCS7" => {
                     self.add_master_list(&der)?;
+                    blocks += 1;
                 }
                 _ => {}
             }
             rest = after.get(body_end + end_marker.len()..).unwrap_or_default();
         }
-        if entries.is_empty() {
+        if blocks == 0 {
             return Err(PkiError::Unrecognised(
-                "no certificate or CRL in PEM".into(),
+                "no certificate, CRL or master list in PEM".into(),
             ));
         }
         Ok(entries)
