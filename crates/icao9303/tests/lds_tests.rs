@@ -449,6 +449,40 @@ fn dg11_dg12_dg7() {
     assert_eq!(parsed.images[0].format, ImageFormat::Jpeg);
 }
 
+/// DG1's identity completed from DG11 (personal number, full date of birth when the MRZ's is
+/// partly unknown) and DG12 (issuer).
+#[test]
+fn identity_from_dg1_dg11_dg12() {
+    let mrz =
+        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C36UTO74<<<<1F1204159<<<<<<<<<<<<<<06";
+    let dg1 = Dg1::parse(&tlv(&[0x61], &tlv(&[0x5F, 0x1F], mrz.as_bytes()))).unwrap();
+    let today = time::macros::date!(2026 - 11 - 25);
+    let bare = dg1.identity(None, None, today);
+    assert_eq!(
+        (bare.date_of_birth, bare.personal_number, bare.issuer),
+        (None, None, None)
+    );
+    let dg11 = Dg11::parse(&tlv(
+        &[0x6B],
+        &[
+            tlv(&[0x5F, 0x10], b"ZE184226B"),
+            tlv(&[0x5F, 0x2B], b"19740812"),
+        ]
+        .concat(),
+    ))
+    .unwrap();
+    let dg12 = Dg12::parse(&tlv(
+        &[0x6C],
+        &tlv(&[0x5F, 0x19], b"UTOPIA PASSPORT OFFICE"),
+    ))
+    .unwrap();
+    let full = dg1.identity(Some(&dg11), Some(&dg12), today);
+    assert_eq!(full.date_of_birth.as_deref(), Some("1974-08-12"));
+    assert_eq!(full.personal_number.as_deref(), Some("ZE184226B"));
+    assert_eq!(full.issuer.as_deref(), Some("UTOPIA PASSPORT OFFICE"));
+    assert_eq!(full.surname.as_deref(), Some("ERIKSSON"));
+}
+
 /// Documents issued by `testdoc` (this project's own issuer) parse back to what was issued:
 /// TD3 passport with RSA AA, TD1 card with EC AA (ActiveAuthenticationInfo in DG14).
 mod issued {

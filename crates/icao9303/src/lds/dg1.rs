@@ -1,7 +1,7 @@
 //! DG1: the MRZ (ICAO 9303 Part 10 §4.7.1).
 
-use super::{LdsError, outer};
-use crate::mrz::Mrz;
+use super::{Dg11, Dg12, LdsError, outer};
+use crate::mrz::{Identity, Mrz};
 
 /// DG1, the machine readable zone as printed on the document.
 ///
@@ -38,5 +38,34 @@ impl Dg1 {
             source,
         })?;
         Ok(Dg1 { mrz })
+    }
+}
+
+impl Dg1 {
+    /// The identity the API reports, from the MRZ, completed by the optional data groups:
+    /// `issuer` from DG12's issuing authority; the personal number from DG11 when the MRZ has
+    /// none; the date of birth from DG11's full date when the MRZ leaves day or month unknown.
+    pub fn identity(
+        &self,
+        dg11: Option<&Dg11>,
+        dg12: Option<&Dg12>,
+        today: time::Date,
+    ) -> Identity {
+        let mut identity = self.mrz.identity(today);
+        let non_empty = |s: Option<&String>| {
+            s.map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        identity.issuer = non_empty(dg12.and_then(|d| d.issuing_authority.as_ref()));
+        if let Some(dg11) = dg11 {
+            if identity.personal_number.is_none() {
+                identity.personal_number = non_empty(dg11.personal_number.as_ref());
+            }
+            if identity.date_of_birth.is_none() {
+                identity.date_of_birth = dg11.full_date_of_birth_iso();
+            }
+        }
+        identity
     }
 }
