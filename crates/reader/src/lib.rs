@@ -30,3 +30,11 @@ pub use read::{
     Progress, ReadOptions, read_document,
 };
 pub use transport::{Transport, TransportError, VirtualTransport};
+
+/// A fresh random 8-byte Active Authentication challenge (in production the verifying server
+/// issues it, so the chip's signature cannot be replayed).
+pub fn random_challenge() -> Result<[u8; 8], openssl::error::ErrorStack> {
+    let mut c = [0u8; 8];
+    openssl::rand::rand_bytes(&mut c)?;
+    Ok(c)
+}

@@ -6,11 +6,14 @@ use clap::Subcommand;
 
 pub mod account;
 pub mod credentials;
+pub mod dump;
 pub mod mrz;
+pub mod readers;
 pub mod serve;
 pub mod store_args;
 mod testdoc;
 pub mod verify;
+pub mod virtual_chip;
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -30,6 +33,12 @@ pub enum Command {
     Testdoc(testdoc::Args),
     /// Verify a chip's files: passive and active authentication, MRZ, expiry.
     Verify(verify::Args),
+    /// List the PC/SC smart-card readers and whether each holds a card.
+    Readers(readers::Args),
+    /// Read a passport chip (PC/SC reader or simulated) and write its files to a folder.
+    Dump(dump::Args),
+    /// Serve a simulated passport chip to PC/SC through vsmartcard's vpcd.
+    VirtualChip(virtual_chip::Args),
 }
 
 pub fn run(command: Command) -> ExitCode {
@@ -44,5 +53,8 @@ pub fn run(command: Command) -> ExitCode {
         Command::Credentials(command) => credentials::run(command),
         Command::Testdoc(args) => testdoc::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Readers(args) => readers::run(args),
+        Command::Dump(args) => dump::run(args),
+        Command::VirtualChip(args) => virtual_chip::run(args),
     }
 }

@@ -1,0 +1,127 @@
+//! `passport-reader virtual-chip --vpcd`: serves a simulated passport chip to PC/SC through
+//! vsmartcard's virtual reader driver (vpcd), until killed.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use virtual_chip::{ChipConfig, ChipContents, LinkModel, Profile, VirtualChip, vpcd};
+
+/// The CAN of simulated chips unless --can says otherwise.
+pub const DEFAULT_CAN: &str = "123456";
+
+/// Serve a simulated ePassport chip to PC/SC through vsmartcard's vpcd.
+#[derive(clap::Args)]
+pub struct Args {
+    /// vpcd's address (the virtual reader listens, the chip connects).
+    #[arg(long, value_name = "HOST:PORT", num_args = 0..=1, default_missing_value = "localhost:35963", required = true)]
+    vpcd: Option<String>,
+    /// Chip profile: bac (BAC + AA), pace (PACE and BAC, CA, AA), pace-ca (PACE, CA, no AA),
+    /// clone (same files, no chip private keys).
+    #[arg(long, value_name = "PROFILE", default_value = "pace")]
+    profile: Profile,
+    /// A document folder written by `passport-reader testdoc create` [default: a fresh
+    /// specimen fitting the profile].
+    #[arg(long, value_name = "DIR")]
+    document: Option<PathBuf>,
+    /// The chip's Card Access Number.
+    #[arg(long, default_value = DEFAULT_CAN)]
+    can: String,
+    /// Model a link of this many kbit/s and sleep accordingly before each answer.
+    #[arg(long, value_name = "KBPS")]
+    link_kbps: Option<u64>,
+    /// Per-APDU latency in milliseconds, with --link-kbps (default 5).
+    #[arg(long, value_name = "MS", requires = "link_kbps")]
+    latency_ms: Option<u64>,
+}
+
+/// The chip for a profile: the document folder's files and keys, or a fresh specimen; the clone
+/// profile drops the private keys. Also returns a line describing the chip's access keys.
+pub fn simulated_chip(
+    profile: Profile,
+    document: Option<&Path>,
+    can: &str,
+) -> anyhow::Result<(VirtualChip, String)> {
+    let (mut contents, mrz_lines) = match document {
+        Some(dir) => {
+            let contents = ChipContents::load_dir(dir, can)
+                .with_context(|| format!("cannot load the document in {}", dir.display()))?;
+            let mrz = std::fs::read_to_string(dir.join("mrz.txt")).unwrap_or_default();
+            (contents, mrz.lines().map(str::to_owned).collect::<Vec<_>>())
+        }
+        None => {
+            let (_, doc) = virtual_chip::issue_document(profile, time::OffsetDateTime::now_utc())
+                .context("cannot issue a specimen document")?;
+            let contents = ChipContents::from_test_document(&doc, can)?;
+            (contents, doc.mrz_lines().to_vec())
+        }
+    };
+    if profile == Profile::Clone {
+        contents.aa_private_key = None;
+        contents.ca_private_key = None;
+    }
+    let chip = VirtualChip::new(contents, ChipConfig::for_profile(profile))?;
+    let describe = format!(
+        "profile {profile}; MRZ {}; CAN {can}",
+        mrz_lines.join(" / ")
+    );
+    Ok((chip, describe))
+}
+
+pub fn run(args: Args) -> ExitCode {
+    match run_inner(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run_inner(args: Args) -> anyhow::Result<()> {
+    let addr = args
+        .vpcd
+        .unwrap_or_else(|| format!("localhost:{}", vpcd::DEFAULT_PORT));
+    let (mut chip, describe) = simulated_chip(args.profile, args.document.as_deref(), &args.can)?;
+    let real_time = args.link_kbps.is_some();
+    if let Some(kbps) = args.link_kbps {
+        let mut config = chip.config().clone();
+        config.link = Some(LinkModel {
+            bits_per_second: kbps * 1000,
+            per_apdu: Duration::from_millis(args.latency_ms.unwrap_or(5)),
+        });
+        chip = VirtualChip::new(chip.contents().clone(), config)?;
+    }
+    eprintln!("virtual chip: {describe}");
+    let mut waiting_reported = false;
+    loop {
+        match vpcd::connect_and_serve(&addr, &mut chip, real_time) {
+            Ok(summary) => {
+                eprintln!(
+                    "vpcd at {addr} closed the connection after {} APDUs; reconnecting",
+                    summary.apdus
+                );
+                waiting_reported = false;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                if !waiting_reported {
+                    eprintln!(
+                        "waiting for vpcd at {addr} (is pcscd running with the vpcd driver of vsmartcard-vpcd?)"
+                    );
+                    waiting_reported = true;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                return Err(e).with_context(|| format!("bad vpcd address {addr}"));
+            }
+            // vpcd went away (pcscd restarted): serve again when it is back.
+            Err(e) => {
+                eprintln!("vpcd at {addr}: {e}; reconnecting");
+                waiting_reported = false;
+            }
+        }
+        chip.reset();
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
