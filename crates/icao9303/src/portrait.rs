@@ -7,8 +7,10 @@
 
 use crate::lds::{FaceImage, ImageFormat};
 
-/// Largest portrait decoded, in pixels (ICAO 9303 Part 10 portraits are below 1 megapixel).
-pub const MAX_PORTRAIT_PIXELS: u64 = 16_000_000;
+/// Largest portrait accepted, in pixels. ICAO 9303 Part 10 portraits are well below 1 megapixel;
+/// the bound keeps a hostile JPEG 2000 header from making the decoder allocate hundreds of MB
+/// (it holds each component as `f32` while decoding).
+pub const MAX_PORTRAIT_PIXELS: u64 = 4_000_000;
 
 /// JPEG quality of transcoded portraits.
 #[cfg(feature = "jpeg2000")]

@@ -194,6 +194,28 @@ fn portrait_rejects_garbage() {
     jp2.truncate(200);
     face.data = jp2;
     assert!(portrait_jpeg(&face).is_err());
+    // A codestream whose SIZ claims 20000×20000 pixels is refused before decoding.
+    let jp2 = Dg2::parse(&vector("etsi_tr103200_eacaa/DG2.bin"))
+        .unwrap()
+        .faces[0]
+        .data
+        .clone();
+    let siz = jp2
+        .windows(4)
+        .position(|w| w == [0xFF, 0x4F, 0xFF, 0x51])
+        .unwrap();
+    let mut codestream = jp2[siz..].to_vec();
+    codestream[8..12].copy_from_slice(&20000u32.to_be_bytes());
+    codestream[12..16].copy_from_slice(&20000u32.to_be_bytes());
+    assert_eq!(image_dimensions(&codestream), Some((20000, 20000)));
+    face.data = codestream;
+    assert_eq!(
+        portrait_jpeg(&face),
+        Err(PortraitError::TooLarge {
+            width: 20000,
+            height: 20000
+        })
+    );
 }
 
 fn assert_aa_and_ca(infos: &SecurityInfos) {
