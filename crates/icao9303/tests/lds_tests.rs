@@ -147,6 +147,19 @@ fn dg2_jpeg2000_portraits_transcode() {
         let info = decoder.info().unwrap();
         assert_eq!((info.width, info.height), (width, height), "{path}");
         assert_eq!(pixels.len(), usize::from(width) * usize::from(height) * 3);
+        // A face, not a blank: mid-range mean brightness and real contrast.
+        let mean = pixels.iter().map(|p| f64::from(*p)).sum::<f64>() / pixels.len() as f64;
+        let variance = pixels
+            .iter()
+            .map(|p| (f64::from(*p) - mean).powi(2))
+            .sum::<f64>()
+            / pixels.len() as f64;
+        assert!((60.0..220.0).contains(&mean), "{path}: mean {mean}");
+        assert!(
+            variance.sqrt() > 20.0,
+            "{path}: standard deviation {}",
+            variance.sqrt()
+        );
         assert_eq!(
             image_dimensions(&jpeg),
             Some((u32::from(width), u32::from(height)))
