@@ -736,7 +736,19 @@ mod tests {
         let mut tables = BTreeMap::new();
         let mut current: Option<(String, Vec<(String, String)>)> = None;
         for line in sql.lines().map(str::trim) {
-            if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
+            if let Some(rest) = line.strip_prefix("ALTER TABLE ") {
+                let (table, column) = rest
+                    .split_once(" ADD COLUMN ")
+                    .expect("ALTER TABLE t ADD COLUMN c type;");
+                let (col, ty) = column
+                    .trim_end_matches(';')
+                    .split_once(' ')
+                    .expect("column and type");
+                tables
+                    .entry(table.to_owned())
+                    .or_insert_with(Vec::new)
+                    .push((col.to_owned(), ty.replace("BYTEA", "BLOB")));
+            } else if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
                 let name = rest.trim_end_matches('(').trim().to_owned();
                 current = Some((name, Vec::new()));
             } else if line.starts_with(");") {
@@ -755,11 +767,30 @@ mod tests {
 
     #[test]
     fn sqlite_and_postgres_migrations_define_the_same_schema() {
-        let sqlite = include_str!("../../migrations/sqlite/0001_initial.sql");
-        let postgres = include_str!("../../migrations/postgres/0001_initial.sql");
+        let sqlite = [
+            include_str!("../../migrations/sqlite/0001_initial.sql"),
+            include_str!("../../migrations/sqlite/0002_holder_flow.sql"),
+        ]
+        .concat();
+        let postgres = [
+            include_str!("../../migrations/postgres/0001_initial.sql"),
+            include_str!("../../migrations/postgres/0002_holder_flow.sql"),
+        ]
+        .concat();
+        let (sqlite, postgres) = (sqlite.as_str(), postgres.as_str());
         let (a, b) = (schema(sqlite), schema(postgres));
         assert_eq!(a, b);
-        assert!(a.contains_key("sessions") && a.contains_key("trust_entries"));
+        assert!(
+            a.contains_key("sessions")
+                && a.contains_key("trust_entries")
+                && a.contains_key("callback_events")
+        );
+        assert!(
+            a.get("sessions")
+                .unwrap()
+                .iter()
+                .any(|(c, _)| c == "aa_challenge")
+        );
         assert!(
             a.get("sessions")
                 .unwrap()
