@@ -257,23 +257,7 @@ const ISO3166: &[(&str, &str)] = &[
     ("ZWE", "ZW"),
 ];
 
-/// Codes of ICAO 9303 Part 3 §5 that are not ISO 3166-1 alpha-3, and their answer.
-///
-/// * `D` — Germany's one-letter code, kept from before ISO 3166: `DE`.
-/// * `GBD` (British Overseas Territories Citizen), `GBN` (British National (Overseas)), `GBO`
-///   (British Overseas Citizen), `GBP` (British Protected Person), `GBS` (British Subject): classes
-///   of British nationality, all documents of the United Kingdom: `GB`.
-/// * `EUE` — European Union (laissez-passer): `EU`, the ISO 3166-1 code exceptionally reserved for
-///   the Union, the answer a relying party can match on.
-/// * `UNK` — resident of Kosovo, travel document issued by UNMIK; `RKS` — Kosovo's own code used
-///   in its documents: `XK`, the user-assigned code that the European Commission and most
-///   registries use for Kosovo (ISO 3166 has no official one).
-/// * No alpha-2 exists, and the answer is `None` (JSON `null`, the raw code stays in
-///   [`crate::mrz::Mrz`]): `UNO` and `UNA` (United Nations and its specialized agencies), `XOM`
-///   (Sovereign Military Order of Malta), `XPO` (Interpol), `XCC`, `XCE`, `XCO`, `XDC`, `XEC`,
-///   `XES`, `XIM`, `XBA`, `XAA`, `XMP` and other `X..` organisation codes, `XXA` (stateless),
-///   `XXB` and `XXC` (refugees), `XXX` (unspecified nationality), `UTO` (Utopia, the specimen
-///   state of ICAO 9303), and every code this table does not know.
+/// ICAO codes with an alpha-2 answer; see [`alpha2_from_mrz_code`] for why each is mapped.
 const ICAO_SPECIAL: &[(&str, &str)] = &[
     ("D", "DE"),
     ("EUE", "EU"),
@@ -287,8 +271,26 @@ const ICAO_SPECIAL: &[(&str, &str)] = &[
 ];
 
 /// The ISO 3166-1 alpha-2 code for an MRZ nationality or issuing-state code (trailing fillers
-/// ignored: `D<<` is `D`). `None` when the code has no alpha-2 equivalent; see [`ICAO_SPECIAL`]
-/// for the choices made for ICAO's own codes.
+/// ignored: `D<<` is `D`), or `None` when the code has no alpha-2 equivalent.
+///
+/// ISO 3166-1 alpha-3 codes map to their alpha-2 code. The codes of ICAO 9303 Part 3 §5 that are
+/// not ISO 3166-1 alpha-3 get these answers:
+///
+/// * `D` — Germany, the one code of ICAO 9303 Part 3 with a single letter: `DE`.
+/// * `GBD` (British Overseas Territories Citizen), `GBN` (British National (Overseas)), `GBO`
+///   (British Overseas Citizen), `GBP` (British Protected Person), `GBS` (British Subject): classes
+///   of British nationality, all documents of the United Kingdom: `GB`.
+/// * `EUE` — European Union (laissez-passer): `EU`, the ISO 3166-1 code exceptionally reserved for
+///   the Union, the answer a relying party can match on.
+/// * `UNK` — resident of Kosovo, travel document issued by UNMIK; `RKS` — Kosovo's own code used
+///   in its documents: `XK`, the user-assigned code that the European Commission and most
+///   registries use for Kosovo (ISO 3166 has no official one).
+/// * No alpha-2 exists, and the answer is `None` (JSON `null`, the raw code stays in
+///   [`crate::mrz::Mrz`]): `UNO` and `UNA` (United Nations and its specialized agencies), `XOM`
+///   (Sovereign Military Order of Malta), `XPO` (Interpol), `XCC`, `XCE`, `XCO`, `XDC`, `XEC`,
+///   `XES`, `XIM`, `XBA` and the other `X..` codes of organisations, `XXA` (stateless),
+///   `XXB` and `XXC` (refugees), `XXX` (unspecified nationality), `UTO` (Utopia, the specimen
+///   state of ICAO 9303), and every code this table does not know.
 pub fn alpha2_from_mrz_code(code: &str) -> Option<&'static str> {
     let code = code.trim_end_matches('<');
     if let Some((_, alpha2)) = ICAO_SPECIAL.iter().find(|(c, _)| *c == code) {
