@@ -39,7 +39,12 @@ fn ensure_pcscd() -> Result<Pcscd, String> {
         return Err("the vpcd driver is not configured (apt-get install vsmartcard-vpcd)".into());
     }
     match list_readers() {
-        Ok(_) => return Ok(Pcscd(None)),
+        Ok(r) if r.iter().any(|r| r.name == READER) => return Ok(Pcscd(None)),
+        Ok(_) | Err(TransportError::NoReader) => {
+            return Err(format!(
+                "pcscd is running without the {READER} reader of vpcd"
+            ));
+        }
         Err(TransportError::ServiceUnavailable(_)) => {}
         Err(e) => return Err(format!("pcscd answers but: {e}")),
     }

@@ -125,3 +125,47 @@ fn run_inner(args: Args) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(500));
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn vpcd_address_defaults_and_profiles_parse() {
+        let cli = Cli::parse_from(["virtual-chip", "--vpcd", "--profile", "pace-ca"]);
+        assert_eq!(cli.args.vpcd.as_deref(), Some("localhost:35963"));
+        assert_eq!(cli.args.profile, Profile::PaceCa);
+        let cli = Cli::parse_from(["virtual-chip", "--vpcd", "10.0.0.2:35964"]);
+        assert_eq!(cli.args.vpcd.as_deref(), Some("10.0.0.2:35964"));
+        assert_eq!(cli.args.profile, Profile::Pace);
+        assert!(Cli::try_parse_from(["virtual-chip", "--profile", "pace"]).is_err());
+        assert!(Cli::try_parse_from(["virtual-chip", "--vpcd", "--profile", "cam"]).is_err());
+        assert!(Cli::try_parse_from(["virtual-chip", "--vpcd", "--latency-ms", "3"]).is_err());
+    }
+
+    #[test]
+    fn document_folder_chip_and_its_clone() {
+        let dir = std::env::temp_dir().join(format!("virtual-chip-cli-{}", std::process::id()));
+        let (_, doc) = testdoc::issue_specimen(time::OffsetDateTime::now_utc()).unwrap();
+        doc.write_to_dir(&dir).unwrap();
+        let (chip, describe) = simulated_chip(Profile::Pace, Some(&dir), "654321").unwrap();
+        assert!(chip.contents().aa_private_key.is_some());
+        assert!(chip.contents().ca_private_key.is_some());
+        assert_eq!(chip.contents().files.len(), doc.files.len());
+        assert!(describe.contains("CAN 654321") && describe.contains(&doc.mrz_lines()[1]));
+        let (clone, _) = simulated_chip(Profile::Clone, Some(&dir), "654321").unwrap();
+        assert!(clone.contents().aa_private_key.is_none());
+        assert!(clone.contents().ca_private_key.is_none());
+        assert!(simulated_chip(Profile::Pace, Some(&dir.join("missing")), "1").is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
