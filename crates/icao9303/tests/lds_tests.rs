@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 
 use icao9303::lds::{
-    CardAccess, Dg1, Dg2, Dg7, Dg11, Dg12, Dg14, Dg15, EfCom, FaceEncoding, FileId, ImageFormat,
-    LdsError, PublicKeyType, SecurityInfos,
+    CardAccess, Cipher, Dg1, Dg2, Dg7, Dg11, Dg12, Dg14, Dg15, EfCom, FaceEncoding, FileId,
+    ImageFormat, KeyAgreement, LdsError, PaceMapping, PublicKeyType, SecurityInfos,
+    StandardizedDomainParameters,
 };
 use icao9303::mrz::MrzFormat;
 use icao9303::oid;
@@ -241,6 +242,8 @@ fn assert_aa_and_ca(infos: &SecurityInfos) {
     assert_eq!(infos.chip_authentication_infos.len(), 1);
     let ca = &infos.chip_authentication_infos[0];
     assert_eq!(ca.protocol.to_string(), "0.4.0.127.0.7.2.2.3.2.1");
+    assert_eq!(ca.key_agreement(), Some(KeyAgreement::Ecdh));
+    assert_eq!(ca.cipher(), Some(Cipher::Tdes));
     assert_eq!(ca.version, 1);
     assert_eq!(infos.terminal_authentication_infos.len(), 1);
     assert_eq!(infos.terminal_authentication_infos[0].version, 1);
@@ -354,6 +357,14 @@ fn card_access_pace_and_active_authentication_info() {
     );
     assert_eq!(infos.pace_infos[0].version, 2);
     assert_eq!(infos.pace_infos[0].parameter_id, Some(13));
+    let pace = &infos.pace_infos[0];
+    assert_eq!(pace.key_agreement(), Some(KeyAgreement::Ecdh));
+    assert_eq!(pace.mapping(), Some(PaceMapping::Generic));
+    assert_eq!(pace.cipher(), Some(Cipher::Aes128));
+    assert_eq!(
+        pace.standardized_domain_parameters(),
+        Some(StandardizedDomainParameters::BrainpoolP256r1)
+    );
     let aa = infos.active_authentication_info.clone().unwrap();
     assert_eq!(aa.version, 1);
     assert_eq!(aa.signature_algorithm.to_string(), "1.2.840.10045.4.3.2");

@@ -23,8 +23,9 @@ pub use dg12::Dg12;
 pub use dg15::{Dg15, PublicKeyType};
 pub use security_infos::{
     ActiveAuthenticationInfo, CardAccess, ChipAuthenticationDomainParameterInfo,
-    ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo, Dg14, PaceDomainParameterInfo,
-    PaceInfo, SecurityInfos, TerminalAuthenticationInfo, UnknownSecurityInfo,
+    ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo, Cipher, Dg14, KeyAgreement,
+    PaceDomainParameterInfo, PaceInfo, PaceMapping, SecurityInfos, StandardizedDomainParameters,
+    TerminalAuthenticationInfo, UnknownSecurityInfo,
 };
 
 use crate::mrz::MrzError;

@@ -9,6 +9,118 @@ use crate::tlv::{Tlv, TlvReader, parse_expected};
 /// Most SecurityInfo elements kept from one file; real chips carry fewer than ten.
 const MAX_SECURITY_INFOS: usize = 64;
 
+/// The key agreement of a PACE or chip authentication protocol OID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyAgreement {
+    /// Diffie-Hellman (PKCS #3).
+    Dh,
+    /// Elliptic-curve Diffie-Hellman.
+    Ecdh,
+}
+
+/// The PACE mapping of a PACE protocol OID (ICAO 9303 Part 11 §4.4.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaceMapping {
+    Generic,
+    Integrated,
+    /// Chip Authentication Mapping (ECDH only).
+    ChipAuthentication,
+}
+
+/// The secure-messaging cipher and MAC of a PACE or chip authentication protocol OID (the last arc:
+/// 1 = 3DES-CBC-CBC, 2/3/4 = AES-CBC-CMAC-128/192/256).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cipher {
+    Tdes,
+    Aes128,
+    Aes192,
+    Aes256,
+}
+
+/// Standardized domain parameters (ICAO 9303 Part 11 §9.5.1, BSI TR-03110 Part 3 Table 4), the
+/// `parameterId` of a PACEInfo or the `standardizedDomainParameters` parameter of a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StandardizedDomainParameters {
+    /// 0: 1024-bit MODP group with 160-bit prime order subgroup (RFC 5114).
+    Modp1024_160,
+    /// 1: 2048-bit MODP group with 224-bit prime order subgroup (RFC 5114).
+    Modp2048_224,
+    /// 2: 2048-bit MODP group with 256-bit prime order subgroup (RFC 5114).
+    Modp2048_256,
+    /// 8
+    NistP192,
+    /// 9
+    BrainpoolP192r1,
+    /// 10
+    NistP224,
+    /// 11
+    BrainpoolP224r1,
+    /// 12
+    NistP256,
+    /// 13
+    BrainpoolP256r1,
+    /// 14
+    BrainpoolP320r1,
+    /// 15
+    NistP384,
+    /// 16
+    BrainpoolP384r1,
+    /// 17
+    BrainpoolP512r1,
+    /// 18
+    NistP521,
+}
+
+impl StandardizedDomainParameters {
+    /// The parameters for an identifier; `None` for the reserved 3–7 and above 18.
+    pub fn from_id(id: u64) -> Option<StandardizedDomainParameters> {
+        use StandardizedDomainParameters::*;
+        Some(match id {
+            0 => Modp1024_160,
+            1 => Modp2048_224,
+            2 => Modp2048_256,
+            8 => NistP192,
+            9 => BrainpoolP192r1,
+            10 => NistP224,
+            11 => BrainpoolP224r1,
+            12 => NistP256,
+            13 => BrainpoolP256r1,
+            14 => BrainpoolP320r1,
+            15 => NistP384,
+            16 => BrainpoolP384r1,
+            17 => BrainpoolP512r1,
+            18 => NistP521,
+            _ => return None,
+        })
+    }
+
+    /// Whether these are elliptic-curve parameters (else a MODP group).
+    pub fn is_elliptic_curve(self) -> bool {
+        !matches!(
+            self,
+            StandardizedDomainParameters::Modp1024_160
+                | StandardizedDomainParameters::Modp2048_224
+                | StandardizedDomainParameters::Modp2048_256
+        )
+    }
+}
+
+/// Arc `index` (0-based) of an OID.
+fn arc(oid: &Oid, index: usize) -> Option<u32> {
+    oid.arc(index)
+}
+
+fn cipher_from_arc(arc: Option<u32>) -> Option<Cipher> {
+    match arc? {
+        1 => Some(Cipher::Tdes),
+        2 => Some(Cipher::Aes128),
+        3 => Some(Cipher::Aes192),
+        4 => Some(Cipher::Aes256),
+        _ => None,
+    }
+}
+
 /// `PACEInfo` (ICAO 9303 Part 11 §9.2.1):
 ///
 /// ```text
@@ -22,6 +134,37 @@ pub struct PaceInfo {
     pub protocol: Oid,
     pub version: u64,
     pub parameter_id: Option<u64>,
+}
+
+impl PaceInfo {
+    /// DH or ECDH, from the protocol OID (`id-PACE-{DH,ECDH}-{GM,IM,CAM}-…`).
+    pub fn key_agreement(&self) -> Option<KeyAgreement> {
+        match arc(&self.protocol, 9)? {
+            1 | 3 => Some(KeyAgreement::Dh),
+            2 | 4 | 6 => Some(KeyAgreement::Ecdh),
+            _ => None,
+        }
+    }
+
+    /// Generic, integrated or chip authentication mapping, from the protocol OID.
+    pub fn mapping(&self) -> Option<PaceMapping> {
+        match arc(&self.protocol, 9)? {
+            1 | 2 => Some(PaceMapping::Generic),
+            3 | 4 => Some(PaceMapping::Integrated),
+            6 => Some(PaceMapping::ChipAuthentication),
+            _ => None,
+        }
+    }
+
+    /// The secure-messaging cipher, from the protocol OID.
+    pub fn cipher(&self) -> Option<Cipher> {
+        cipher_from_arc(arc(&self.protocol, 10))
+    }
+
+    /// The standardized domain parameters named by `parameterId`.
+    pub fn standardized_domain_parameters(&self) -> Option<StandardizedDomainParameters> {
+        StandardizedDomainParameters::from_id(self.parameter_id?)
+    }
 }
 
 /// `PACEDomainParameterInfo` (ICAO 9303 Part 11 §9.2.2): proprietary PACE domain parameters.
@@ -53,6 +196,22 @@ pub struct ChipAuthenticationInfo {
     pub protocol: Oid,
     pub version: u64,
     pub key_id: Option<u64>,
+}
+
+impl ChipAuthenticationInfo {
+    /// DH or ECDH, from the protocol OID (`id-CA-{DH,ECDH}-…`).
+    pub fn key_agreement(&self) -> Option<KeyAgreement> {
+        match arc(&self.protocol, 9)? {
+            1 => Some(KeyAgreement::Dh),
+            2 => Some(KeyAgreement::Ecdh),
+            _ => None,
+        }
+    }
+
+    /// The secure-messaging cipher, from the protocol OID.
+    pub fn cipher(&self) -> Option<Cipher> {
+        cipher_from_arc(arc(&self.protocol, 10))
+    }
 }
 
 /// `ChipAuthenticationDomainParameterInfo` (BSI TR-03110 Part 3 App. A.1.1.2).
