@@ -179,7 +179,8 @@ fn pace_and_chip_authentication_variants() {
         );
         // ECDSA Active Authentication: a plain r || s over SHA-256 (DG14 names it).
         let sig = files.active_authentication.unwrap().response.unwrap();
-        assert_eq!(sig.len(), 64);
+        assert!(ecdsa_aa_verifies(&doc, &CHALLENGE, &sig));
+        assert!(!ecdsa_aa_verifies(&doc, &[0; 8], &sig));
     }
 }
 
@@ -236,4 +237,56 @@ fn eac_protected_data_groups_are_skipped() {
     assert_eq!(files.skipped, vec![FileId::Dg(3)]);
     assert!(files.files.contains_key(&FileId::Dg(2)));
     assert!(!files.files.contains_key(&FileId::Dg(3)));
+}
+
+/// Chip authentication with 3DES (MSE:Set KAT, Part 11 §6.2.4.1): DG14's
+/// id-CA-*-AES-CBC-CMAC-128 rewritten to id-CA-*-3DES-CBC-CBC, and with no
+/// ChipAuthenticationInfo at all (the reader then assumes 3DES).
+#[test]
+fn chip_authentication_with_3des() {
+    let doc = document(Profile::Pace);
+    let aes_128 = [0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02, 0x02];
+    let tdes = [0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02, 0x01];
+    let mut contents = contents(doc);
+    let dg14 = contents.files.get_mut(&FileId::Dg(14)).unwrap();
+    let at = dg14.windows(10).position(|w| w == aes_128).unwrap();
+    dg14[at..at + 10].copy_from_slice(&tdes);
+    let mut t = transport_with(contents.clone(), ChipConfig::for_profile(Profile::Pace));
+    let files = read(&mut t, &mrz_key(doc), &with_aa()).unwrap();
+    assert_eq!(
+        files.chip_authentication,
+        ChipAuthentication::Succeeded {
+            protocol: "0.4.0.127.0.7.2.2.3.2.1".into()
+        }
+    );
+
+    // Without ChipAuthenticationInfo: DG14 = 6E L SET { ChipAuthenticationPublicKeyInfo }.
+    let parsed = icao9303::lds::Dg14::parse(doc.file(testdoc::FileId::Dg14).unwrap()).unwrap();
+    let key = &parsed.security_infos.chip_authentication_public_keys[0];
+    let mut info = vec![
+        0x06, 0x09, 0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x01, 0x02,
+    ];
+    info.extend_from_slice(&key.subject_public_key_info);
+    let seq = der(0x30, &info);
+    let dg14 = der(0x6E, &der(0x31, &seq));
+    contents.files.insert(FileId::Dg(14), dg14);
+    let mut t = transport_with(contents, ChipConfig::for_profile(Profile::Pace));
+    let files = read(&mut t, &mrz_key(doc), &with_aa()).unwrap();
+    assert_eq!(
+        files.chip_authentication,
+        ChipAuthentication::Succeeded {
+            protocol: "0.4.0.127.0.7.2.2.3.2.1".into()
+        }
+    );
+}
+
+fn der(tag: u8, value: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    match value.len() {
+        n if n < 0x80 => out.push(n as u8),
+        n if n < 0x100 => out.extend_from_slice(&[0x81, n as u8]),
+        n => out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]),
+    }
+    out.extend_from_slice(value);
+    out
 }

@@ -117,3 +117,20 @@ pub fn rsa_aa_verifies(doc: &testdoc::TestDocument, challenge: &[u8], response: 
     m.extend_from_slice(challenge);
     hash(MessageDigest::sha1(), &m).unwrap()[..] == j[k - 21..k - 1]
 }
+
+/// Plain `r || s` ECDSA over SHA-256 of the challenge, against DG15's EC key.
+pub fn ecdsa_aa_verifies(doc: &testdoc::TestDocument, challenge: &[u8], response: &[u8]) -> bool {
+    let dg15 = doc.file(testdoc::FileId::Dg15).unwrap();
+    let spki = icao9303::lds::Dg15::parse(dg15)
+        .unwrap()
+        .subject_public_key_info;
+    let ec = PKey::public_key_from_der(&spki).unwrap().ec_key().unwrap();
+    let (r, s) = response.split_at(response.len() / 2);
+    let sig = openssl::ecdsa::EcdsaSig::from_private_components(
+        openssl::bn::BigNum::from_slice(r).unwrap(),
+        openssl::bn::BigNum::from_slice(s).unwrap(),
+    )
+    .unwrap();
+    let digest = hash(MessageDigest::sha256(), challenge).unwrap();
+    sig.verify(&digest, &ec).unwrap_or(false)
+}

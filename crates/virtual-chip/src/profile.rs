@@ -57,7 +57,8 @@ pub enum KeyUse {
     /// Answers '9000' (chip authentication: keeps the old session keys; Active Authentication:
     /// random bytes), as a clone without the key would.
     Pretend,
-    /// The command is not supported ('6D00').
+    /// Not supported: MSE for chip authentication answers '6A88' (no such key), INTERNAL
+    /// AUTHENTICATE '6D00'.
     Refuse,
 }
 
