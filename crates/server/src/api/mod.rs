@@ -261,6 +261,21 @@ pub fn session_json(s: &SessionRow) -> Value {
     put("issuer", json!(s.issuer));
     put("portrait", json!(bytes(&s.portrait)));
     put("face", json!(bytes(&s.face)));
+    let flow = &s.holder_flow;
+    put("passive_authentication", json!(flow.passive_authentication));
+    put("active_authentication", json!(flow.active_authentication));
+    put("chip_authentication", json!(flow.chip_authentication));
+    put("clone_check", json!(flow.clone_check));
+    // Face matching is a later step: a verified face-verification session says so explicitly.
+    let face_match = (s.face_verification && flow.verified.is_some()).then_some("NOT_CHECKED");
+    put("face_match", json!(face_match));
+    put("rejection_reason", json!(flow.rejection_reason));
+    put("document_signer", json!(flow.document_signer));
+    put("verified", json!(flow.verified.map(format_timestamp)));
+    put(
+        "personal_data_erased",
+        json!(flow.personal_data_erased.map(format_timestamp)),
+    );
     Value::Object(m)
 }
 
@@ -298,6 +313,7 @@ mod tests {
             issuer: None,
             portrait: Some(vec![1, 2, 3]),
             face: None,
+            holder_flow: Default::default(),
         };
         let v = session_json(&row);
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();

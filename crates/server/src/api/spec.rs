@@ -243,7 +243,66 @@ pub const SESSION_FIELDS: &[Field] = &[
         true,
         "The holder's live face image, base64.",
     ),
+    field(
+        "passive_authentication",
+        FieldType::Enum(CHECK_RESULTS),
+        true,
+        "Passive authentication: the EF.SOD signature, the Document Signer's chain to a trusted CSCA, its revocation status and the data-group hashes.",
+    ),
+    field(
+        "active_authentication",
+        FieldType::Enum(CHECK_RESULTS),
+        true,
+        "Active authentication of the chip against the challenge this server issued.",
+    ),
+    field(
+        "chip_authentication",
+        FieldType::Enum(CHECK_RESULTS),
+        true,
+        "Chip authentication as reported by the reading client (not provable to the server).",
+    ),
+    field(
+        "clone_check",
+        FieldType::Enum(CLONE_CHECKS),
+        true,
+        "PROVEN when active authentication proved the chip genuine to this server; NOT_PROVEN when only the client's chip authentication vouches for it; FAILED when active authentication failed.",
+    ),
+    field(
+        "face_match",
+        FieldType::Enum(CHECK_RESULTS),
+        true,
+        "Comparison of the holder's face with the chip's portrait (face-verification sessions); not performed yet: NOT_CHECKED.",
+    ),
+    field(
+        "rejection_reason",
+        FieldType::String,
+        true,
+        "Why the session was REJECTED (or FAILED): a stable code such as DATA_GROUP_HASH_MISMATCH.",
+    ),
+    field(
+        "document_signer",
+        FieldType::String,
+        true,
+        "Subject of the Document Signer certificate that signed the chip's data.",
+    ),
+    field(
+        "verified",
+        FieldType::Timestamp,
+        true,
+        "When the document was verified.",
+    ),
+    field(
+        "personal_data_erased",
+        FieldType::Timestamp,
+        true,
+        "When the identity fields, portrait and face were erased after the retention period.",
+    ),
 ];
+
+/// Outcomes of a verification check.
+pub const CHECK_RESULTS: &[&str] = &["PASSED", "FAILED", "NOT_SUPPORTED", "NOT_CHECKED"];
+/// Outcomes of the clone check.
+pub const CLONE_CHECKS: &[&str] = &["PROVEN", "NOT_PROVEN", "FAILED"];
 
 const CREATED_FIELDS: &[Field] = &[
     field("id", FieldType::Integer, false, "The new session's id."),

@@ -58,6 +58,10 @@ pub mod state_reason {
     pub const EXPIRED: &str = "EXPIRED";
     /// The integrator aborted it with `session.abort`.
     pub const ABORTED_BY_INTEGRATOR: &str = "ABORTED_BY_INTEGRATOR";
+    /// The holder gave up in their reading client (`reader.abort`).
+    pub const ABORTED_BY_HOLDER: &str = "ABORTED_BY_HOLDER";
+    /// The verification could not be carried out on the server's side.
+    pub const VERIFICATION_ERROR: &str = "VERIFICATION_ERROR";
 }
 
 macro_rules! api_enum {
@@ -130,6 +134,26 @@ pub struct SessionRow {
     pub portrait: Option<Vec<u8>>,
     /// Image bytes of the holder's live face capture.
     pub face: Option<Vec<u8>>,
+    /// What the reader API and the verification wrote (migration 0002).
+    pub holder_flow: HolderFlow,
+}
+
+/// The holder's flow on a session: the server's active-authentication challenge and the
+/// verification outcome. Check results are `PASSED`, `FAILED`, `NOT_SUPPORTED` or
+/// `NOT_CHECKED`; times are Unix seconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HolderFlow {
+    /// The challenge issued by `reader.start`; never shown by the API.
+    pub aa_challenge: Option<Vec<u8>>,
+    pub passive_authentication: Option<String>,
+    pub active_authentication: Option<String>,
+    pub chip_authentication: Option<String>,
+    pub clone_check: Option<String>,
+    pub rejection_reason: Option<String>,
+    /// Subject of the Document Signer certificate.
+    pub document_signer: Option<String>,
+    pub verified: Option<i64>,
+    pub personal_data_erased: Option<i64>,
 }
 
 /// What `session.create` stores.

@@ -12,7 +12,9 @@ mod sqlite;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::config::{DatabaseLocation, Settings, redact_url};
-use crate::sessions::model::{DocumentType, NewSession, SessionFilter, SessionRow, Sex, State};
+use crate::sessions::model::{
+    DocumentType, HolderFlow, NewSession, SessionFilter, SessionRow, Sex, State,
+};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -81,7 +83,9 @@ enum Bind {
 const SESSION_COLUMNS: &str = "id, account_id, state, state_reason, reference, callback_url, \
     face_verification, passport_only, created, expires, user_ip, user_agent, given_names, surname, \
     nationality, sex, date_of_birth, personal_number, document_type, document_number, expiry_date, \
-    issuing_country, issuer, portrait, face";
+    issuing_country, issuer, portrait, face, aa_challenge, passive_authentication, \
+    active_authentication, chip_authentication, clone_check, rejection_reason, document_signer, \
+    verified, personal_data_erased";
 
 macro_rules! session_from_row {
     ($row:expr) => {{
@@ -130,6 +134,17 @@ macro_rules! session_from_row {
             issuer: row.try_get("issuer")?,
             portrait: row.try_get("portrait")?,
             face: row.try_get("face")?,
+            holder_flow: HolderFlow {
+                aa_challenge: row.try_get("aa_challenge")?,
+                passive_authentication: row.try_get("passive_authentication")?,
+                active_authentication: row.try_get("active_authentication")?,
+                chip_authentication: row.try_get("chip_authentication")?,
+                clone_check: row.try_get("clone_check")?,
+                rejection_reason: row.try_get("rejection_reason")?,
+                document_signer: row.try_get("document_signer")?,
+                verified: row.try_get("verified")?,
+                personal_data_erased: row.try_get("personal_data_erased")?,
+            },
         }
     }};
 }

@@ -21,11 +21,20 @@ pub(super) async fn connect(url: &str, max_connections: u32) -> Result<PgPool, S
 }
 
 pub(super) fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "initial".into(),
-        MigrationType::Simple,
-        include_str!("../../migrations/postgres/0001_initial.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "initial".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/postgres/0001_initial.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            "holder_flow".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/postgres/0002_holder_flow.sql").into_sql_str(),
+            false,
+        ),
+    ])
 }

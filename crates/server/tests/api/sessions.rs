@@ -43,6 +43,15 @@ const SESSION_KEYS: &[&str] = &[
     "issuer",
     "portrait",
     "face",
+    "passive_authentication",
+    "active_authentication",
+    "chip_authentication",
+    "clone_check",
+    "face_match",
+    "rejection_reason",
+    "document_signer",
+    "verified",
+    "personal_data_erased",
 ];
 
 fn is_timestamp(v: &Value) -> bool {
