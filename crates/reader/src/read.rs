@@ -64,7 +64,8 @@ pub enum BlockSize {
     /// else what fits a short response under secure messaging (223 bytes with AES, 231 with
     /// 3DES).
     Auto,
-    /// At most this many bytes (still capped to what fits a short response).
+    /// At most this many bytes: over 223, only if the chip announces extended length, else
+    /// capped to what fits a short response.
     Fixed(usize),
 }
 
@@ -250,11 +251,17 @@ pub fn read_document(
 
     // 1. The master file: EF.CardAccess (PACE) and EF.ATR/INFO (extended length).
     let card_access = read_plain_file(&mut ch, 0x011C, "reading EF.CardAccess")?;
-    let max_response = match options.block_size {
-        BlockSize::Auto => read_plain_file(&mut ch, 0x2F01, "reading EF.ATR/INFO")?
+    // Blocks over 223 bytes need extended length, which the chip announces in EF.ATR/INFO.
+    let wants_extended = match options.block_size {
+        BlockSize::Auto => true,
+        BlockSize::Fixed(n) => n > 223,
+    };
+    let max_response = if wants_extended {
+        read_plain_file(&mut ch, 0x2F01, "reading EF.ATR/INFO")?
             .and_then(|info| extended_length(&info))
-            .unwrap_or(256),
-        BlockSize::Fixed(_) => 256,
+            .unwrap_or(256)
+    } else {
+        256
     };
 
     // 2. Access control.

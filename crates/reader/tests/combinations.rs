@@ -12,6 +12,7 @@ fn bac_profile_with_active_authentication() {
         BlockSize::Auto,
         BlockSize::Fixed(0xDF),
         BlockSize::Fixed(100),
+        BlockSize::Fixed(1000),
     ] {
         let mut t = transport(Profile::Bac);
         let options = ReadOptions {
