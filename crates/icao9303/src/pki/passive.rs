@@ -229,7 +229,18 @@ pub fn check_chain(
     const NAME: CheckName = CheckName::DocumentSignerChain;
     let candidates: Vec<&Certificate> = store.issuer_candidates(ds).collect();
     if candidates.is_empty() {
-        let reason = format!("no trusted CSCA named {}", ds.issuer);
+        let same_name = store
+            .anchors()
+            .iter()
+            .any(|a| a.subject.matches(&ds.issuer));
+        let reason = match (&ds.authority_key_identifier, same_name) {
+            (Some(aki), true) => format!(
+                "trusted CSCAs named {} exist, but none with key identifier {}",
+                ds.issuer,
+                hex::encode_upper(aki)
+            ),
+            _ => format!("no trusted CSCA named {}", ds.issuer),
+        };
         return (Check::failed(NAME, ReasonCode::CscaNotFound, reason), None);
     }
     let mut signers: Vec<&Certificate> = candidates
