@@ -202,4 +202,54 @@ mod issued {
         assert_eq!(later.outcome(CheckName::DocumentExpiry), Outcome::Failed);
         assert!(!later.valid);
     }
+
+    #[test]
+    fn ecdsa_active_authentication_with_the_dg14_hash() {
+        use testdoc::Curve;
+        let mut csca = Csca::generate(&CscaOptions::new("DE", NOW)).unwrap();
+        let ds = csca
+            .issue_document_signer(&DocumentSignerOptions::new(KeyAlgorithm::Rsa(2048), NOW))
+            .unwrap();
+        let mut store = TrustStore::new();
+        store.import(&csca.certificate().to_der().unwrap()).unwrap();
+        for explicit in [false, true] {
+            let doc = DocumentBuilder::new(Holder::specimen())
+                .aa_key(Some(KeyAlgorithm::Ec(Curve::BrainpoolP256r1)))
+                .chip_explicit_ec_parameters(explicit)
+                .build(&ds)
+                .unwrap();
+            let dg14 = icao9303::lds::Dg14::parse(doc.file(FileId::Dg14).unwrap()).unwrap();
+            let oid = dg14
+                .security_infos
+                .active_authentication_info
+                .unwrap()
+                .signature_algorithm;
+            let digest = icao9303::active_authentication::ecdsa_aa_digest(oid).unwrap();
+            let challenge = vec![0xA5; 8];
+            let hash = openssl::hash::hash(digest.message_digest(), &challenge).unwrap();
+            let key = doc.aa_private_key().unwrap().ec_key().unwrap();
+            let sig = openssl::ecdsa::EcdsaSig::sign(&hash, &key).unwrap();
+            let mut response = sig.r().to_vec_padded(32).unwrap();
+            response.extend(sig.s().to_vec_padded(32).unwrap());
+            let exchange = ActiveAuthenticationExchange {
+                challenge,
+                response,
+            };
+            let report = verify_document(&files(&doc), &store, Some(&exchange), NOW);
+            assert_eq!(
+                report.outcome(CheckName::ActiveAuthentication),
+                Outcome::Passed,
+                "explicit={explicit}"
+            );
+            assert!(report.valid, "{:#?}", report.checks);
+
+            // Without DG14 the hash is unknown: NOT_CHECKED, never a guess.
+            let mut without_dg14 = files(&doc);
+            without_dg14.data_groups.remove(&14);
+            let report = verify_document(&without_dg14, &store, Some(&exchange), NOW);
+            let check = report.check(CheckName::ActiveAuthentication).unwrap();
+            assert_eq!(check.result, Outcome::NotChecked);
+            assert_eq!(check.reason_code, Some(ReasonCode::AaHashAlgorithmUnknown));
+        }
+    }
 }
