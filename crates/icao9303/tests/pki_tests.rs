@@ -51,6 +51,13 @@ fn pa(sod: &[u8], dgs: &BTreeMap<u8, Vec<u8>>, store: &TrustStore) -> PassiveAut
 }
 
 #[test]
+fn trust_store_and_report_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync + Clone>() {}
+    shareable::<TrustStore>();
+    shareable::<icao9303::report::Report>();
+}
+
+#[test]
 fn every_real_sod_signature_verifies() {
     let store = TrustStore::new();
     for (name, _) in REAL_SODS {
