@@ -241,6 +241,14 @@ impl VirtualChip {
         response
     }
 
+    /// Response data bytes the chip sends at most: 256, or the announced maximum response APDU
+    /// length less the status word.
+    fn max_response_data(&self) -> usize {
+        self.config
+            .extended_length
+            .map_or(256, |max| usize::from(max).saturating_sub(2).max(256))
+    }
+
     fn end_session(&mut self) {
         self.sm = None;
         self.pending = Pending::None;
@@ -283,8 +291,9 @@ impl VirtualChip {
                 return ResponseApdu::status(sw);
             }
         };
-        // Response data must fit the protected response in the command's Ne.
-        let cap = sm.max_read_len(command.ne().unwrap_or(256));
+        // Response data must fit the protected response in the command's Ne and in the
+        // response length the chip announces.
+        let cap = sm.max_read_len(command.ne().unwrap_or(256).min(self.max_response_data()));
         let (response, session) = self.execute(&inner, Some(cap));
         match sm.protect_response(&response) {
             Ok(protected) => {
@@ -458,7 +467,7 @@ impl VirtualChip {
         if offset >= content.len() {
             return ResponseApdu::status(SW_BEYOND_EOF);
         }
-        let mut ne = command.ne().unwrap_or(256);
+        let mut ne = command.ne().unwrap_or(256).min(self.max_response_data());
         if let Some(cap) = secure {
             ne = ne.min(cap);
         }
