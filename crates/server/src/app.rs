@@ -76,6 +76,9 @@ impl Application {
             }
         };
         check_transport(addr, tls.is_some(), settings.insecure_http).map_err(StartError::Config)?;
+        if let Some(url) = &settings.public_url {
+            crate::web::check_public_url(url).map_err(StartError::Config)?;
+        }
         let store = Store::open(&settings).await?;
         let state = AppState::new(store.clone(), &settings);
         let router = api::router(state, Duration::from_secs(settings.request_timeout_seconds));

@@ -38,6 +38,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Largest number of database connections per server process.
     pub max_db_connections: u32,
+    /// Where holders reach this server, e.g. `https://id.example.com` (the QR code and the
+    /// command on the holder's page link there). Unset: each request's `Host` header.
+    pub public_url: Option<String>,
     /// Source of the current time; tests move it forward.
     #[serde(skip)]
     pub clock: Clock,
@@ -59,6 +62,7 @@ impl Default for Settings {
             request_timeout_seconds: 60,
             max_body_bytes: 1024 * 1024,
             max_db_connections: 10,
+            public_url: None,
             clock: Clock::system(),
             enable_panic_route: false,
         }
@@ -171,6 +175,9 @@ impl Settings {
         }
         if let Some(v) = get("PASSPORT_READER_MAX_DB_CONNECTIONS") {
             self.max_db_connections = parsed("PASSPORT_READER_MAX_DB_CONNECTIONS", v)?;
+        }
+        if let Some(v) = get("PASSPORT_READER_PUBLIC_URL") {
+            self.public_url = Some(v);
         }
         Ok(())
     }

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod openapi;
 pub mod sessions;
 pub mod store;
+pub mod web;
 
 pub use app::{Application, StartError};
 pub use clock::Clock;

@@ -40,6 +40,7 @@ pub struct AppState {
     pub session_ttl_seconds: i64,
     pub max_body_bytes: usize,
     pub enable_panic_route: bool,
+    pub web: crate::web::PageSettings,
     openapi: Arc<Value>,
 }
 
@@ -51,6 +52,7 @@ impl AppState {
             session_ttl_seconds: i64::try_from(settings.session_ttl_seconds).unwrap_or(i64::MAX),
             max_body_bytes: settings.max_body_bytes,
             enable_panic_route: settings.enable_panic_route,
+            web: crate::web::PageSettings::new(settings),
             openapi: Arc::new(crate::openapi::document()),
         }
     }
@@ -62,6 +64,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/api/openapi.json", any(openapi_json))
         .route("/api/{method}", any(call))
         .route("/api/v1/{method}", any(call))
+        .merge(crate::web::routes())
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn_with_state(request_timeout, timeout))
         .layer(CatchPanicLayer::custom(panic_response))
