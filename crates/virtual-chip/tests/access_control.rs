@@ -232,3 +232,34 @@ fn eac_data_groups_stay_closed_and_odd_ins_reads_past_32k() {
     );
     assert_eq!(r.sw, StatusWord(0x6B00));
 }
+
+#[test]
+fn internal_authenticate_needs_a_session_and_follows_the_profile() {
+    let aa = CommandApdu::new(0, 0x88, 0, 0, vec![1, 2, 3, 4, 5, 6, 7, 8], Some(256)).unwrap();
+    // Before access control.
+    let mut bac_chip = chip(Profile::Bac);
+    assert!(
+        send(&mut bac_chip, &CommandApdu::select_emrtd_application())
+            .sw
+            .is_success()
+    );
+    assert_eq!(send(&mut bac_chip, &aa).sw, StatusWord(0x6982));
+    // bac: a 1024-bit RSA signature; clone: as long, but made up; pace-ca: not supported.
+    let mut answers = Vec::new();
+    for profile in [Profile::Bac, Profile::Clone] {
+        let doc = document(profile);
+        let mut c = chip(profile);
+        let mut sm = bac_session(&mut c, &mrz_of(doc)).unwrap();
+        let r = send_protected(&mut c, &mut sm, &aa);
+        assert!(r.sw.is_success());
+        assert_eq!(r.data.len(), 128);
+        answers.push(r.data);
+    }
+    assert_ne!(answers[0], answers[1]);
+    let doc = document(Profile::PaceCa);
+    let mut c = chip(Profile::PaceCa);
+    let mut sm = run_pace(&mut c, &Password::Mrz(mrz_of(doc))).unwrap();
+    assert_eq!(send_protected(&mut c, &mut sm, &aa).sw, StatusWord(0x6D00));
+    // The session survives a refused command.
+    assert!(c.in_session());
+}
