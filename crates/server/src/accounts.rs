@@ -213,6 +213,17 @@ pub async fn list_credentials(
         .collect())
 }
 
+/// The account's `whsec_…` secret that signs its callbacks (Standard Webhooks), created on
+/// first use; `rotate` replaces it, and callbacks sent from then on are signed with the new one.
+pub async fn webhook_secret(
+    store: &Store,
+    email: &str,
+    rotate: bool,
+) -> Result<String, AccountError> {
+    let account = account(store, email).await?;
+    Ok(crate::callbacks::account_secret(store, account.id, rotate).await?)
+}
+
 /// Revokes the pair; requests with it fail from the next one on, on every instance.
 pub async fn revoke_credentials(
     store: &Store,

@@ -8,6 +8,7 @@ use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 
 use crate::api::{self, AppState};
+use crate::callbacks::{self, worker::Worker};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::{Store, StoreError};
@@ -39,6 +40,8 @@ pub struct Application {
     store: Store,
     clock: Clock,
     handle: Handle<SocketAddr>,
+    /// Callback delivery and the expiry sweep, started by [`Application::run`].
+    worker: Option<Worker>,
 }
 
 /// Refuses plain HTTP off loopback: the API's secrets travel in every request's header.
@@ -79,6 +82,15 @@ impl Application {
         if let Some(url) = &settings.public_url {
             crate::web::check_public_url(url).map_err(StartError::Config)?;
         }
+        let worker = match settings.background_tasks {
+            true => Some(Worker {
+                sender: callbacks::Sender::from_settings(&settings).map_err(|e| {
+                    StartError::Config(format!("cannot set up the callback HTTP client: {e}"))
+                })?,
+                sweep_interval: Duration::from_secs(settings.session_sweep_seconds.max(1)),
+            }),
+            false => None,
+        };
         let store = Store::open(&settings).await?;
         let state = AppState::new(store.clone(), &settings);
         let router = api::router(state, Duration::from_secs(settings.request_timeout_seconds));
@@ -98,6 +110,7 @@ impl Application {
             store,
             clock: settings.clock.clone(),
             handle: Handle::new(),
+            worker,
         })
     }
 
@@ -134,8 +147,11 @@ impl Application {
     /// Serves until the handle asks for shutdown.
     pub async fn run(self) -> Result<(), StartError> {
         tracing::info!(url = %self.base_url(), "serving the API");
+        let background = self
+            .worker
+            .map(|w| w.spawn(self.store.clone(), self.clock.clone()));
         let service = self.router.into_make_service();
-        match self.tls {
+        let served = match self.tls {
             Some(tls) => {
                 axum_server::from_tcp_rustls(self.listener, tls)
                     .map_err(StartError::Serve)?
@@ -150,8 +166,11 @@ impl Application {
                     .serve(service)
                     .await
             }
+        };
+        if let Some(task) = background {
+            task.abort();
         }
-        .map_err(StartError::Serve)?;
+        served.map_err(StartError::Serve)?;
         self.store.close().await;
         Ok(())
     }

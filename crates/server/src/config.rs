@@ -41,9 +41,21 @@ pub struct Settings {
     /// Where holders reach this server, e.g. `https://id.example.com` (the QR code and the
     /// command on the holder's page link there). Unset: each request's `Host` header.
     pub public_url: Option<String>,
+    /// Attempts to deliver one callback before it is abandoned (retries after 2, 4, 8, 16 s,
+    /// then 1, 5, 15 min, 1, 3, 6 h, then every 12 h).
+    pub callback_max_attempts: u32,
+    /// Time limit of one callback delivery attempt, in seconds.
+    pub callback_timeout_seconds: u64,
+    /// How often `serve` ends the sessions past their expiry (firing their callbacks), in
+    /// seconds.
+    pub session_sweep_seconds: u64,
     /// Source of the current time; tests move it forward.
     #[serde(skip)]
     pub clock: Clock,
+    /// Runs the callback delivery and session expiry task with the server. Tests turn it off
+    /// to step deliveries themselves.
+    #[serde(skip)]
+    pub background_tasks: bool,
     /// Mounts `POST /api/debug.panic`, a handler that panics. Tests only; never from a file.
     #[serde(skip)]
     pub enable_panic_route: bool,
@@ -62,6 +74,10 @@ impl Default for Settings {
             request_timeout_seconds: 60,
             max_body_bytes: 1024 * 1024,
             max_db_connections: 10,
+            callback_max_attempts: 12,
+            callback_timeout_seconds: 10,
+            session_sweep_seconds: 10,
+            background_tasks: true,
             public_url: None,
             clock: Clock::system(),
             enable_panic_route: false,
@@ -111,6 +127,7 @@ impl Settings {
             data_dir: data_dir.to_path_buf(),
             clock: Clock::system(),
             enable_panic_route: true,
+            background_tasks: false,
             ..Settings::default()
         }
     }
@@ -175,6 +192,15 @@ impl Settings {
         }
         if let Some(v) = get("PASSPORT_READER_MAX_DB_CONNECTIONS") {
             self.max_db_connections = parsed("PASSPORT_READER_MAX_DB_CONNECTIONS", v)?;
+        }
+        if let Some(v) = get("PASSPORT_READER_CALLBACK_MAX_ATTEMPTS") {
+            self.callback_max_attempts = parsed("PASSPORT_READER_CALLBACK_MAX_ATTEMPTS", v)?;
+        }
+        if let Some(v) = get("PASSPORT_READER_CALLBACK_TIMEOUT_SECONDS") {
+            self.callback_timeout_seconds = parsed("PASSPORT_READER_CALLBACK_TIMEOUT_SECONDS", v)?;
+        }
+        if let Some(v) = get("PASSPORT_READER_SESSION_SWEEP_SECONDS") {
+            self.session_sweep_seconds = parsed("PASSPORT_READER_SESSION_SWEEP_SECONDS", v)?;
         }
         if let Some(v) = get("PASSPORT_READER_PUBLIC_URL") {
             self.public_url = Some(v);

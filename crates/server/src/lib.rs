@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod callbacks;
 pub mod clock;
 pub mod config;
 pub mod ids;

@@ -179,6 +179,17 @@ async fn call(
             sessions::delete(store, account, props.required_int("id")?).await?;
             json!({})
         }
+        ("callback", "list") => {
+            let limit = props.int("limit").unwrap_or(DEFAULT_LIST_LIMIT);
+            if !(1..=MAX_LIST_LIMIT).contains(&limit) {
+                return Err(ApiError::InvalidProperty(format!(
+                    "Property 'limit' must be an integer from 1 to {MAX_LIST_LIMIT}"
+                )));
+            }
+            let events =
+                crate::callbacks::list(store, account, props.int("session_id"), limit, now).await?;
+            Value::Array(events.iter().map(crate::callbacks::event_json).collect())
+        }
         _ => return Err(ApiError::MethodNotFound(name)),
     };
     Ok(Json(result).into_response())

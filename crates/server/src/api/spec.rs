@@ -331,6 +331,76 @@ const ACCOUNT_FIELDS: &[Field] = &[
     ),
 ];
 
+/// Every field of a callback event, in the order the API writes them.
+pub const CALLBACK_FIELDS: &[Field] = &[
+    field(
+        "id",
+        FieldType::Integer,
+        false,
+        "The callback event id; also the webhook-id header of every attempt to send it.",
+    ),
+    field(
+        "session_id",
+        FieldType::Integer,
+        false,
+        "The session that changed state.",
+    ),
+    field(
+        "session_state",
+        FieldType::Enum(STATE_NAMES),
+        false,
+        "The state the session entered.",
+    ),
+    field(
+        "url",
+        FieldType::String,
+        false,
+        "Where the callback is sent.",
+    ),
+    field(
+        "created",
+        FieldType::Timestamp,
+        false,
+        "When the state changed and the callback was queued.",
+    ),
+    field(
+        "attempts",
+        FieldType::Integer,
+        false,
+        "Attempts made so far.",
+    ),
+    field(
+        "next_attempt",
+        FieldType::Timestamp,
+        true,
+        "When the next attempt is due; null once delivered or abandoned.",
+    ),
+    field(
+        "delivered",
+        FieldType::Timestamp,
+        true,
+        "When the receiver answered with a 2xx status.",
+    ),
+    field(
+        "abandoned",
+        FieldType::Timestamp,
+        true,
+        "When delivery was given up after the last allowed attempt.",
+    ),
+    field(
+        "last_status",
+        FieldType::Integer,
+        true,
+        "HTTP status of the last attempt; null if none was received.",
+    ),
+    field(
+        "last_error",
+        FieldType::String,
+        true,
+        "Why the last attempt failed (timeout, connection, non-2xx status).",
+    ),
+];
+
 pub const MAX_LIST_LIMIT: i64 = 100;
 pub const DEFAULT_LIST_LIMIT: i64 = 20;
 
@@ -462,6 +532,27 @@ pub const METHODS: &[Method] = &[
         summary: "Delete a session and all personal data it holds.",
         properties: &[ID],
         returns: Returns::Object(&[]),
+    },
+    Method {
+        class: "callback",
+        method: "list",
+        summary: "List the callbacks sent or to be sent on session state changes, newest first, \
+                  with their delivery attempts and outcome.",
+        properties: &[
+            prop(
+                "session_id",
+                PropType::Integer,
+                false,
+                "Only the callbacks of this session.",
+            ),
+            prop(
+                "limit",
+                PropType::Integer,
+                false,
+                "Largest number of callbacks returned, 1 to 100 (default 20).",
+            ),
+        ],
+        returns: Returns::List(CALLBACK_FIELDS),
     },
 ];
 

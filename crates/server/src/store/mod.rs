@@ -455,6 +455,21 @@ impl Store {
         })
     }
 
+    /// Ends every account's unfinished sessions past `expires` (ABORTED/EXPIRED): the sweep
+    /// that `serve` runs, so that their callbacks fire without anyone asking about them.
+    pub async fn expire_all_sessions(&self, now: i64) -> Result<u64, StoreError> {
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' \
+                 WHERE state IN ('CREATED', 'INITIATED') AND expires <= $1",
+            )
+            .bind(now)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected())
+        })
+    }
+
     /// The account's session with this id, expiry applied; `None` also for another account's.
     pub async fn get_session(
         &self,
