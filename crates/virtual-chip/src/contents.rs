@@ -130,7 +130,7 @@ pub(crate) fn lds_file_id(name: &str) -> Option<FileId> {
 }
 
 /// The MRZ information (document number, birth and expiry dates) from the MRZ lines.
-pub fn mrz_information(lines: &[&str]) -> Result<MrzInformation, ChipError> {
+pub(crate) fn mrz_information(lines: &[&str]) -> Result<MrzInformation, ChipError> {
     let mrz =
         Mrz::parse_lines(lines).map_err(|e| ChipError::InvalidDocument(format!("MRZ: {e}")))?;
     let number = mrz.document_number.trim_end_matches('<');

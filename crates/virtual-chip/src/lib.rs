@@ -26,7 +26,7 @@ mod profile;
 pub mod vpcd;
 
 pub use chip::{ATR, EF_ATR_INFO_FID, VirtualChip};
-pub use contents::ChipContents;
+pub use contents::{ChipContents, DEFAULT_CAN};
 pub use error::ChipError;
 pub use link::{LinkModel, LinkStats};
 pub use profile::{ChipConfig, KeyUse, Profile, card_access_for, issue_document};

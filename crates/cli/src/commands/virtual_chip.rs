@@ -8,8 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use virtual_chip::{ChipConfig, ChipContents, LinkModel, Profile, VirtualChip, vpcd};
 
-/// The CAN of simulated chips unless --can says otherwise.
-pub const DEFAULT_CAN: &str = "123456";
+pub use virtual_chip::DEFAULT_CAN;
 
 /// Serve a simulated ePassport chip to PC/SC through vsmartcard's vpcd.
 #[derive(clap::Args)]
