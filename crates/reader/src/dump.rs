@@ -7,6 +7,22 @@ use icao9303::lds::FileId;
 
 use crate::ChipFiles;
 
+impl ChipFiles {
+    /// The files under their dump names (`COM`, `SOD`, `DG1` …, `CardAccess`), e.g. to upload
+    /// them.
+    pub fn named_files(&self) -> Vec<(String, &[u8])> {
+        let mut out: Vec<(String, &[u8])> = self
+            .files
+            .iter()
+            .map(|(id, bytes)| (dump_file_name(*id), bytes.as_slice()))
+            .collect();
+        if let Some(ca) = &self.card_access {
+            out.push(("CardAccess".to_owned(), ca.as_slice()));
+        }
+        out
+    }
+}
+
 /// `COM`, `SOD`, `DG1` … `DG16`, `CardAccess`, `CardSecurity`.
 pub fn dump_file_name(file: FileId) -> String {
     match file {
@@ -24,13 +40,10 @@ pub fn dump_file_name(file: FileId) -> String {
 pub fn write_dump(chip: &ChipFiles, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut outputs: Vec<(String, Vec<u8>)> = chip
-        .files
-        .iter()
-        .map(|(id, bytes)| (dump_file_name(*id), bytes.clone()))
+        .named_files()
+        .into_iter()
+        .map(|(name, bytes)| (name, bytes.to_vec()))
         .collect();
-    if let Some(ca) = &chip.card_access {
-        outputs.push(("CardAccess".to_owned(), ca.clone()));
-    }
     if let Some(aa) = &chip.active_authentication
         && let Ok(response) = &aa.response
     {
