@@ -29,9 +29,11 @@ impl Drop for Pcscd {
     }
 }
 
+/// Written to the process' stderr directly, past the test harness' output capture, so the skip
+/// shows in a normal `cargo test` run.
 fn skip(why: &str) {
-    eprintln!("SKIPPED pcscd end-to-end test: {why}");
-    println!("SKIPPED pcscd end-to-end test: {why}");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED pcscd end-to-end test: {why}");
 }
 
 fn ensure_pcscd() -> Result<Pcscd, String> {
