@@ -153,7 +153,7 @@ pub fn holder_page(p: &HolderPage<'_>) -> String {
     body.push_str(
         "<h1>Confirm your identity with your passport</h1>\n\
          <p class=\"lead\">A service has asked you to prove who you are by reading the chip in your \
-         passport. Nothing leaves your document except what is stored on its chip.</p>\n",
+         passport. Only what is stored on the chip is read; the chip proves that it is genuine.</p>\n",
     );
 
     body.push_str("<section aria-labelledby=\"asked-heading\">\n<h2 id=\"asked-heading\">What is asked of you</h2>\n<ul>\n");
@@ -202,9 +202,9 @@ pub fn holder_page(p: &HolderPage<'_>) -> String {
     );
     match p.redirect {
         Redirect::Valid(u) => {
-            let _ = write!(
+            let _ = writeln!(
                 body,
-                "<p>When the check is over, this page takes you back to <strong>{}</strong>.</p>\n",
+                "<p>When the check is over, this page takes you back to <strong>{}</strong>.</p>",
                 escape(u.host_str().unwrap_or_default())
             );
         }
@@ -257,9 +257,9 @@ pub fn ended_page(text: StateText, state: State, redirect: &Redirect) -> String 
         escape(text.message)
     );
     if let Some(u) = redirect.url() {
-        let _ = write!(
+        let _ = writeln!(
             body,
-            "<p><a class=\"button\" href=\"{}\">Continue to {}</a></p>\n",
+            "<p><a class=\"button\" href=\"{}\">Continue to {}</a></p>",
             escape(u.as_str()),
             escape(u.host_str().unwrap_or_default())
         );

@@ -65,6 +65,28 @@ mod tests {
     }
 
     #[test]
+    fn the_path_covers_exactly_the_dark_modules() {
+        let text = "https://id.example/open?token=0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
+        let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).unwrap();
+        let dark = code
+            .to_colors()
+            .iter()
+            .filter(|c| **c == Color::Dark)
+            .count();
+        let s = svg(text, "x").unwrap();
+        let d = s.split(" d=\"").nth(1).unwrap().split('"').next().unwrap();
+        let drawn: usize = d
+            .split('M')
+            .skip(1)
+            .map(|run| {
+                let h = run.split('h').nth(1).unwrap();
+                h.split('v').next().unwrap().parse::<usize>().unwrap()
+            })
+            .sum();
+        assert_eq!(drawn, dark);
+    }
+
+    #[test]
     fn refuses_text_beyond_the_largest_version() {
         assert!(svg(&"x".repeat(5000), "too long").is_none());
     }

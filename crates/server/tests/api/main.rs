@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod durability;
+mod open_page;
 mod requests;
 mod server_behaviour;
 mod sessions;
