@@ -1,4 +1,4 @@
-//! `passport-reader account create|list`.
+//! `passport-reader account create|list|webhook-secret`.
 
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
@@ -21,6 +21,18 @@ pub enum Command {
     },
     /// List the accounts.
     List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print the account's webhook secret (`whsec_…`), which signs its callbacks the Standard
+    /// Webhooks way; created on first use.
+    WebhookSecret {
+        /// The account's email address.
+        #[arg(long, value_name = "EMAIL")]
+        account: String,
+        /// Replace the secret with a new one; callbacks sent from now on are signed with it.
+        #[arg(long)]
+        rotate: bool,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -66,6 +78,19 @@ pub fn run(command: Command) -> ExitCode {
                         format_timestamp(a.created)
                     );
                 }
+                Ok(())
+            }
+            Command::WebhookSecret {
+                account,
+                rotate,
+                store,
+            } => {
+                let settings = store.settings(Overrides::default())?;
+                let db = open_store(&settings).await?;
+                let secret = accounts::webhook_secret(&db, &account, rotate)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("{secret}");
                 Ok(())
             }
         }

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod callbacks;
 mod durability;
 mod open_page;
 mod requests;
