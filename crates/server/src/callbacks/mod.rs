@@ -175,6 +175,10 @@ async fn deliver_one(
                 format!("the account's webhook secret is unusable: {e}"),
             )),
         },
+        // The account is gone: nothing can sign the callback, so the attempt fails (and the
+        // event is abandoned in due course). Other errors leave the lease to run out, and the
+        // event is tried again then.
+        Err(StoreError::Config(e)) => Err((None, e)),
         Err(e) => return Err(e),
     };
     let now = clock.now();
