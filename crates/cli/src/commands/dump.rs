@@ -222,19 +222,9 @@ fn print_summary(files: &ChipFiles, written: usize, out: &std::path::Path) {
         println!("not read:              {}", names.join(", "));
     }
     println!("wrote {written} files to {}", out.display());
-    let aa_args = match &files.active_authentication {
-        Some(aa) => match &aa.response {
-            Ok(r) => format!(
-                " --aa-challenge {} --aa-response {}",
-                hex::encode_upper(aa.challenge),
-                hex::encode_upper(r)
-            ),
-            Err(_) => String::new(),
-        },
-        None => String::new(),
-    };
+    // `verify` reads the aa_challenge / aa_response files written beside the chip files.
     println!(
-        "verify:                passport-reader verify {} --trust CSCA.pem{aa_args}",
+        "verify:                passport-reader verify {} --trust CSCA.pem",
         out.display()
     );
 }

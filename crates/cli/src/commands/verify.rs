@@ -22,7 +22,8 @@ pub struct Args {
     /// Repeatable; import a master list's root before the list to have its signer checked.
     #[arg(long, value_name = "PATH")]
     trust: Vec<PathBuf>,
-    /// Active authentication challenge (hex) sent in INTERNAL AUTHENTICATE.
+    /// Active authentication challenge (hex) sent in INTERNAL AUTHENTICATE [default: the
+    /// `aa_challenge` and `aa_response` files in DIR, as `passport-reader dump` writes them].
     #[arg(long, value_name = "HEX", requires = "aa_response")]
     aa_challenge: Option<String>,
     /// The chip's response to the challenge (hex).
@@ -78,7 +79,7 @@ fn run_inner(args: &Args) -> anyhow::Result<Report> {
             challenge: hex::decode(c.trim()).context("--aa-challenge is not hex")?,
             response: hex::decode(r.trim()).context("--aa-response is not hex")?,
         }),
-        _ => None,
+        _ => aa_exchange_from_dump(&args.dir)?,
     };
     let mut store = TrustStore::new();
     for path in &args.trust {
@@ -86,6 +87,23 @@ fn run_inner(args: &Args) -> anyhow::Result<Report> {
     }
     let files = read_chip_files(&args.dir)?;
     Ok(verify_document(&files, &store, exchange.as_ref(), at))
+}
+
+/// The challenge and response `passport-reader dump` leaves beside the chip files, if both are there.
+fn aa_exchange_from_dump(dir: &Path) -> anyhow::Result<Option<ActiveAuthenticationExchange>> {
+    let (challenge, response) = (dir.join("aa_challenge"), dir.join("aa_response"));
+    if !challenge.is_file() || !response.is_file() {
+        return Ok(None);
+    }
+    let read_hex = |path: &Path| -> anyhow::Result<Vec<u8>> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        hex::decode(text.trim()).with_context(|| format!("{} is not hex", path.display()))
+    };
+    Ok(Some(ActiveAuthenticationExchange {
+        challenge: read_hex(&challenge)?,
+        response: read_hex(&response)?,
+    }))
 }
 
 fn import_trust(store: &mut TrustStore, path: &Path) -> anyhow::Result<()> {
