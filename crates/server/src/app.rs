@@ -91,6 +91,10 @@ impl Application {
             }),
             false => None,
         };
+        for proxy in &settings.trusted_proxies {
+            crate::reader_api::client::IpNetwork::parse(proxy)
+                .map_err(|e| StartError::Config(format!("trusted_proxies: {e}")))?;
+        }
         let store = Store::open(&settings).await?;
         let state = AppState::new(store.clone(), &settings);
         let router = api::router(state, Duration::from_secs(settings.request_timeout_seconds));
@@ -150,7 +154,10 @@ impl Application {
         let background = self
             .worker
             .map(|w| w.spawn(self.store.clone(), self.clock.clone()));
-        let service = self.router.into_make_service();
+        // The peer address is the reading client's IP (or a trusted proxy's), see reader_api.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
         let served = match self.tls {
             Some(tls) => {
                 axum_server::from_tcp_rustls(self.listener, tls)

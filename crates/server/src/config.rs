@@ -38,6 +38,17 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Largest number of database connections per server process.
     pub max_db_connections: u32,
+    /// Largest accepted body of `reader.submit` (the chip's files and a selfie), in bytes.
+    pub max_submit_bytes: usize,
+    /// Proxies (IP addresses or CIDR networks) whose `X-Forwarded-For` names the reading
+    /// client's address; from any other peer the header is ignored.
+    pub trusted_proxies: Vec<String>,
+    /// Reject documents whose clone check was not proven to the server (no active
+    /// authentication: chip authentication is only reported by the client).
+    pub require_proven_clone_check: bool,
+    /// How long a session's personal data (identity fields, portrait, face, client address) is
+    /// kept after the session was created, in seconds; then it is erased, the session kept.
+    pub personal_data_retention_seconds: u64,
     /// Where holders reach this server, e.g. `https://id.example.com` (the QR code and the
     /// command on the holder's page link there). Unset: each request's `Host` header.
     pub public_url: Option<String>,
@@ -74,6 +85,10 @@ impl Default for Settings {
             request_timeout_seconds: 60,
             max_body_bytes: 1024 * 1024,
             max_db_connections: 10,
+            max_submit_bytes: 8 * 1024 * 1024,
+            trusted_proxies: Vec::new(),
+            require_proven_clone_check: false,
+            personal_data_retention_seconds: 30 * 24 * 3600,
             callback_max_attempts: 12,
             callback_timeout_seconds: 10,
             session_sweep_seconds: 10,
@@ -192,6 +207,26 @@ impl Settings {
         }
         if let Some(v) = get("PASSPORT_READER_MAX_DB_CONNECTIONS") {
             self.max_db_connections = parsed("PASSPORT_READER_MAX_DB_CONNECTIONS", v)?;
+        }
+        if let Some(v) = get("PASSPORT_READER_MAX_SUBMIT_BYTES") {
+            self.max_submit_bytes = parsed("PASSPORT_READER_MAX_SUBMIT_BYTES", v)?;
+        }
+        if let Some(v) = get("PASSPORT_READER_TRUSTED_PROXIES") {
+            // Comma-separated.
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(v) = get("PASSPORT_READER_REQUIRE_PROVEN_CLONE_CHECK") {
+            self.require_proven_clone_check =
+                parsed("PASSPORT_READER_REQUIRE_PROVEN_CLONE_CHECK", v)?;
+        }
+        if let Some(v) = get("PASSPORT_READER_PERSONAL_DATA_RETENTION_SECONDS") {
+            self.personal_data_retention_seconds =
+                parsed("PASSPORT_READER_PERSONAL_DATA_RETENTION_SECONDS", v)?;
         }
         if let Some(v) = get("PASSPORT_READER_CALLBACK_MAX_ATTEMPTS") {
             self.callback_max_attempts = parsed("PASSPORT_READER_CALLBACK_MAX_ATTEMPTS", v)?;

@@ -10,8 +10,10 @@ pub mod clock;
 pub mod config;
 pub mod ids;
 pub mod openapi;
+pub mod reader_api;
 pub mod sessions;
 pub mod store;
+pub mod trust;
 pub mod web;
 
 pub use app::{Application, StartError};

@@ -23,6 +23,12 @@ pub enum ApiError {
     SessionNotFound(i64),
     #[error("Session {0} is finished and can no longer be changed")]
     SessionFinished(i64),
+    /// `reader.submit` before `reader.start`.
+    #[error("Session {0} has not been started: call reader.start first")]
+    SessionNotStarted(i64),
+    /// A reader API token that names no session.
+    #[error("Invalid session token")]
+    InvalidToken,
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("No API method {0:?}; the methods are listed in /api/openapi.json")]
@@ -46,7 +52,9 @@ impl ApiError {
             ApiError::InvalidRequest(_)
             | ApiError::InvalidProperty(_)
             | ApiError::MissingProperty(_)
-            | ApiError::SessionFinished(_) => StatusCode::BAD_REQUEST,
+            | ApiError::SessionFinished(_)
+            | ApiError::SessionNotStarted(_) => StatusCode::BAD_REQUEST,
+            ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::SessionNotFound(_) | ApiError::MethodNotFound(_) | ApiError::NotFound => {
                 StatusCode::NOT_FOUND
@@ -66,6 +74,8 @@ impl ApiError {
             ApiError::MissingProperty(_) => "MissingProperty",
             ApiError::SessionNotFound(_) => "SessionNotFound",
             ApiError::SessionFinished(_) => "SessionFinished",
+            ApiError::SessionNotStarted(_) => "SessionNotStarted",
+            ApiError::InvalidToken => "InvalidToken",
             ApiError::Unauthorized(_) => "Unauthorized",
             ApiError::MethodNotFound(_) => "MethodNotFound",
             ApiError::NotFound => "NotFound",
@@ -144,6 +154,8 @@ mod tests {
             ),
             (ApiError::MissingProperty("id"), 400, "MissingProperty"),
             (ApiError::SessionFinished(1), 400, "SessionFinished"),
+            (ApiError::SessionNotStarted(1), 400, "SessionNotStarted"),
+            (ApiError::InvalidToken, 401, "InvalidToken"),
             (ApiError::Unauthorized("x"), 401, "Unauthorized"),
             (ApiError::SessionNotFound(123), 404, "SessionNotFound"),
             (

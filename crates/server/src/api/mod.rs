@@ -40,6 +40,8 @@ pub struct AppState {
     pub session_ttl_seconds: i64,
     pub max_body_bytes: usize,
     pub enable_panic_route: bool,
+    /// The reader API's settings and trust store cache.
+    pub reader: Arc<crate::reader_api::ReaderConfig>,
     pub web: crate::web::PageSettings,
     openapi: Arc<Value>,
 }
@@ -52,6 +54,7 @@ impl AppState {
             session_ttl_seconds: i64::try_from(settings.session_ttl_seconds).unwrap_or(i64::MAX),
             max_body_bytes: settings.max_body_bytes,
             enable_panic_route: settings.enable_panic_route,
+            reader: Arc::new(crate::reader_api::ReaderConfig::from_settings(settings)),
             web: crate::web::PageSettings::new(settings),
             openapi: Arc::new(crate::openapi::document()),
         }
@@ -109,6 +112,7 @@ async fn call(
     name: Result<Path<String>, PathRejection>,
     method: HttpMethod,
     headers: HeaderMap,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     body: Body,
 ) -> Result<Response, ApiError> {
     if method != HttpMethod::POST {
@@ -120,6 +124,11 @@ async fn call(
         panic!("debug.panic called");
     }
     let spec = spec::find(&name).ok_or_else(|| ApiError::MethodNotFound(name.clone()))?;
+    if spec.class == "reader" {
+        // The holder's reading client: the session token, not the integrator's credentials.
+        let peer = peer.map(|axum::Extension(info)| info.0.ip());
+        return crate::reader_api::call(&state, spec, &headers, body, peer).await;
+    }
     let caller = authenticate(&state, &headers).await?;
     let body = read_body(&headers, body, state.max_body_bytes).await?;
     let props = Props::extract(spec, spec::parse_body(&body)?)?;
@@ -210,7 +219,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, A
         .ok_or(ApiError::Unauthorized("Invalid or revoked API credentials"))
 }
 
-async fn read_body(
+pub(crate) async fn read_body(
     headers: &HeaderMap,
     body: Body,
     limit: usize,

@@ -401,11 +401,159 @@ pub const CALLBACK_FIELDS: &[Field] = &[
     ),
 ];
 
+const READER_START_FIELDS: &[Field] = &[
+    field("session_id", FieldType::Integer, false, "The session id."),
+    field(
+        "state",
+        FieldType::Enum(STATE_NAMES),
+        false,
+        "INITIATED.",
+    ),
+    field(
+        "face_verification",
+        FieldType::Boolean,
+        false,
+        "Whether a selfie must be submitted.",
+    ),
+    field(
+        "passport_only",
+        FieldType::Boolean,
+        false,
+        "Whether only passports (TD3, document code P) are accepted.",
+    ),
+    field(
+        "aa_challenge",
+        FieldType::String,
+        false,
+        "Hex of the 8-byte challenge to send to the chip in INTERNAL AUTHENTICATE (active authentication); a new one on every start.",
+    ),
+    field(
+        "expires",
+        FieldType::Timestamp,
+        false,
+        "When the session and its token expire.",
+    ),
+];
+
+const READER_SUBMIT_FIELDS: &[Field] = &[
+    field(
+        "state",
+        FieldType::Enum(STATE_NAMES),
+        false,
+        "APPROVED, REJECTED or FAILED.",
+    ),
+    field(
+        "rejection_reason",
+        FieldType::String,
+        true,
+        "Why the document was rejected, a stable code (e.g. DATA_GROUP_HASH_MISMATCH).",
+    ),
+];
+
+const READER_STATE_FIELDS: &[Field] = &[
+    field(
+        "state",
+        FieldType::Enum(STATE_NAMES),
+        false,
+        "The session's state.",
+    ),
+    field(
+        "state_reason",
+        FieldType::String,
+        true,
+        "Why the session is in its state, e.g. EXPIRED or a rejection reason.",
+    ),
+];
+
+const READER_SUBMIT_PROPERTIES: &[Property] = &[
+    prop("com", PropType::String, true, "EF.COM, base64."),
+    prop("sod", PropType::String, true, "EF.SOD, base64."),
+    prop("dg1", PropType::String, true, "DG1 (MRZ), base64."),
+    prop("dg2", PropType::String, true, "DG2 (face), base64."),
+    prop("dg7", PropType::String, false, "DG7 (signature), base64, if read."),
+    prop("dg11", PropType::String, false, "DG11 (additional personal details), base64, if read."),
+    prop("dg12", PropType::String, false, "DG12 (additional document details), base64, if read."),
+    prop("dg14", PropType::String, false, "DG14 (chip authentication), base64, if read."),
+    prop("dg15", PropType::String, false, "DG15 (active authentication public key), base64, if read."),
+    prop("card_access", PropType::String, false, "EF.CardAccess, base64, if read."),
+    prop(
+        "aa_response",
+        PropType::String,
+        false,
+        "Hex of the chip's INTERNAL AUTHENTICATE response to aa_challenge. Required when the chip has DG15.",
+    ),
+    prop(
+        "access_document_number",
+        PropType::String,
+        false,
+        "Access key (MRZ data, BAC/PACE): the document number the holder entered.",
+    ),
+    prop(
+        "access_date_of_birth",
+        PropType::String,
+        false,
+        "Access key (MRZ data): date of birth, YYMMDD.",
+    ),
+    prop(
+        "access_date_of_expiry",
+        PropType::String,
+        false,
+        "Access key (MRZ data): date of expiry, YYMMDD.",
+    ),
+    prop(
+        "access_can",
+        PropType::String,
+        false,
+        "Access key (PACE with the card access number), instead of the MRZ data.",
+    ),
+    prop(
+        "chip_authentication",
+        PropType::Enum(&["PASSED", "FAILED", "NOT_SUPPORTED"]),
+        false,
+        "Outcome of chip authentication as the client saw it (recorded, not provable to the server).",
+    ),
+    prop(
+        "selfie",
+        PropType::String,
+        false,
+        "The holder's live face image, JPEG, base64. Required for face-verification sessions.",
+    ),
+];
+
 pub const MAX_LIST_LIMIT: i64 = 100;
 pub const DEFAULT_LIST_LIMIT: i64 = 20;
 
 /// Every API method. `POST /api/{class}.{method}` and `POST /api/v1/{class}.{method}`.
 pub const METHODS: &[Method] = &[
+    // The reader API: authenticated with the session token (Authorization: Bearer), not Basic.
+    Method {
+        class: "reader",
+        method: "start",
+        summary: "Reader API (session token): start reading; the session becomes INITIATED. Returns what the session asks for and a fresh active-authentication challenge for INTERNAL AUTHENTICATE.",
+        properties: &[],
+        returns: Returns::Object(READER_START_FIELDS),
+    },
+    Method {
+        class: "reader",
+        method: "submit",
+        summary: "Reader API (session token): submit the chip's files, the chip's response to the challenge and the access key. The session is verified at once and ends APPROVED or REJECTED (FAILED if the server could not verify). Only one submit per session.",
+        properties: READER_SUBMIT_PROPERTIES,
+        returns: Returns::Object(READER_SUBMIT_FIELDS),
+    },
+    Method {
+        class: "reader",
+        method: "abort",
+        summary: "Reader API (session token): the holder gives up; the session becomes ABORTED.",
+        properties: &[],
+        returns: Returns::Object(STATE_FIELDS),
+    },
+    Method {
+        class: "reader",
+        method: "state",
+        summary: "Reader API (session token): the session's state. Answers also once the session is finished.",
+        properties: &[],
+        returns: Returns::Object(READER_STATE_FIELDS),
+    },
     Method {
         class: "account",
         method: "get",

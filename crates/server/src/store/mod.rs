@@ -196,6 +196,9 @@ pub struct TrustEntry {
     pub created: i64,
 }
 
+mod holder_flow;
+pub use holder_flow::VerificationRecord;
+
 /// Result of a conditional change to a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {

@@ -8,6 +8,8 @@ mod auth;
 mod callbacks;
 mod durability;
 mod open_page;
+mod reader_api;
 mod requests;
 mod server_behaviour;
 mod sessions;
+mod verification;

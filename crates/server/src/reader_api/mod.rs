@@ -1,0 +1,403 @@
+//! The reader API: what the holder's reading client (the web page, the `reader` crate) calls with
+//! the session's token, `Authorization: Bearer <token>`, instead of the integrator's Basic
+//! credentials. A token acts on its own session only, and only until that session is finished.
+//!
+//! `reader.start` (CREATED → INITIATED, a fresh active-authentication challenge), `reader.submit`
+//! (the chip's files → COMPLETED while verified → APPROVED / REJECTED, or FAILED on our side),
+//! `reader.abort` (→ ABORTED), `reader.state`. Tokens, files and personal data are never logged.
+
+pub mod client;
+pub mod verification;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use icao9303::lds::sod::Sod;
+use icao9303::lds::{CardAccess, Dg1, Dg2, Dg7, Dg11, Dg12, Dg14, Dg15, EfCom};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::api::AppState;
+use crate::api::error::ApiError;
+use crate::api::spec::{self, Method, Props, format_timestamp};
+use crate::auth::sha256;
+use crate::config::Settings;
+use crate::sessions::model::{SessionRow, State, state_reason};
+use crate::store::VerificationRecord;
+use crate::trust::TrustCache;
+use client::IpNetwork;
+use verification::{AccessKey, Requirements, Submission};
+
+/// Length of the active-authentication challenge (ICAO 9303 Part 11 §6.1: 8 bytes).
+pub const AA_CHALLENGE_LEN: usize = 8;
+
+/// The reader API's share of the settings, and the trust store cache.
+#[derive(Debug)]
+pub struct ReaderConfig {
+    pub max_submit_bytes: usize,
+    pub trusted_proxies: Vec<IpNetwork>,
+    pub require_proven_clone_check: bool,
+    pub trust: TrustCache,
+}
+
+impl ReaderConfig {
+    /// Invalid `trusted_proxies` entries were refused by [`Settings::check`]; any left are
+    /// skipped here.
+    pub fn from_settings(settings: &Settings) -> ReaderConfig {
+        ReaderConfig {
+            max_submit_bytes: settings.max_submit_bytes,
+            trusted_proxies: settings
+                .trusted_proxies
+                .iter()
+                .filter_map(|t| IpNetwork::parse(t).ok())
+                .collect(),
+            require_proven_clone_check: settings.require_proven_clone_check,
+            trust: TrustCache::new(),
+        }
+    }
+}
+
+/// The session token from `Authorization: Bearer …`.
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let missing = ApiError::Unauthorized(
+        "Reader API requests need the session token: Authorization: Bearer <token>",
+    );
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .ok_or(missing.clone())?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or(missing.clone())?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(missing);
+    }
+    Ok(token.trim())
+}
+
+/// Handles `reader.*`; `method` comes from [`spec::METHODS`].
+pub async fn call(
+    state: &AppState,
+    method: &'static Method,
+    headers: &HeaderMap,
+    body: Body,
+    peer: Option<IpAddr>,
+) -> Result<Response, ApiError> {
+    let token = bearer(headers)?;
+    let now = state.clock.now();
+    let session = state
+        .store
+        .session_by_token_hash(&sha256(token.as_bytes()), now)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    let limit = if method.method == "submit" {
+        state.reader.max_submit_bytes
+    } else {
+        state.max_body_bytes
+    };
+    let body = crate::api::read_body(headers, body, limit).await?;
+    let props = Props::extract(method, spec::parse_body(&body)?)?;
+    let ip = client::client_ip(peer, headers, &state.reader.trusted_proxies).map(|i| i.to_string());
+    let agent = client::user_agent(headers);
+    let result = match method.method {
+        "state" => json!({
+            "state": session.state.as_str(),
+            "state_reason": session.state_reason,
+        }),
+        "start" => start(state, &session, ip.as_deref(), agent.as_deref(), now).await?,
+        "abort" => {
+            refuse_finished(&session)?;
+            if !state
+                .store
+                .abort_by_holder(session.id, state_reason::ABORTED_BY_HOLDER, now)
+                .await?
+            {
+                return Err(ApiError::SessionFinished(session.id));
+            }
+            json!({ "state": State::Aborted.as_str() })
+        }
+        "submit" => {
+            submit(
+                state,
+                &session,
+                &props,
+                ip.as_deref(),
+                agent.as_deref(),
+                now,
+            )
+            .await?
+        }
+        _ => return Err(ApiError::MethodNotFound(method.path_name())),
+    };
+    Ok(Json(result).into_response())
+}
+
+fn refuse_finished(session: &SessionRow) -> Result<(), ApiError> {
+    if session.state.is_finished() {
+        Err(ApiError::SessionFinished(session.id))
+    } else {
+        Ok(())
+    }
+}
+
+async fn start(
+    state: &AppState,
+    session: &SessionRow,
+    ip: Option<&str>,
+    agent: Option<&str>,
+    now: i64,
+) -> Result<serde_json::Value, ApiError> {
+    refuse_finished(session)?;
+    let challenge: [u8; AA_CHALLENGE_LEN] = rand::random();
+    if !state
+        .store
+        .start_reading(session.id, &challenge, ip, agent, now)
+        .await?
+    {
+        return Err(ApiError::SessionFinished(session.id));
+    }
+    Ok(json!({
+        "session_id": session.id,
+        "state": State::Initiated.as_str(),
+        "face_verification": session.face_verification,
+        "passport_only": session.passport_only,
+        "aa_challenge": hex::encode(challenge),
+        "expires": format_timestamp(session.expires),
+    }))
+}
+
+/// Largest decoded size of each submitted property, in bytes.
+const FILE_LIMITS: &[(&str, usize)] = &[
+    ("com", 4 * 1024),
+    ("sod", 64 * 1024),
+    ("dg1", 4 * 1024),
+    ("dg2", 4 * 1024 * 1024),
+    ("dg7", 1024 * 1024),
+    ("dg11", 64 * 1024),
+    ("dg12", 2 * 1024 * 1024),
+    ("dg14", 64 * 1024),
+    ("dg15", 16 * 1024),
+    ("card_access", 16 * 1024),
+    ("selfie", 4 * 1024 * 1024),
+];
+
+fn decode_file(props: &Props, name: &'static str) -> Result<Option<Vec<u8>>, ApiError> {
+    let Some(text) = props.str(name) else {
+        return Ok(None);
+    };
+    let bytes = STANDARD.decode(text.trim()).map_err(|_| {
+        ApiError::InvalidProperty(format!(
+            "Property '{name}' must be the file's bytes in base64 (standard alphabet, padded)"
+        ))
+    })?;
+    let limit = FILE_LIMITS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(64 * 1024, |(_, l)| *l);
+    if bytes.len() > limit {
+        return Err(ApiError::InvalidProperty(format!(
+            "Property '{name}' is larger than the limit of {limit} bytes"
+        )));
+    }
+    Ok(Some(bytes))
+}
+
+fn malformed(name: &str, what: &str, error: impl std::fmt::Display) -> ApiError {
+    ApiError::InvalidProperty(format!(
+        "Property '{name}' is not a well-formed {what}: {error}"
+    ))
+}
+
+/// Decodes and checks every property of `reader.submit`; nothing is stored yet, so a client
+/// whose submit is refused here can correct it and submit again.
+fn parse_submission(props: &Props, session: &SessionRow) -> Result<Submission, ApiError> {
+    let required = |name: &'static str| -> Result<Vec<u8>, ApiError> {
+        decode_file(props, name)?.ok_or(ApiError::MissingProperty(name))
+    };
+    let com = required("com")?;
+    EfCom::parse(&com).map_err(|e| malformed("com", "EF.COM", e))?;
+    let sod = required("sod")?;
+    Sod::parse(&sod).map_err(|e| malformed("sod", "EF.SOD", e))?;
+    let dg1 = required("dg1")?;
+    Dg1::parse(&dg1).map_err(|e| malformed("dg1", "DG1", e))?;
+    let dg2 = required("dg2")?;
+    Dg2::parse(&dg2).map_err(|e| malformed("dg2", "DG2", e))?;
+    let mut data_groups = std::collections::BTreeMap::from([(1u8, dg1), (2u8, dg2)]);
+    type Check = fn(&[u8]) -> Result<(), String>;
+    let optional: [(&'static str, u8, &str, Check); 5] = [
+        ("dg7", 7, "DG7", |b| {
+            Dg7::parse(b).map(drop).map_err(|e| e.to_string())
+        }),
+        ("dg11", 11, "DG11", |b| {
+            Dg11::parse(b).map(drop).map_err(|e| e.to_string())
+        }),
+        ("dg12", 12, "DG12", |b| {
+            Dg12::parse(b).map(drop).map_err(|e| e.to_string())
+        }),
+        ("dg14", 14, "DG14", |b| {
+            Dg14::parse(b).map(drop).map_err(|e| e.to_string())
+        }),
+        ("dg15", 15, "DG15", |b| {
+            Dg15::parse(b).map(drop).map_err(|e| e.to_string())
+        }),
+    ];
+    for (name, number, what, check) in optional {
+        if let Some(bytes) = decode_file(props, name)? {
+            check(&bytes).map_err(|e| malformed(name, what, e))?;
+            data_groups.insert(number, bytes);
+        }
+    }
+    if let Some(card_access) = decode_file(props, "card_access")? {
+        CardAccess::parse(&card_access)
+            .map_err(|e| malformed("card_access", "EF.CardAccess", e))?;
+    }
+    let aa_response =
+        match props.str("aa_response") {
+            None => None,
+            Some(text) => Some(hex::decode(text.trim()).map_err(|_| {
+                ApiError::InvalidProperty("Property 'aa_response' must be hex".into())
+            })?),
+        };
+    let access_key = match (
+        props.str("access_document_number"),
+        props.str("access_date_of_birth"),
+        props.str("access_date_of_expiry"),
+        props.str("access_can"),
+    ) {
+        (Some(number), Some(birth), Some(expiry), _) => {
+            for (name, value) in [
+                ("access_date_of_birth", birth),
+                ("access_date_of_expiry", expiry),
+            ] {
+                if value.len() != 6 || !value.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(ApiError::InvalidProperty(format!(
+                        "Property '{name}' must be a date YYMMDD, as in the MRZ"
+                    )));
+                }
+            }
+            AccessKey::Mrz {
+                document_number: number.to_owned(),
+                date_of_birth: birth.to_owned(),
+                date_of_expiry: expiry.to_owned(),
+            }
+        }
+        (None, None, None, Some(can)) => AccessKey::Can(can.to_owned()),
+        _ => {
+            return Err(ApiError::InvalidProperty(
+                "The access key is required: access_document_number, access_date_of_birth and \
+                 access_date_of_expiry (MRZ data), or access_can"
+                    .into(),
+            ));
+        }
+    };
+    let selfie = match decode_file(props, "selfie")? {
+        Some(bytes) => Some(icao9303::portrait::jpeg_from_image(&bytes).map_err(|e| {
+            ApiError::InvalidProperty(format!("Property 'selfie' must be a JPEG image: {e}"))
+        })?),
+        None if session.face_verification => return Err(ApiError::MissingProperty("selfie")),
+        None => None,
+    };
+    Ok(Submission {
+        com: Some(com),
+        sod: Some(sod),
+        data_groups,
+        aa_response,
+        access_key: Some(access_key),
+        chip_authentication: props.str("chip_authentication").map(str::to_owned),
+        selfie,
+    })
+}
+
+async fn submit(
+    state: &AppState,
+    session: &SessionRow,
+    props: &Props,
+    ip: Option<&str>,
+    agent: Option<&str>,
+    now: i64,
+) -> Result<serde_json::Value, ApiError> {
+    match session.state {
+        State::Created => return Err(ApiError::SessionNotStarted(session.id)),
+        State::Initiated => {}
+        _ => return Err(ApiError::SessionFinished(session.id)),
+    }
+    let submission = parse_submission(props, session)?;
+    let challenge = session.holder_flow.aa_challenge.clone();
+    if !state
+        .store
+        .begin_verification(session.id, challenge.as_deref(), ip, agent, now)
+        .await?
+    {
+        return Err(ApiError::SessionFinished(session.id));
+    }
+    let requirements = Requirements {
+        passport_only: session.passport_only,
+        face_verification: session.face_verification,
+        require_proven_clone_check: state.reader.require_proven_clone_check,
+    };
+    let record = match run_verification(state, submission, challenge, requirements).await {
+        Ok(record) => record,
+        Err(error) => {
+            tracing::error!(session = session.id, %error, "verification could not be carried out");
+            VerificationRecord {
+                state: Some(State::Failed),
+                state_reason: Some(state_reason::VERIFICATION_ERROR.to_owned()),
+                rejection_reason: Some(state_reason::VERIFICATION_ERROR.to_owned()),
+                verified: state.clock.now(),
+                ..VerificationRecord::default()
+            }
+        }
+    };
+    let final_state = record.state.unwrap_or(State::Failed);
+    if !state.store.finish_verification(session.id, &record).await? {
+        // Nothing else moves a COMPLETED session; refuse rather than report a state not stored.
+        return Err(ApiError::Internal);
+    }
+    tracing::info!(
+        session = session.id,
+        state = final_state.as_str(),
+        reason = record.rejection_reason.as_deref().unwrap_or(""),
+        "session verified"
+    );
+    Ok(json!({
+        "state": final_state.as_str(),
+        "rejection_reason": record.rejection_reason,
+    }))
+}
+
+async fn run_verification(
+    state: &AppState,
+    submission: Submission,
+    challenge: Option<Vec<u8>>,
+    requirements: Requirements,
+) -> Result<VerificationRecord, String> {
+    let trust = state
+        .reader
+        .trust
+        .current(&state.store)
+        .await
+        .map_err(|e| e.to_string())?;
+    let at = OffsetDateTime::from_unix_timestamp(state.clock.now()).map_err(|e| e.to_string())?;
+    let trust = Arc::clone(&trust);
+    tokio::task::spawn_blocking(move || {
+        verification::verify_submission(&submission, challenge.as_deref(), &trust, requirements, at)
+    })
+    .await
+    .map_err(|e| format!("verification task: {e}"))
+}
+
+/// Erases personal data older than the retention period; returns how many sessions.
+pub async fn erase_expired_personal_data(
+    store: &crate::store::Store,
+    retention_seconds: u64,
+    now: i64,
+) -> Result<u64, crate::store::StoreError> {
+    let retention = i64::try_from(retention_seconds).unwrap_or(i64::MAX);
+    store
+        .erase_personal_data(now.saturating_sub(retention), now)
+        .await
+}

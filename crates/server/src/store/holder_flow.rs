@@ -1,0 +1,211 @@
+//! The holder's side of a session: what the reader API and the verification write. Each state
+//! change is one conditional `UPDATE` on the state it leaves, so a second submit, a race between
+//! two instances or an expiry in between loses cleanly (zero rows).
+
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{SESSION_COLUMNS, Store, StoreError};
+use crate::sessions::model::{DocumentType, HolderFlow, SessionRow, Sex, State};
+
+/// Everything a finished verification writes onto the session.
+#[derive(Debug, Clone, Default)]
+pub struct VerificationRecord {
+    /// APPROVED, REJECTED or FAILED.
+    pub state: Option<State>,
+    pub state_reason: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub passive_authentication: Option<String>,
+    pub active_authentication: Option<String>,
+    pub chip_authentication: Option<String>,
+    pub clone_check: Option<String>,
+    pub document_signer: Option<String>,
+    pub verified: i64,
+    pub given_names: Option<String>,
+    pub surname: Option<String>,
+    pub nationality: Option<String>,
+    pub sex: Option<Sex>,
+    pub date_of_birth: Option<String>,
+    pub personal_number: Option<String>,
+    pub document_type: Option<DocumentType>,
+    pub document_number: Option<String>,
+    pub expiry_date: Option<String>,
+    pub issuing_country: Option<String>,
+    pub issuer: Option<String>,
+    pub portrait: Option<Vec<u8>>,
+    pub face: Option<Vec<u8>>,
+}
+
+impl Store {
+    /// The session (any account) by id, without applying expiry: for the verification step,
+    /// which works on a session it has already moved to COMPLETED.
+    pub async fn session_by_id(&self, id: i64) -> Result<Option<SessionRow>, StoreError> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
+        with_pool!(self, |pool| {
+            let row = sqlx::query(AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+            Ok(match row {
+                None => None,
+                Some(r) => Some(session_from_row!(r)),
+            })
+        })
+    }
+
+    /// CREATED (or INITIATED again, e.g. after a page reload) → INITIATED with a fresh
+    /// active-authentication challenge and the reading client's address. A new challenge
+    /// replaces the old one, so a response to the old one no longer verifies.
+    pub async fn start_reading(
+        &self,
+        id: i64,
+        aa_challenge: &[u8],
+        user_ip: Option<&str>,
+        user_agent: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE sessions SET state = 'INITIATED', aa_challenge = $1, user_ip = $2, user_agent = $3 \
+                 WHERE id = $4 AND state IN ('CREATED', 'INITIATED') AND expires > $5",
+            )
+            .bind(aa_challenge)
+            .bind(user_ip)
+            .bind(user_agent)
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// INITIATED → COMPLETED: the submit won; only one ever does. `aa_challenge` must still be
+    /// the session's challenge (a `reader.start` in between issued a new one).
+    pub async fn begin_verification(
+        &self,
+        id: i64,
+        aa_challenge: Option<&[u8]>,
+        user_ip: Option<&str>,
+        user_agent: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE sessions SET state = 'COMPLETED', user_ip = $1, user_agent = $2 \
+                 WHERE id = $3 AND state = 'INITIATED' AND expires > $4 AND aa_challenge = $5",
+            )
+            .bind(user_ip)
+            .bind(user_agent)
+            .bind(id)
+            .bind(now)
+            .bind(aa_challenge)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// COMPLETED → the record's state, with every field it carries.
+    pub async fn finish_verification(
+        &self,
+        id: i64,
+        r: &VerificationRecord,
+    ) -> Result<bool, StoreError> {
+        let state = r.state.unwrap_or(State::Failed);
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE sessions SET state = $1, state_reason = $2, rejection_reason = $3, \
+                 passive_authentication = $4, active_authentication = $5, chip_authentication = $6, \
+                 clone_check = $7, document_signer = $8, verified = $9, given_names = $10, surname = $11, \
+                 nationality = $12, sex = $13, date_of_birth = $14, personal_number = $15, \
+                 document_type = $16, document_number = $17, expiry_date = $18, issuing_country = $19, \
+                 issuer = $20, portrait = $21, face = $22 \
+                 WHERE id = $23 AND state = 'COMPLETED'",
+            )
+            .bind(state.as_str())
+            .bind(&r.state_reason)
+            .bind(&r.rejection_reason)
+            .bind(&r.passive_authentication)
+            .bind(&r.active_authentication)
+            .bind(&r.chip_authentication)
+            .bind(&r.clone_check)
+            .bind(&r.document_signer)
+            .bind(r.verified)
+            .bind(&r.given_names)
+            .bind(&r.surname)
+            .bind(&r.nationality)
+            .bind(r.sex.map(Sex::as_str))
+            .bind(&r.date_of_birth)
+            .bind(&r.personal_number)
+            .bind(r.document_type.map(DocumentType::as_str))
+            .bind(&r.document_number)
+            .bind(&r.expiry_date)
+            .bind(&r.issuing_country)
+            .bind(&r.issuer)
+            .bind(&r.portrait)
+            .bind(&r.face)
+            .bind(id)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// CREATED or INITIATED → ABORTED by the holder.
+    pub async fn abort_by_holder(
+        &self,
+        id: i64,
+        reason: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE sessions SET state = 'ABORTED', state_reason = $1 \
+                 WHERE id = $2 AND state IN ('CREATED', 'INITIATED') AND expires > $3",
+            )
+            .bind(reason)
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Erases the identity fields, portrait, face and client address of every session created
+    /// at or before `created_before` that is not being verified right now; the session, its
+    /// state and its check results stay. Returns how many sessions were erased.
+    pub async fn erase_personal_data(
+        &self,
+        created_before: i64,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE sessions SET personal_data_erased = $1, user_ip = NULL, user_agent = NULL, \
+                 given_names = NULL, surname = NULL, nationality = NULL, sex = NULL, date_of_birth = NULL, \
+                 personal_number = NULL, document_type = NULL, document_number = NULL, expiry_date = NULL, \
+                 issuing_country = NULL, issuer = NULL, portrait = NULL, face = NULL \
+                 WHERE personal_data_erased IS NULL AND created <= $2 AND state <> 'COMPLETED'",
+            )
+            .bind(now)
+            .bind(created_before)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    /// A cheap fingerprint of the trust entries: their count and the newest one's creation
+    /// time. Entries are only ever added, so a change of either means the store changed.
+    pub async fn trust_entries_version(&self) -> Result<(i64, i64), StoreError> {
+        with_pool!(self, |pool| {
+            let row = sqlx::query(
+                "SELECT COUNT(*) AS n, COALESCE(MAX(created), 0) AS newest FROM trust_entries",
+            )
+            .fetch_one(pool)
+            .await?;
+            Ok((row.try_get("n")?, row.try_get("newest")?))
+        })
+    }
+}

@@ -1,0 +1,243 @@
+//! The server's trust store: CSCA certificates, link certificates, Document Signer certificates
+//! and CRLs the operator imported (`passport-reader trust import`), kept in the `trust_entries`
+//! table, one DER object per row, and rebuilt into an [`icao9303::pki::TrustStore`].
+//!
+//! The table is the only truth, so every instance on one database trusts the same things. An
+//! instance keeps the store it built along with the table's fingerprint (count of rows and the
+//! newest row's time; rows are only ever added) and rebuilds when the fingerprint changes.
+
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use icao9303::pki::{EntryKind, MasterList, TrustStore};
+
+use crate::store::{Store, StoreError};
+
+/// One DER object ready to be stored as a trust entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedEntry {
+    /// `CSCA`, `LINK_CERTIFICATE`, `DOCUMENT_SIGNER` or `CRL`.
+    pub kind: &'static str,
+    pub der: Vec<u8>,
+    /// Subject (issuer for a CRL), serial and validity, for people.
+    pub description: String,
+}
+
+/// Why a file could not be imported.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrustImportError {
+    #[error("not a certificate, CRL or CSCA master list: {0}")]
+    Unrecognised(String),
+    #[error("{0}")]
+    Rejected(String),
+}
+
+fn kind_name(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Csca => "CSCA",
+        EntryKind::LinkCertificate => "LINK_CERTIFICATE",
+        EntryKind::DocumentSigner => "DOCUMENT_SIGNER",
+        EntryKind::Crl => "CRL",
+    }
+}
+
+/// Hex SHA-256 of an entry's DER: the `sha256` column, unique per entry.
+pub fn fingerprint(der: &[u8]) -> String {
+    hex::encode(crate::auth::sha256(der))
+}
+
+/// Parses the contents of one file: PEM (certificates, CRLs, `CMS`/`PKCS7` master lists), a DER
+/// certificate, a DER CRL or a DER CSCA master list (`.ml`, whose own signature must verify).
+/// Every object is checked by icao9303; a master list becomes one entry per certificate.
+pub fn parse_trust_file(data: &[u8]) -> Result<Vec<ParsedEntry>, TrustImportError> {
+    if data.windows(11).any(|w| w == b"-----BEGIN ") {
+        let mut out = Vec::new();
+        for (label, der) in pem_blocks(data)? {
+            match label.as_str() {
+                "CERTIFICATE"
+                | "X509 CERTIFICATE"
+                | "TRUSTED CERTIFICATE"
+                | "X509 CRL"
+                | "CMS"
+                | "PKCS7" => out.extend(parse_der(&der)?),
+                _ => {}
+            }
+        }
+        if out.is_empty() {
+            return Err(TrustImportError::Unrecognised(
+                "the PEM holds no certificate, CRL or master list".into(),
+            ));
+        }
+        return Ok(out);
+    }
+    parse_der(data)
+}
+
+fn parse_der(der: &[u8]) -> Result<Vec<ParsedEntry>, TrustImportError> {
+    let mut probe = TrustStore::new();
+    let summary = probe
+        .import(der)
+        .map_err(|e| TrustImportError::Unrecognised(e.to_string()))?;
+    if summary.master_list.is_some() {
+        // The signature was checked by `import`; keep each certificate as its own entry.
+        let list = MasterList::from_der(der)
+            .map_err(|e| TrustImportError::Rejected(format!("master list: {e}")))?;
+        let mut out = Vec::new();
+        for cert in &list.certificates {
+            let mut one = TrustStore::new();
+            if let Ok(entry) = one.add_certificate_der(cert) {
+                out.push(ParsedEntry {
+                    kind: kind_name(entry.kind),
+                    der: cert.clone(),
+                    description: describe(&entry),
+                });
+            }
+        }
+        if out.is_empty() {
+            return Err(TrustImportError::Rejected(
+                "the master list holds no usable certificate".into(),
+            ));
+        }
+        return Ok(out);
+    }
+    let entry = summary
+        .entries
+        .first()
+        .ok_or_else(|| TrustImportError::Unrecognised("nothing found".into()))?;
+    Ok(vec![ParsedEntry {
+        kind: kind_name(entry.kind),
+        der: der.to_vec(),
+        description: describe(entry),
+    }])
+}
+
+fn describe(entry: &icao9303::pki::TrustEntry) -> String {
+    let date = |t: time::OffsetDateTime| t.date().to_string();
+    let mut text = entry.subject.clone();
+    if let Some(serial) = &entry.serial {
+        text.push_str(&format!(", serial {serial}"));
+    }
+    text.push_str(&format!(", valid from {}", date(entry.valid_from)));
+    if let Some(until) = entry.valid_until {
+        text.push_str(&format!(" until {}", date(until)));
+    }
+    text
+}
+
+/// `(label, DER)` of every PEM block.
+fn pem_blocks(data: &[u8]) -> Result<Vec<(String, Vec<u8>)>, TrustImportError> {
+    let text = std::str::from_utf8(data)
+        .map_err(|_| TrustImportError::Unrecognised("PEM that is not text".into()))?;
+    let mut blocks = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after = rest.get(start + 11..).unwrap_or_default();
+        let bad = || TrustImportError::Unrecognised("malformed PEM".into());
+        let label_end = after.find("-----").ok_or_else(bad)?;
+        let label = after.get(..label_end).unwrap_or_default().to_owned();
+        let end_marker = format!("-----END {label}-----");
+        let body_end = after.find(&end_marker).ok_or_else(bad)?;
+        let body: String = after
+            .get(label_end + 5..body_end)
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let der = STANDARD
+            .decode(body)
+            .map_err(|_| TrustImportError::Unrecognised(format!("bad base64 in PEM {label}")))?;
+        blocks.push((label, der));
+        rest = after.get(body_end + end_marker.len()..).unwrap_or_default();
+    }
+    Ok(blocks)
+}
+
+/// Builds a trust store from the stored rows. A row that no longer parses (it did when it was
+/// imported) is logged and left out rather than failing every verification.
+pub fn build_trust_store(entries: &[crate::store::TrustEntry]) -> TrustStore {
+    let mut store = TrustStore::new();
+    for e in entries {
+        if let Err(error) = store.import(&e.der) {
+            tracing::warn!(sha256 = %e.sha256, %error, "a stored trust entry does not parse");
+        }
+    }
+    store
+}
+
+/// The trust store of this instance, rebuilt when the table changes.
+#[derive(Debug, Default)]
+pub struct TrustCache {
+    cached: Mutex<Option<((i64, i64), Arc<TrustStore>)>>,
+}
+
+impl TrustCache {
+    pub fn new() -> TrustCache {
+        TrustCache::default()
+    }
+
+    /// The current trust store: one cheap query, plus a reload when another instance (or the
+    /// CLI) added entries.
+    pub async fn current(&self, store: &Store) -> Result<Arc<TrustStore>, StoreError> {
+        let version = store.trust_entries_version().await?;
+        if let Ok(guard) = self.cached.lock() {
+            if let Some((v, trust)) = guard.as_ref() {
+                if *v == version {
+                    return Ok(trust.clone());
+                }
+            }
+        }
+        let entries = store.list_trust_entries().await?;
+        let trust = tokio::task::spawn_blocking(move || Arc::new(build_trust_store(&entries)))
+            .await
+            .map_err(|e| StoreError::Config(format!("building the trust store: {e}")))?;
+        if let Ok(mut guard) = self.cached.lock() {
+            *guard = Some((version, trust.clone()));
+        }
+        Ok(trust)
+    }
+}
+
+/// Parses and stores one file's entries; returns `(entry, newly added)` for each.
+pub async fn import_file(
+    store: &Store,
+    data: &[u8],
+    now: i64,
+) -> Result<Vec<(ParsedEntry, bool)>, TrustImportError> {
+    let entries = parse_trust_file(data)?;
+    let mut out = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let added = store
+            .add_trust_entry(
+                entry.kind,
+                &entry.der,
+                &fingerprint(&entry.der),
+                &entry.description,
+                now,
+            )
+            .await
+            .map_err(|e| TrustImportError::Rejected(e.to_string()))?;
+        out.push((entry, added));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_refused() {
+        assert!(parse_trust_file(b"hello").is_err());
+        assert!(
+            parse_trust_file(b"-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n")
+                .is_err()
+        );
+        assert!(
+            parse_trust_file(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+                .is_err()
+        );
+    }
+}
