@@ -405,7 +405,7 @@ mod browser {
         fn drop(&mut self) {
             // Chromium runs in chromedriver's process group: end the whole group.
             let _ = Command::new("kill")
-                .args(["-KILL", &format!("-{}", self.child.id())])
+                .args(["-s", "KILL", "--", &format!("-{}", self.child.id())])
                 .status();
             let _ = self.child.kill();
             let _ = self.child.wait();
