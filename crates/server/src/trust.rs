@@ -28,7 +28,7 @@ pub struct ParsedEntry {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TrustImportError {
-    #[error("not a certificate, CRL or CSCA master list: {0}")]
+    #[error("{0}")]
     Unrecognised(String),
     #[error("{0}")]
     Rejected(String),

@@ -12,6 +12,7 @@ pub mod readers;
 pub mod serve;
 pub mod store_args;
 mod testdoc;
+pub mod trust;
 pub mod verify;
 pub mod virtual_chip;
 
@@ -39,6 +40,9 @@ pub enum Command {
     Dump(dump::Args),
     /// Serve a simulated passport chip to PC/SC through vsmartcard's vpcd.
     VirtualChip(virtual_chip::Args),
+    /// The server's trust store: import CSCA certificates, master lists and CRLs; list them.
+    #[command(subcommand)]
+    Trust(trust::Command),
 }
 
 pub fn run(command: Command) -> ExitCode {
@@ -56,5 +60,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Readers(args) => readers::run(args),
         Command::Dump(args) => dump::run(args),
         Command::VirtualChip(args) => virtual_chip::run(args),
+        Command::Trust(command) => trust::run(command),
     }
 }
