@@ -20,6 +20,7 @@ mod dump;
 mod error;
 mod pcsc_transport;
 mod read;
+mod session_client;
 mod transport;
 
 pub use dump::{dump_file_name, write_dump};
@@ -28,6 +29,9 @@ pub use pcsc_transport::{PcscReader, PcscTransport, list_readers};
 pub use read::{
     AccessControl, AccessKey, ActiveAuthentication, BlockSize, ChipAuthentication, ChipFiles,
     Progress, ReadOptions, read_document,
+};
+pub use session_client::{
+    AccessKeyFields, SessionClient, SessionClientError, SessionStart, SubmitOutcome,
 };
 pub use transport::{Transport, TransportError, VirtualTransport};
 

@@ -18,33 +18,9 @@ use super::virtual_chip::{DEFAULT_CAN, simulated_chip};
 /// Read an ePassport's chip and write its files (COM, SOD, DG1 …, CardAccess, aa_challenge,
 /// aa_response) to a folder.
 #[derive(clap::Args)]
-#[command(group(ArgGroup::new("key").required(true).args(["mrz", "document_number", "can"])))]
 pub struct Args {
-    /// The MRZ lines as printed (two for a passport, three for an ID card).
-    #[arg(long, num_args = 2..=3, value_names = ["LINE1", "LINE2"])]
-    mrz: Option<Vec<String>>,
-    /// The document number (with --date-of-birth and --date-of-expiry).
-    #[arg(long, requires_all = ["date_of_birth", "date_of_expiry"])]
-    document_number: Option<String>,
-    /// Date of birth, YYMMDD.
-    #[arg(long, value_name = "YYMMDD", requires = "document_number")]
-    date_of_birth: Option<String>,
-    /// Date of expiry, YYMMDD.
-    #[arg(long, value_name = "YYMMDD", requires = "document_number")]
-    date_of_expiry: Option<String>,
-    /// The Card Access Number printed on the document (PACE only).
-    #[arg(long, value_name = "NNNNNN")]
-    can: Option<String>,
-    /// PC/SC reader name [default: the first reader holding a card].
-    #[arg(long, value_name = "NAME", conflicts_with = "simulate")]
-    reader: Option<String>,
-    /// Read a simulated chip instead: bac, pace, pace-ca or clone. Without --document it holds
-    /// a fresh specimen whose MRZ is printed, with CAN 123456.
-    #[arg(long, value_name = "PROFILE")]
-    simulate: Option<Profile>,
-    /// The document the simulated chip holds (a `passport-reader testdoc create` folder).
-    #[arg(long, value_name = "DIR", requires = "simulate")]
-    document: Option<PathBuf>,
+    #[command(flatten)]
+    pub chip: ChipArgs,
     /// Folder to write to (created if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -54,15 +30,47 @@ pub struct Args {
     /// Skip Active Authentication.
     #[arg(long, conflicts_with = "aa_challenge")]
     no_aa: bool,
+}
+
+/// How to reach the chip and open it: the access key and the reader (or a simulated chip).
+/// Shared by `dump` and `read`.
+#[derive(clap::Args)]
+#[command(group(ArgGroup::new("key").required(true).args(["mrz", "document_number", "can"])))]
+pub struct ChipArgs {
+    /// The MRZ lines as printed (two for a passport, three for an ID card).
+    #[arg(long, num_args = 2..=3, value_names = ["LINE1", "LINE2"])]
+    pub mrz: Option<Vec<String>>,
+    /// The document number (with --date-of-birth and --date-of-expiry).
+    #[arg(long, requires_all = ["date_of_birth", "date_of_expiry"])]
+    pub document_number: Option<String>,
+    /// Date of birth, YYMMDD.
+    #[arg(long, value_name = "YYMMDD", requires = "document_number")]
+    pub date_of_birth: Option<String>,
+    /// Date of expiry, YYMMDD.
+    #[arg(long, value_name = "YYMMDD", requires = "document_number")]
+    pub date_of_expiry: Option<String>,
+    /// The Card Access Number printed on the document (PACE only).
+    #[arg(long, value_name = "NNNNNN")]
+    pub can: Option<String>,
+    /// PC/SC reader name [default: the first reader holding a card].
+    #[arg(long, value_name = "NAME", conflicts_with = "simulate")]
+    pub reader: Option<String>,
+    /// Read a simulated chip instead: bac, pace, pace-ca or clone. Without --document it holds
+    /// a fresh specimen whose MRZ is printed, with CAN 123456.
+    #[arg(long, value_name = "PROFILE")]
+    pub simulate: Option<Profile>,
+    /// The document the simulated chip holds (a `passport-reader testdoc create` folder).
+    #[arg(long, value_name = "DIR", requires = "simulate")]
+    pub document: Option<PathBuf>,
     /// Skip chip authentication.
     #[arg(long)]
-    no_ca: bool,
+    pub no_ca: bool,
     /// Use BAC even when the chip offers PACE.
     #[arg(long)]
-    bac: bool,
+    pub bac: bool,
     /// READ BINARY block size in bytes [default: the largest the chip allows].
     #[arg(long, value_name = "BYTES")]
-    block_size: Option<usize>,
+    pub block_size: Option<usize>,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -75,7 +83,7 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
-fn access_key(args: &Args) -> anyhow::Result<AccessKey> {
+pub fn access_key(args: &ChipArgs) -> anyhow::Result<AccessKey> {
     if let Some(lines) = &args.mrz {
         let lines: Vec<&str> = lines.iter().map(|l| l.trim()).collect();
         return Ok(AccessKey::from_mrz_lines(&lines)?);
@@ -105,18 +113,21 @@ fn options(args: &Args) -> anyhow::Result<ReadOptions> {
             }
             (None, false) => Some(reader::random_challenge()?),
         };
-    Ok(ReadOptions {
+    Ok(read_options(&args.chip, challenge))
+}
+
+pub fn read_options(args: &ChipArgs, challenge: Option<[u8; 8]>) -> ReadOptions {
+    ReadOptions {
         block_size: args.block_size.map_or(BlockSize::Auto, BlockSize::Fixed),
         pace: !args.bac,
         chip_authentication: !args.no_ca,
         active_authentication_challenge: challenge,
-    })
+    }
 }
 
-fn run_inner(args: Args) -> anyhow::Result<()> {
-    let key = access_key(&args)?;
-    let options = options(&args)?;
-    let mut transport: Box<dyn Transport> = match args.simulate {
+/// The PC/SC reader named (or the first holding a card), or the simulated chip.
+pub fn open_transport(args: &ChipArgs) -> anyhow::Result<Box<dyn Transport>> {
+    Ok(match args.simulate {
         Some(profile) => {
             let (chip, describe) = simulated_chip(profile, args.document.as_deref(), DEFAULT_CAN)?;
             eprintln!("simulated chip: {describe}");
@@ -127,7 +138,13 @@ fn run_inner(args: Args) -> anyhow::Result<()> {
             eprintln!("reader: {}", t.reader());
             Box::new(t)
         }
-    };
+    })
+}
+
+fn run_inner(args: Args) -> anyhow::Result<()> {
+    let key = access_key(&args.chip)?;
+    let options = options(&args)?;
+    let mut transport = open_transport(&args.chip)?;
     let files = read_with_progress(&mut transport, &key, &options)?;
     let written = write_dump(&files, &args.out)
         .with_context(|| format!("cannot write to {}", args.out.display()))?;
@@ -135,7 +152,7 @@ fn run_inner(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_with_progress(
+pub fn read_with_progress(
     transport: &mut dyn Transport,
     key: &AccessKey,
     options: &ReadOptions,
@@ -184,6 +201,17 @@ fn read_with_progress(
 }
 
 fn print_summary(files: &ChipFiles, written: usize, out: &std::path::Path) {
+    print_read_summary(files);
+    println!("wrote {written} files to {}", out.display());
+    // `verify` reads the aa_challenge / aa_response files written beside the chip files.
+    println!(
+        "verify:                passport-reader verify {} --trust CSCA.pem",
+        out.display()
+    );
+}
+
+/// What was read and how: access control, chip and active authentication, files not read.
+pub fn print_read_summary(files: &ChipFiles) {
     let access = match &files.access_control {
         AccessControl::Bac => "BAC".to_owned(),
         AccessControl::Pace {
@@ -207,7 +235,7 @@ fn print_summary(files: &ChipFiles, written: usize, out: &std::path::Path) {
         None => println!("active authentication: not done (no DG15 or not requested)"),
         Some(aa) => match &aa.response {
             Ok(r) => println!(
-                "active authentication: the chip answered the challenge ({} bytes); `passport-reader verify` checks the signature",
+                "active authentication: the chip signed the challenge ({} bytes; the verifier checks the signature)",
                 r.len()
             ),
             Err(e) => println!("active authentication: FAILED: {e}"),
@@ -221,12 +249,6 @@ fn print_summary(files: &ChipFiles, written: usize, out: &std::path::Path) {
             .collect();
         println!("not read:              {}", names.join(", "));
     }
-    println!("wrote {written} files to {}", out.display());
-    // `verify` reads the aa_challenge / aa_response files written beside the chip files.
-    println!(
-        "verify:                passport-reader verify {} --trust CSCA.pem",
-        out.display()
-    );
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod account;
 pub mod credentials;
 pub mod dump;
 pub mod mrz;
+pub mod read;
 pub mod readers;
 pub mod serve;
 pub mod store_args;
@@ -36,6 +37,8 @@ pub enum Command {
     Verify(verify::Args),
     /// List the PC/SC smart-card readers and whether each holds a card.
     Readers(readers::Args),
+    /// Read a passport chip for a session (PC/SC reader or simulated) and submit it to the server.
+    Read(read::Args),
     /// Read a passport chip (PC/SC reader or simulated) and write its files to a folder.
     Dump(dump::Args),
     /// Serve a simulated passport chip to PC/SC through vsmartcard's vpcd.
@@ -58,6 +61,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Testdoc(args) => testdoc::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Readers(args) => readers::run(args),
+        Command::Read(args) => read::run(args),
         Command::Dump(args) => dump::run(args),
         Command::VirtualChip(args) => virtual_chip::run(args),
         Command::Trust(command) => trust::run(command),
