@@ -117,3 +117,130 @@ fn access_key_fields(args: &ChipArgs) -> anyhow::Result<AccessKeyFields> {
     }
     bail!("give --mrz, --document-number with the dates, or --can")
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use std::path::Path;
+    use std::sync::mpsc;
+
+    use clap::Parser;
+    use server::{Application, Settings};
+    use virtual_chip::Profile;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    struct Server {
+        base_url: String,
+        public_key: String,
+        secret: String,
+    }
+
+    /// A real server on a free port, in its own thread and runtime (the reading client is
+    /// blocking), with an account, a credential pair and the given CSCAs imported.
+    fn start_server(data_dir: &Path, cscas: Vec<Vec<u8>>) -> Server {
+        let (tx, rx) = mpsc::channel();
+        let settings = Settings::for_test(data_dir);
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async move {
+                let app = Application::build(settings).await.unwrap();
+                let (store, clock) = (app.store().clone(), app.clock().clone());
+                server::accounts::create_account(
+                    &store,
+                    &clock,
+                    "reader@example.com",
+                    "a long test password",
+                )
+                .await
+                .unwrap();
+                let pair = server::accounts::create_credentials(
+                    &store,
+                    &clock,
+                    "reader@example.com",
+                    None,
+                )
+                .await
+                .unwrap();
+                for pem in cscas {
+                    server::trust::import_file(&store, &pem, clock.now())
+                        .await
+                        .unwrap();
+                }
+                tx.send(Server {
+                    base_url: app.base_url(),
+                    public_key: pair.public_key,
+                    secret: pair.secret,
+                })
+                .unwrap();
+                app.run().await.unwrap();
+            });
+        });
+        rx.recv().unwrap()
+    }
+
+    fn create_session(server: &Server) -> String {
+        let response: serde_json::Value = reqwest::blocking::Client::new()
+            .post(format!("{}/api/v1/session.create", server.base_url))
+            .basic_auth(&server.public_key, Some(&server.secret))
+            .json(&serde_json::json!({}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        response["token"].as_str().unwrap().to_owned()
+    }
+
+    /// `read --simulate PROFILE` against a real server: every genuine profile is APPROVED, the
+    /// clone (no chip private keys) is REJECTED because it cannot prove it is the original chip.
+    #[test]
+    fn read_simulate_completes_sessions_for_every_profile() {
+        let root = std::env::temp_dir().join(format!("read-e2e-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let now = time::OffsetDateTime::now_utc();
+        let mut documents = Vec::new();
+        let mut cscas = Vec::new();
+        for profile in [Profile::Bac, Profile::Pace, Profile::PaceCa, Profile::Clone] {
+            let (csca, doc) = virtual_chip::issue_document(profile, now).unwrap();
+            let dir = root.join(profile.name());
+            doc.write_to_dir(&dir).unwrap();
+            cscas.push(csca.pem().unwrap().into_bytes());
+            documents.push((profile, dir, doc.mrz_lines().to_vec()));
+        }
+        let server = start_server(&root.join("data"), cscas);
+        for (profile, dir, mrz) in &documents {
+            let token = create_session(&server);
+            let cli = Cli::parse_from([
+                "read",
+                "--server",
+                &server.base_url,
+                "--token",
+                &token,
+                "--simulate",
+                profile.name(),
+                "--document",
+                dir.to_str().unwrap(),
+                "--mrz",
+                &mrz[0],
+                &mrz[1],
+            ]);
+            let state = run_inner(&cli.args).unwrap();
+            let expected = if *profile == Profile::Clone {
+                "REJECTED"
+            } else {
+                "APPROVED"
+            };
+            assert_eq!(state, expected, "profile {}", profile.name());
+            // The token is spent: a second read is refused by the server.
+            let again = run_inner(&cli.args).unwrap_err().to_string();
+            assert!(again.contains("refused"), "{again}");
+        }
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
