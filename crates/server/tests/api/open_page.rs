@@ -385,7 +385,7 @@ mod browser {
     use axum::response::Html;
     use serde_json::{Value, json};
 
-    use super::{open_url, session, set_state};
+    use super::{open_url, session};
     use crate::helpers::{Backend, TestDb, start};
 
     const CHROMIUM: &str = "/usr/bin/chromium";
@@ -630,8 +630,17 @@ mod browser {
             driver.screenshot(&path).await;
         }
 
-        // The reader starts: the page says so without a reload.
-        set_state(&app.store, id, "INITIATED").await;
+        // The holder's reading client starts (reader API, session token): the page says so
+        // without a reload.
+        let started = app
+            .client
+            .post(format!("{}/api/v1/reader.start", app.base))
+            .bearer_auth(&token)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(started.status(), 200, "{}", started.text().await.unwrap());
         driver
             .wait_for_text("status", |t| t.contains("Reading your passport"))
             .await;
