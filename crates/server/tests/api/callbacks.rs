@@ -24,6 +24,7 @@ both_backends!(
     pending_callbacks_survive_a_restart,
     two_instances_send_each_callback_once,
     expiry_fires_the_callback_without_any_call,
+    the_holders_flow_fires_one_callback_per_state,
 );
 
 /// What the receiver answers to one request.
@@ -564,4 +565,41 @@ async fn expiry_fires_the_callback_without_any_call(mut settings: Settings) {
         (s["state"].clone(), s["state_reason"].clone()),
         (json!("ABORTED"), json!("EXPIRED"))
     );
+}
+
+async fn the_holders_flow_fires_one_callback_per_state(settings: Settings) {
+    use crate::verification::{new_session, now, read_and_submit, trust_csca};
+    let app = start(settings.clone()).await;
+    let receiver = Receiver::start().await;
+    let (csca, document) = testdoc::issue_specimen(now()).unwrap();
+    trust_csca(&app, &csca).await;
+    let (id, token) = new_session(
+        &app,
+        json!({"reference": "genuine", "callback_url": receiver.url}),
+    )
+    .await;
+    let (status, answer) = read_and_submit(&app, &token, &document, |_| {}).await;
+    assert_eq!((status, answer["state"].clone()), (200, json!("APPROVED")));
+    callbacks::deliver_due(&app.store, &sender(&settings), &app.clock)
+        .await
+        .unwrap();
+    let got = receiver.received();
+    let secret = secret(&app).await;
+    let mut states: Vec<String> = got
+        .iter()
+        .map(|r| {
+            assert!(signature_is_valid(&secret, r));
+            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            assert_eq!(
+                (
+                    body["session_id"].clone(),
+                    body["session_reference"].clone()
+                ),
+                (json!(id), json!("genuine"))
+            );
+            body["session_state"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    states.sort();
+    assert_eq!(states, ["APPROVED", "COMPLETED", "INITIATED"]);
 }
