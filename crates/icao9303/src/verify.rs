@@ -136,7 +136,7 @@ pub fn verify_document(
             report_pa
                 .as_ref()
                 .and_then(|pa| pa.document_signer.as_ref())
-                .and_then(|ds| ds.subject.organization().map(str::to_owned))
+                .and_then(|ds| ds.subject.issuing_organization())
         });
 
     checks.push(check_active_authentication(files, active_authentication));

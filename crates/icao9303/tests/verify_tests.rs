@@ -32,7 +32,10 @@ fn sod_alone_of_a_real_passport() {
         report.outcome(CheckName::ActiveAuthentication),
         Outcome::NotPresent
     );
-    assert_eq!(report.identity.issuer.as_deref(), Some("U.S. Government"));
+    assert_eq!(
+        report.identity.issuer.as_deref(),
+        Some("Department of State, U.S. Government")
+    );
     assert!(report.csca.as_deref().unwrap().contains("MRTD CA"));
     let json = report.to_json();
     assert_eq!(json["valid"], true);
@@ -251,5 +254,25 @@ mod issued {
             assert_eq!(check.result, Outcome::NotChecked);
             assert_eq!(check.reason_code, Some(ReasonCode::AaHashAlgorithmUnknown));
         }
+    }
+}
+
+/// Without DG12 the issuer is the Document Signer's organisation, with its first unit only when
+/// that unit names a body (not a role such as "Document Signer" or a place such as "London").
+#[test]
+fn issuer_from_the_document_signer_of_real_passports() {
+    let store = TrustStore::new();
+    for (country, issuer) in [
+        ("US", "Department of State, U.S. Government"),
+        ("FR", "Gouv"),
+        ("UK", "HM Passport Office"),
+        ("DE", "Bundesdruckerei GmbH"),
+    ] {
+        let files = DocumentFiles {
+            sod: Some(vector(&format!("real_sod_gmrtd/{country}_EF_SOD.bin"))),
+            ..Default::default()
+        };
+        let report = verify_document(&files, &store, None, NOW);
+        assert_eq!(report.identity.issuer.as_deref(), Some(issuer), "{country}");
     }
 }

@@ -87,6 +87,38 @@ impl Name {
         self.get(oids::ORGANIZATION_NAME)
     }
 
+    /// The issuing organisation as a person would name it: the organizationName, preceded by the
+    /// first organizationalUnitName when that names a body rather than a role or a place
+    /// (US: "Department of State, U.S. Government"; FR's "Document Signer" or GB's "London"
+    /// are left out). A unit counts as a body when it has two words or more and none of the
+    /// role words certificates use.
+    pub fn issuing_organization(&self) -> Option<String> {
+        const ROLE_WORDS: [&str; 8] = [
+            "signer",
+            "signing",
+            "csca",
+            "mrtd",
+            "certification",
+            "certificate",
+            "passport",
+            "ca",
+        ];
+        let organization = self.organization()?.trim();
+        let unit = self
+            .attributes
+            .iter()
+            .find(|(o, _)| *o == oids::ORGANIZATIONAL_UNIT_NAME)
+            .map(|(_, v)| v.trim())
+            .filter(|unit| {
+                let words: Vec<String> = unit.split_whitespace().map(str::to_lowercase).collect();
+                words.len() >= 2 && !words.iter().any(|w| ROLE_WORDS.contains(&w.as_str()))
+            });
+        Some(match unit {
+            Some(unit) => format!("{unit}, {organization}"),
+            None => organization.to_owned(),
+        })
+    }
+
     pub fn common_name(&self) -> Option<&str> {
         self.get(oids::COMMON_NAME)
     }

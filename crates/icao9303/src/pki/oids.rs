@@ -58,4 +58,5 @@ pub const AUTHORITY_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.35");
 // X.520 attribute types used when printing and comparing names.
 pub const COUNTRY_NAME: Oid = Oid::new_unwrap("2.5.4.6");
 pub const ORGANIZATION_NAME: Oid = Oid::new_unwrap("2.5.4.10");
+pub const ORGANIZATIONAL_UNIT_NAME: Oid = Oid::new_unwrap("2.5.4.11");
 pub const COMMON_NAME: Oid = Oid::new_unwrap("2.5.4.3");
