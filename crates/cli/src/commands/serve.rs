@@ -91,3 +91,64 @@ async fn shutdown_signal() {
         let _ = ctrl_c.await;
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use std::path::Path;
+
+    use server::Settings;
+
+    /// config.example.toml is accepted as it stands (unknown keys are refused), documents the
+    /// defaults, and names every setting a file can hold.
+    #[test]
+    fn config_example_is_valid_complete_and_shows_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config.example.toml");
+        let example = Settings::from_toml_file(&path).unwrap();
+        let defaults = Settings::default();
+        assert_eq!(example.listen, defaults.listen);
+        assert_eq!(example.data_dir, defaults.data_dir);
+        assert_eq!(example.database_url, defaults.database_url);
+        assert_eq!(example.session_ttl_seconds, defaults.session_ttl_seconds);
+        assert_eq!(
+            example.request_timeout_seconds,
+            defaults.request_timeout_seconds
+        );
+        assert_eq!(example.max_body_bytes, defaults.max_body_bytes);
+        assert_eq!(example.max_submit_bytes, defaults.max_submit_bytes);
+        assert_eq!(
+            example.personal_data_retention_seconds,
+            defaults.personal_data_retention_seconds
+        );
+        assert_eq!(
+            example.callback_max_attempts,
+            defaults.callback_max_attempts
+        );
+        assert_eq!(
+            example.require_proven_clone_check,
+            defaults.require_proven_clone_check
+        );
+
+        let text = std::fs::read_to_string(&path).unwrap();
+        let source = include_str!("../../../server/src/config.rs");
+        let start = source.find("pub struct Settings {").unwrap() + "pub struct Settings {".len();
+        let body = &source[start..];
+        let body = &body[..body.find("\n}").unwrap()];
+        let mut skip_next = false;
+        for line in body.lines().map(str::trim) {
+            if line.starts_with("#[serde(skip)]") {
+                skip_next = true;
+            } else if let Some(field) = line.strip_prefix("pub ").and_then(|l| l.split(':').next())
+            {
+                if !std::mem::take(&mut skip_next) {
+                    assert!(
+                        text.lines().any(|l| l
+                            .trim_start_matches("# ")
+                            .starts_with(&format!("{field} ="))),
+                        "config.example.toml does not document `{field}`"
+                    );
+                }
+            }
+        }
+    }
+}
