@@ -42,6 +42,7 @@ pub struct Application {
     handle: Handle<SocketAddr>,
     /// Callback delivery and the expiry sweep, started by [`Application::run`].
     worker: Option<Worker>,
+    personal_data_retention_seconds: u64,
 }
 
 /// Refuses plain HTTP off loopback: the API's secrets travel in every request's header.
@@ -115,6 +116,7 @@ impl Application {
             clock: settings.clock.clone(),
             handle: Handle::new(),
             worker,
+            personal_data_retention_seconds: settings.personal_data_retention_seconds,
         })
     }
 
@@ -151,6 +153,13 @@ impl Application {
     /// Serves until the handle asks for shutdown.
     pub async fn run(self) -> Result<(), StartError> {
         tracing::info!(url = %self.base_url(), "serving the API");
+        let eraser = self.worker.is_some().then(|| {
+            crate::reader_api::spawn_retention_eraser(
+                self.store.clone(),
+                self.clock.clone(),
+                self.personal_data_retention_seconds,
+            )
+        });
         let background = self
             .worker
             .map(|w| w.spawn(self.store.clone(), self.clock.clone()));
@@ -175,6 +184,9 @@ impl Application {
             }
         };
         if let Some(task) = background {
+            task.abort();
+        }
+        if let Some(task) = eraser {
             task.abort();
         }
         served.map_err(StartError::Serve)?;

@@ -112,6 +112,27 @@ pub fn document() -> Value {
                 "500": error_response("Internal error"),
             }
         });
+        let mut operation = operation;
+        if m.class == "reader" {
+            // The holder's reading client presents the session token, not API credentials.
+            set(&mut operation, "security", json!([{"sessionToken": []}]));
+            if let Some(responses) = operation.get_mut("responses") {
+                set(
+                    responses,
+                    "401",
+                    error_response(
+                        "No session token (Unauthorized) or a token that names no session (InvalidToken)",
+                    ),
+                );
+                set(
+                    responses,
+                    "400",
+                    error_response(
+                        "A property is missing or invalid (a file that is not well formed, too large), the session is finished or expired (SessionFinished: also a second submit), or not started (SessionNotStarted)",
+                    ),
+                );
+            }
+        }
         paths.insert(
             format!("/api/v1/{}", m.path_name()),
             json!({"post": operation}),
@@ -130,6 +151,11 @@ pub fn document() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": {
+                "sessionToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The reader API: the session's token from session.create, as Authorization: Bearer <token>. It acts on its own session only, until the session is finished or expires."
+                },
                 "basicAuth": {
                     "type": "http",
                     "scheme": "basic",

@@ -166,10 +166,13 @@ pub fn build_trust_store(entries: &[crate::store::TrustEntry]) -> TrustStore {
     store
 }
 
+/// [`Store::trust_entries_version`] of the rows a trust store was built from.
+type Version = (i64, i64);
+
 /// The trust store of this instance, rebuilt when the table changes.
 #[derive(Debug, Default)]
 pub struct TrustCache {
-    cached: Mutex<Option<((i64, i64), Arc<TrustStore>)>>,
+    cached: Mutex<Option<(Version, Arc<TrustStore>)>>,
 }
 
 impl TrustCache {

@@ -401,3 +401,22 @@ pub async fn erase_expired_personal_data(
         .erase_personal_data(now.saturating_sub(retention), now)
         .await
 }
+
+/// Erases personal data past its retention period now and then every minute, until aborted.
+pub fn spawn_retention_eraser(
+    store: crate::store::Store,
+    clock: crate::clock::Clock,
+    retention_seconds: u64,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            ticks.tick().await;
+            match erase_expired_personal_data(&store, retention_seconds, clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "personal data erased after retention"),
+                Err(error) => tracing::warn!(%error, "erasing personal data failed"),
+            }
+        }
+    })
+}

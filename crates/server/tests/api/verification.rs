@@ -197,7 +197,8 @@ async fn forgeries_are_rejected_with_their_reason(settings: Settings) {
         .unwrap();
     let genuine = || DocumentBuilder::new(Holder::specimen()).build(&ds).unwrap();
 
-    let mut cases: Vec<(&str, TestDocument, Value, Box<dyn FnOnce(&mut Value)>)> = Vec::new();
+    type Edit = Box<dyn FnOnce(&mut Value)>;
+    let mut cases: Vec<(&str, TestDocument, Value, Edit)> = Vec::new();
     for (name, id) in [
         ("tampered DG1", FileId::Dg1),
         ("tampered DG2", FileId::Dg2),
