@@ -36,6 +36,9 @@ CREATE TABLE callback_events (
 CREATE INDEX callback_events_due ON callback_events (next_attempt) WHERE delivered IS NULL AND abandoned IS NULL;
 CREATE INDEX callback_events_session ON callback_events (session_id, created);
 
+-- The expiry sweep looks only at unfinished sessions.
+CREATE INDEX sessions_unfinished_expires ON sessions (expires) WHERE state IN ('CREATED', 'INITIATED');
+
 CREATE FUNCTION sessions_state_callback() RETURNS trigger AS $$
 BEGIN
     IF NEW.state IS DISTINCT FROM OLD.state AND NEW.callback_url IS NOT NULL THEN
