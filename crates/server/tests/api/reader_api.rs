@@ -86,10 +86,8 @@ async fn start_issues_a_fresh_challenge_and_initiates(settings: Settings) {
         "reader.abort",
         "reader.state",
     ] {
-        assert!(
-            doc["paths"][format!("/api/v1/{m}")]["post"].is_object(),
-            "{m}"
-        );
+        let op = &doc["paths"][format!("/api/v1/{m}")]["post"];
+        assert_eq!(op["security"], json!([{"sessionToken": []}]), "{m}");
     }
     let submit = &doc["paths"]["/api/v1/reader.submit"]["post"]["requestBody"]["content"]["application/json"]
         ["schema"];
