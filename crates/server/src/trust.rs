@@ -232,6 +232,48 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pem_bundles_and_der_crls_become_one_entry_each() {
+        let now = time::OffsetDateTime::now_utc();
+        let (csca, document) = testdoc::issue_specimen(now).unwrap();
+        let bundle = format!(
+            "{}{}",
+            csca.pem().unwrap(),
+            document.document_signer().pem().unwrap()
+        );
+        let entries = parse_trust_file(bundle.as_bytes()).unwrap();
+        let kinds: Vec<&str> = entries.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["CSCA", "DOCUMENT_SIGNER"]);
+        assert!(entries[0].description.contains("TEST CSCA"));
+        let crl = csca
+            .crl(&[document.document_signer().serial()], now)
+            .unwrap()
+            .to_der()
+            .unwrap();
+        let crl_entries = parse_trust_file(&crl).unwrap();
+        assert_eq!(crl_entries.len(), 1);
+        assert_eq!(crl_entries[0].kind, "CRL");
+        assert_eq!(crl_entries[0].der, crl);
+        // Stored rows rebuild the same store.
+        let rows: Vec<crate::store::TrustEntry> = entries
+            .iter()
+            .chain(&crl_entries)
+            .enumerate()
+            .map(|(i, e)| crate::store::TrustEntry {
+                id: i as i64,
+                kind: e.kind.to_owned(),
+                der: e.der.clone(),
+                sha256: fingerprint(&e.der),
+                description: e.description.clone(),
+                created: 0,
+            })
+            .collect();
+        let store = build_trust_store(&rows);
+        assert_eq!(store.anchors().len(), 1);
+        assert_eq!(store.crls().len(), 1);
+        assert_eq!(store.entries().len(), 3);
+    }
+
+    #[test]
     fn garbage_is_refused() {
         assert!(parse_trust_file(b"hello").is_err());
         assert!(
