@@ -135,3 +135,37 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_are_read_whole_and_garbage_names_its_file() {
+        let dir = std::env::temp_dir().join(format!(
+            "trust-import-test-{}-{}",
+            std::process::id(),
+            time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+        ));
+        std::fs::create_dir_all(dir.join("nested")).unwrap();
+        let (csca, document) = testdoc::issue_specimen(time::OffsetDateTime::now_utc()).unwrap();
+        std::fs::write(dir.join("csca.pem"), csca.pem().unwrap()).unwrap();
+        std::fs::write(
+            dir.join("nested").join("ds.pem"),
+            document.document_signer().pem().unwrap(),
+        )
+        .unwrap();
+        let parsed = read_all(std::slice::from_ref(&dir)).unwrap();
+        let kinds: Vec<&str> = parsed
+            .iter()
+            .flat_map(|(_, entries)| entries.iter().map(|e| e.kind))
+            .collect();
+        assert_eq!(kinds, ["CSCA", "DOCUMENT_SIGNER"]);
+        std::fs::write(dir.join("notes.txt"), "not a certificate").unwrap();
+        let error = read_all(std::slice::from_ref(&dir)).unwrap_err();
+        assert!(error.contains("notes.txt"), "{error}");
+        assert!(read_all(&[dir.join("missing.pem")]).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
