@@ -343,19 +343,23 @@ async fn submit(
         Ok(record) => record,
         Err(error) => {
             tracing::error!(session = session.id, %error, "verification could not be carried out");
-            VerificationRecord {
-                state: Some(State::Failed),
-                state_reason: Some(state_reason::VERIFICATION_ERROR.to_owned()),
-                rejection_reason: Some(state_reason::VERIFICATION_ERROR.to_owned()),
-                verified: state.clock.now(),
-                ..VerificationRecord::default()
-            }
+            failed_record(state.clock.now())
         }
     };
     let final_state = record.state.unwrap_or(State::Failed);
-    if !state.store.finish_verification(session.id, &record).await? {
+    match state.store.finish_verification(session.id, &record).await {
+        Ok(true) => {}
         // Nothing else moves a COMPLETED session; refuse rather than report a state not stored.
-        return Err(ApiError::Internal);
+        Ok(false) => return Err(ApiError::Internal),
+        Err(error) => {
+            // Do not leave the session COMPLETED for ever: one attempt to end it FAILED.
+            tracing::error!(session = session.id, %error, "storing the verification failed");
+            let failed = failed_record(state.clock.now());
+            if let Err(error) = state.store.finish_verification(session.id, &failed).await {
+                tracing::error!(session = session.id, %error, "ending the session FAILED failed");
+            }
+            return Err(ApiError::Internal);
+        }
     }
     tracing::info!(
         session = session.id,
@@ -367,6 +371,17 @@ async fn submit(
         "state": final_state.as_str(),
         "rejection_reason": record.rejection_reason,
     }))
+}
+
+/// A verification that could not be carried out on our side.
+fn failed_record(now: i64) -> VerificationRecord {
+    VerificationRecord {
+        state: Some(State::Failed),
+        state_reason: Some(state_reason::VERIFICATION_ERROR.to_owned()),
+        rejection_reason: Some(state_reason::VERIFICATION_ERROR.to_owned()),
+        verified: now,
+        ..VerificationRecord::default()
+    }
 }
 
 async fn run_verification(

@@ -23,6 +23,7 @@ both_backends!(
     revoked_document_signer_is_rejected_after_a_crl_import,
     clone_check_policy_for_chips_without_active_authentication,
     face_verification_keeps_the_selfie,
+    a_failure_on_our_side_ends_the_session_failed,
 );
 
 pub fn now() -> OffsetDateTime {
@@ -468,4 +469,30 @@ async fn face_verification_keeps_the_selfie(settings: Settings) {
         selfie
     );
     assert_eq!(s["face_match"], "NOT_CHECKED");
+}
+
+async fn a_failure_on_our_side_ends_the_session_failed(settings: Settings) {
+    let app = start(settings).await;
+    let (csca, document) = testdoc::issue_specimen(now()).unwrap();
+    trust_csca(&app, &csca).await;
+    let (id, token) = new_session(&app, json!({})).await;
+    let (_, started) = reader(&app, &token, "reader.start", json!({})).await;
+    // The trust store cannot be read: not the document's fault.
+    let sql = "ALTER TABLE trust_entries RENAME TO trust_entries_gone";
+    match &app.store {
+        server::Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(drop),
+        server::Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(drop),
+    }
+    .unwrap();
+    let body = submit_body(&document, started["aa_challenge"].as_str().unwrap());
+    let (status, answer) = reader(&app, &token, "reader.submit", body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer,
+        json!({"state": "FAILED", "rejection_reason": "VERIFICATION_ERROR"})
+    );
+    let (_, s) = app.call("session.get", json!({"id": id})).await;
+    assert_eq!(s["state"], "FAILED");
+    assert_eq!(s["state_reason"], "VERIFICATION_ERROR");
+    assert!(s["surname"].is_null());
 }
