@@ -321,9 +321,39 @@ pub fn parse_expected(data: &[u8], tag: Tag) -> Result<Tlv<'_>, TlvError> {
     Ok(tlv)
 }
 
+/// Encodes one element: `tag` (its encoded bytes), a definite length in the shortest form, `value`.
+pub fn encode(tag: &[u8], value: &[u8]) -> Vec<u8> {
+    let len = value.len();
+    let mut out = Vec::with_capacity(tag.len() + 5 + len);
+    out.extend_from_slice(tag);
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = (len as u64).to_be_bytes();
+        let significant: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
+        out.push(0x80 | significant.len() as u8);
+        out.extend_from_slice(&significant);
+    }
+    out.extend_from_slice(value);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encode_uses_the_shortest_length_and_reads_back() {
+        assert_eq!(encode(&[0x04], &[1, 2]), [0x04, 0x02, 1, 2]);
+        let long = vec![7u8; 300];
+        let encoded = encode(&[0x7F, 0x49], &long);
+        assert_eq!(&encoded[..5], &[0x7F, 0x49, 0x82, 0x01, 0x2C]);
+        assert_eq!(encode(&[0x53], &[0; 0x80])[1..3], [0x81, 0x80]);
+        let big = vec![0u8; 70_000];
+        let encoded = encode(&[0x04], &big);
+        let tlv = parse_single(&encoded).unwrap();
+        assert_eq!(tlv.value.len(), 70_000);
+    }
 
     #[test]
     fn reads_short_long_and_multibyte_tags() {

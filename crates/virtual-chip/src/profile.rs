@@ -147,18 +147,7 @@ fn der_uint(v: u64) -> Vec<u8> {
 }
 
 pub(crate) fn der(tag: u8, value: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = value.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else if len < 0x100 {
-        out.extend_from_slice(&[0x81, len as u8]);
-    } else {
-        let [hi, lo] = (len.min(0xFFFF) as u16).to_be_bytes();
-        out.extend_from_slice(&[0x82, hi, lo]);
-    }
-    out.extend_from_slice(value);
-    out
+    icao9303::tlv::encode(&[tag], value)
 }
 
 #[cfg(test)]

@@ -352,17 +352,5 @@ pub(crate) fn tlv_encode(tag: u8, value: &[u8]) -> Vec<u8> {
 
 /// DER-style TLV with a multi-byte tag.
 pub(crate) fn tlv_encode_tag(tag: &[u8], value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(tag.len() + 4 + value.len());
-    out.extend_from_slice(tag);
-    let len = value.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else if len < 0x100 {
-        out.extend_from_slice(&[0x81, len as u8]);
-    } else {
-        let [hi, lo] = (len.min(0xFFFF) as u16).to_be_bytes();
-        out.extend_from_slice(&[0x82, hi, lo]);
-    }
-    out.extend_from_slice(value);
-    out
+    crate::tlv::encode(tag, value)
 }
