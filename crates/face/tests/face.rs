@@ -46,14 +46,123 @@ fn descriptor_of_a_chip_matches_dlib() {
     );
 }
 
-#[test]
-fn print_detections() {
-    for (name, bytes) in [
-        ("astronaut", ASTRONAUT),
-        ("camera", CAMERA),
-        ("coffee", COFFEE),
-    ] {
-        let img = RgbImage::decode(bytes).unwrap();
-        println!("{name}: {:?}", engine().detect(&img));
+fn finding(bytes: &[u8]) -> FaceFinding {
+    engine().analyse(bytes).unwrap()
+}
+
+fn descriptor(bytes: &[u8]) -> Descriptor {
+    match finding(bytes) {
+        FaceFinding::One { descriptor, .. } => descriptor,
+        other => panic!("expected one face, found {other:?}"),
     }
+}
+
+#[test]
+fn a_portrait_has_one_face() {
+    let FaceFinding::One { face, .. } = finding(ASTRONAUT) else {
+        panic!("no single face")
+    };
+    // dlib's HOG detector puts this face at (175, 76)-(265, 166).
+    assert!((face.x + face.width / 2.0 - 220.0).abs() < 15.0, "{face:?}");
+    assert!(
+        (face.y + face.height / 2.0 - 121.0).abs() < 15.0,
+        "{face:?}"
+    );
+}
+
+#[test]
+fn a_photograph_without_a_person_has_no_face() {
+    assert_eq!(finding(COFFEE), FaceFinding::NoFace);
+}
+
+#[test]
+fn two_people_side_by_side_are_multiple_faces() {
+    let a = RgbImage::decode(ASTRONAUT).unwrap();
+    let b = RgbImage::decode(CAMERA).unwrap();
+    assert_eq!(a.height, b.height);
+    let mut data = Vec::with_capacity((a.width + b.width) * a.height * 3);
+    for y in 0..a.height {
+        data.extend_from_slice(&a.data[y * a.width * 3..(y + 1) * a.width * 3]);
+        data.extend_from_slice(&b.data[y * b.width * 3..(y + 1) * b.width * 3]);
+    }
+    let both = RgbImage {
+        width: a.width + b.width,
+        height: a.height,
+        data,
+    };
+    assert_eq!(
+        engine().analyse_image(&both).unwrap(),
+        FaceFinding::MultipleFaces { count: 2 }
+    );
+}
+
+#[test]
+fn our_chip_is_described_close_to_dlibs_aligned_chip() {
+    let dlib: Vec<f32> = ASTRONAUT_CHIP_DESCRIPTOR
+        .lines()
+        .map(|l| l.trim().parse::<f64>().unwrap() as f32)
+        .collect();
+    let dlib = Descriptor(dlib.try_into().unwrap());
+    let d = descriptor(ASTRONAUT).distance(&dlib);
+    println!("distance between our chip's descriptor and dlib's: {d}");
+    assert!(d < 0.3, "{d}");
+}
+
+#[test]
+fn the_same_person_mirrored_rescaled_and_recompressed_matches() {
+    let c = engine()
+        .compare(
+            ASTRONAUT,
+            include_bytes!("data/astronaut_mirrored_320.jpg"),
+            DEFAULT_THRESHOLD,
+        )
+        .unwrap();
+    println!("{c:?}");
+    assert_eq!(c.decision, Decision::Match);
+}
+
+#[test]
+fn different_people_do_not_match() {
+    let c = engine()
+        .compare(ASTRONAUT, CAMERA, DEFAULT_THRESHOLD)
+        .unwrap();
+    println!("{c:?}");
+    assert_eq!(c.decision, Decision::NoMatch);
+}
+
+#[test]
+fn a_jpeg2000_chip_portrait_transcoded_as_the_server_does_matches_its_source() {
+    let jpeg =
+        icao9303::portrait::jpeg_from_image(include_bytes!("data/astronaut_portrait.jp2")).unwrap();
+    let c = engine()
+        .compare(&jpeg, ASTRONAUT, DEFAULT_THRESHOLD)
+        .unwrap();
+    println!("{c:?}");
+    assert_eq!(c.decision, Decision::Match);
+}
+
+#[test]
+fn no_face_and_multiple_faces_are_outcomes_not_errors() {
+    let c = engine()
+        .compare(ASTRONAUT, COFFEE, DEFAULT_THRESHOLD)
+        .unwrap();
+    assert_eq!(
+        c.decision,
+        Decision::NoFace {
+            image: face::Which::Second
+        }
+    );
+    assert_eq!(c.distance, None);
+}
+
+#[test]
+fn other_formats_are_refused() {
+    assert!(matches!(
+        engine().analyse(b"GIF89a...."),
+        Err(face::FaceError::UnsupportedFormat)
+    ));
+    assert!(matches!(
+        engine().analyse(&ASTRONAUT[..1000]),
+        Err(face::FaceError::Decode(_))
+    ));
 }
