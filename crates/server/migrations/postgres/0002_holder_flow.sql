@@ -9,6 +9,7 @@ ALTER TABLE sessions ADD COLUMN chip_authentication TEXT;
 ALTER TABLE sessions ADD COLUMN clone_check TEXT;
 ALTER TABLE sessions ADD COLUMN rejection_reason TEXT;
 ALTER TABLE sessions ADD COLUMN document_signer TEXT;
+ALTER TABLE sessions ADD COLUMN completed BIGINT;
 ALTER TABLE sessions ADD COLUMN verified BIGINT;
 ALTER TABLE sessions ADD COLUMN personal_data_erased BIGINT;
 ALTER TABLE accounts ADD COLUMN webhook_secret TEXT;

@@ -19,6 +19,9 @@ pub struct Worker {
     pub sweep_interval: Duration,
 }
 
+/// A verification takes well under a second; one still COMPLETED after this long was interrupted.
+const INTERRUPTED_VERIFICATION_SECONDS: i64 = 300;
+
 impl Worker {
     /// Runs until the handle is aborted. Errors are logged and the next round tries again.
     pub fn spawn(self, store: Store, clock: Clock) -> JoinHandle<()> {
@@ -34,6 +37,16 @@ impl Worker {
                         Ok(0) => {}
                         Ok(n) => tracing::info!(sessions = n, "expired sessions ended"),
                         Err(e) => tracing::error!(error = %e, "expiring sessions failed"),
+                    }
+                    let stale = clock.now().saturating_sub(INTERRUPTED_VERIFICATION_SECONDS);
+                    match store.fail_interrupted_verifications(stale).await {
+                        Ok(0) => {}
+                        Ok(n) => {
+                            tracing::warn!(sessions = n, "interrupted verifications ended FAILED")
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "ending interrupted verifications failed")
+                        }
                     }
                 }
                 loop {

@@ -91,7 +91,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         with_pool!(self, |pool| {
             let done = sqlx::query(
-                "UPDATE sessions SET state = 'COMPLETED', user_ip = $1, user_agent = $2 \
+                "UPDATE sessions SET state = 'COMPLETED', completed = $4, user_ip = $1, user_agent = $2 \
                  WHERE id = $3 AND state = 'INITIATED' AND expires > $4 AND aa_challenge = $5",
             )
             .bind(user_ip)
@@ -190,6 +190,25 @@ impl Store {
             )
             .bind(now)
             .bind(created_before)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    /// Sessions left COMPLETED since before `completed_before` (the process verifying them
+    /// died): they end FAILED with state_reason `VERIFICATION_INTERRUPTED`, so none waits for
+    /// ever and the integrator hears of it through the callback.
+    pub async fn fail_interrupted_verifications(
+        &self,
+        completed_before: i64,
+    ) -> Result<u64, StoreError> {
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE sessions SET state = 'FAILED', state_reason = 'VERIFICATION_INTERRUPTED' \
+                 WHERE state = 'COMPLETED' AND completed IS NOT NULL AND completed < $1",
+            )
+            .bind(completed_before)
             .execute(pool)
             .await?;
             Ok(done.rows_affected())

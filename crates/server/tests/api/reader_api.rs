@@ -18,6 +18,7 @@ both_backends!(
     submit_checks_every_file_is_well_formed,
     forwarded_for_is_believed_only_from_trusted_proxies,
     personal_data_is_erased_after_the_retention_period,
+    an_interrupted_verification_ends_failed,
 );
 
 async fn start_issues_a_fresh_challenge_and_initiates(settings: Settings) {
@@ -381,4 +382,40 @@ async fn personal_data_is_erased_after_the_retention_period(settings: Settings) 
         assert!(s[field].is_null(), "{field}: {s}");
     }
     assert_eq!(erase(&app).await, 0);
+}
+
+/// A process that dies between COMPLETED and the outcome leaves the session COMPLETED; the
+/// sweep in `serve` ends it FAILED (VERIFICATION_INTERRUPTED) once it is clearly stale.
+async fn an_interrupted_verification_ends_failed(settings: Settings) {
+    let app = start(settings).await;
+    let (id, token) = new_session(&app, json!({})).await;
+    let (_, started) = reader(&app, &token, "reader.start", json!({})).await;
+    let challenge = hex::decode(started["aa_challenge"].as_str().unwrap()).unwrap();
+    let now = app.clock.now();
+    // What a submit does first, without the verification that would follow it.
+    assert!(
+        app.store
+            .begin_verification(id, Some(&challenge), None, None, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        app.store.fail_interrupted_verifications(now).await.unwrap(),
+        0,
+        "not stale yet"
+    );
+    let (_, s) = app.call("session.state", json!({"id": id})).await;
+    assert_eq!(s["state"], "COMPLETED");
+    assert_eq!(
+        app.store
+            .fail_interrupted_verifications(now + 1)
+            .await
+            .unwrap(),
+        1
+    );
+    let (_, s) = app.call("session.get", json!({"id": id})).await;
+    assert_eq!(
+        (s["state"].as_str(), s["state_reason"].as_str()),
+        (Some("FAILED"), Some("VERIFICATION_INTERRUPTED"))
+    );
 }
