@@ -7,6 +7,7 @@ use clap::Subcommand;
 pub mod account;
 pub mod credentials;
 pub mod dump;
+pub mod face;
 pub mod mrz;
 pub mod read;
 pub mod readers;
@@ -46,6 +47,9 @@ pub enum Command {
     /// The server's trust store: import CSCA certificates, master lists and CRLs; list them.
     #[command(subcommand)]
     Trust(trust::Command),
+    /// Face comparison: whether two photographs (selfie, chip portrait) show the same person.
+    #[command(subcommand)]
+    Face(face::Command),
 }
 
 pub fn run(command: Command) -> ExitCode {
@@ -65,5 +69,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Dump(args) => dump::run(args),
         Command::VirtualChip(args) => virtual_chip::run(args),
         Command::Trust(command) => trust::run(command),
+        Command::Face(command) => face::run(command),
     }
 }
