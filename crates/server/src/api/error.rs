@@ -101,6 +101,13 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static("Basic realm=\"passport-reader\""),
                 );
             }
+            // The reader API's session token.
+            ApiError::InvalidToken => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"passport-reader\""),
+                );
+            }
             ApiError::MethodNotAllowed => {
                 response
                     .headers_mut()
