@@ -6,8 +6,12 @@ use crate::image::RgbImage;
 /// Detection runs on a copy at most this large: selfies from phones are 12 megapixels, and a face
 /// worth comparing is still hundreds of pixels wide at this size.
 const DETECTION_MAX_SIDE: usize = 800;
-/// The smallest face looked for, in pixels of the (shrunk) detection image.
+/// The smallest face looked for, in pixels of the (shrunk) detection image...
 const MIN_FACE: u32 = 40;
+/// ...and at least this fraction of the image's shorter side: in a selfie or a chip portrait the
+/// face fills much of the frame, and each smaller scale costs detection time. Faces smaller than
+/// this (people far in the background) are not counted.
+const MIN_FACE_PER_SHORTER_SIDE: u32 = 10;
 /// Cascade score below which a window is not a face (rustface's own example uses 2.0).
 const SCORE_THRESHOLD: f64 = 2.0;
 
@@ -31,7 +35,7 @@ pub(crate) fn detect_faces(model: &rustface::Model, img: &RgbImage) -> Vec<FaceB
         return Vec::new();
     }
     let mut detector = rustface::create_detector_with_model(model.clone());
-    detector.set_min_face_size(MIN_FACE);
+    detector.set_min_face_size(MIN_FACE.max(w.min(h) / MIN_FACE_PER_SHORTER_SIDE));
     detector.set_score_thresh(SCORE_THRESHOLD);
     detector.set_pyramid_scale_factor(0.8);
     detector.set_slide_window_step(4, 4);

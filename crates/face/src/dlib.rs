@@ -126,6 +126,7 @@ impl<'a> DlibReader<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

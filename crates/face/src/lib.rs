@@ -80,6 +80,7 @@ impl Descriptor {
 
 /// What one image holds.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // one per analysed image, not worth a box
 pub enum FaceFinding {
     /// Exactly one face, with its box and descriptor.
     One {

@@ -1,9 +1,13 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 //! Known-answer and behaviour tests of the face crate on real photographs.
 //!
 //! Test images (tests/data), all from the scikit-image 0.26.0 wheel on PyPI (skimage/data):
 //! - astronaut.png: Eileen Collins, NASA photograph, public domain;
 //! - camera.png: a man with a camera, CC0 (Lav Varshney);
 //! - coffee.png: a cup of coffee, CC0 (Rachel Michetti), no face.
+//!
+//! Derived from astronaut.png with Pillow: astronaut_mirrored_320.jpg (mirrored, 320x320, quality
+//! 80) and astronaut_portrait.jp2 (crop 120,20-360,340, JPEG 2000 at rate 20).
 //! astronaut_chip_150.png is dlib 20.0.1's `get_face_chip(img, shape, 150, 0.25)` of astronaut.png
 //! with the shape from `shape_predictor_5_face_landmarks.dat` on the frontal HOG detection, and
 //! astronaut_chip_150.dlib-descriptor.txt is dlib's `compute_face_descriptor` of that chip

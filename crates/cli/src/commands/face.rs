@@ -128,6 +128,7 @@ fn shortest(v: f32) -> f64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
