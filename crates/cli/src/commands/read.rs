@@ -243,4 +243,134 @@ mod tests {
         }
         let _ = std::fs::remove_dir_all(&root);
     }
+
+    /// pcscd with vsmartcard's vpcd driver, started here if it is not running; `None` (with a
+    /// notice past the output capture) where the driver is not installed.
+    fn pcscd_with_vpcd(reader_name: &str) -> Option<Option<std::process::Child>> {
+        use std::io::Write;
+        let skip = |why: &str| {
+            let _ = writeln!(std::io::stderr(), "SKIPPED CLI-through-pcscd test: {why}");
+            None
+        };
+        if !Path::new("/etc/reader.conf.d/vpcd").exists() {
+            return skip(
+                "the vpcd driver is not configured (apt-get install pcscd vsmartcard-vpcd)",
+            );
+        }
+        let has_reader =
+            || reader::list_readers().is_ok_and(|r| r.iter().any(|r| r.name == reader_name));
+        if has_reader() {
+            return Some(None);
+        }
+        let child = std::process::Command::new("pcscd")
+            .arg("--foreground")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        for _ in 0..50 {
+            if has_reader() {
+                return Some(Some(child));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        skip("pcscd started but the vpcd reader did not appear (not root?)")
+    }
+
+    /// The CLI's `readers`, `dump` and `read` through the real PC/SC stack: pcscd, the vpcd
+    /// driver, and the virtual chip connected to vpcd's second slot.
+    #[test]
+    fn readers_dump_and_read_through_pcscd() {
+        const READER: &str = "Virtual PCD 00 01";
+        let Some(mut pcscd) = pcscd_with_vpcd(READER) else {
+            return;
+        };
+        let root = std::env::temp_dir().join(format!("read-pcscd-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let (csca, doc) =
+            virtual_chip::issue_document(Profile::Pace, time::OffsetDateTime::now_utc()).unwrap();
+        let doc_dir = root.join("doc");
+        doc.write_to_dir(&doc_dir).unwrap();
+        let chip = virtual_chip::VirtualChip::for_profile(&doc, Profile::Pace).unwrap();
+        let stream = std::net::TcpStream::connect(("127.0.0.1", 35964)).unwrap();
+        let control = stream.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let mut chip = chip;
+            let _ = virtual_chip::vpcd::serve(stream, &mut chip, false);
+        });
+        for _ in 0..50 {
+            if reader::list_readers()
+                .unwrap()
+                .iter()
+                .any(|r| r.name == READER && r.card_present)
+            {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert_eq!(
+            super::super::readers::run(super::super::readers::Args {}),
+            ExitCode::SUCCESS
+        );
+
+        let mrz = doc.mrz_lines().to_vec();
+        #[derive(Parser)]
+        struct DumpCli {
+            #[command(flatten)]
+            args: super::super::dump::Args,
+        }
+        #[derive(Parser)]
+        struct VerifyCli {
+            #[command(flatten)]
+            args: super::super::verify::Args,
+        }
+        let out = root.join("dump");
+        let dump = DumpCli::parse_from([
+            "dump",
+            "--reader",
+            READER,
+            "--mrz",
+            &mrz[0],
+            &mrz[1],
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(super::super::dump::run(dump.args), ExitCode::SUCCESS);
+        let csca_path = root.join("csca.pem");
+        std::fs::write(&csca_path, csca.pem().unwrap()).unwrap();
+        let verify = VerifyCli::parse_from([
+            "verify",
+            out.to_str().unwrap(),
+            "--trust",
+            csca_path.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            super::super::verify::run(verify.args),
+            ExitCode::SUCCESS,
+            "the dump verifies, AA included"
+        );
+
+        let server = start_server(&root.join("data"), vec![csca.pem().unwrap().into_bytes()]);
+        let token = create_session(&server);
+        let cli = Cli::parse_from([
+            "read",
+            "--server",
+            &server.base_url,
+            "--token",
+            &token,
+            "--reader",
+            READER,
+            "--mrz",
+            &mrz[0],
+            &mrz[1],
+        ]);
+        assert_eq!(run_inner(&cli.args).unwrap(), "APPROVED");
+
+        let _ = control.shutdown(std::net::Shutdown::Both);
+        if let Some(child) = pcscd.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&root);
+    }
 }
