@@ -5,7 +5,11 @@ mod commands;
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(name = "passport-reader", version, about = "Self-hosted verification of ICAO 9303 electronic passports")]
+#[command(
+    name = "passport-reader",
+    version,
+    about = "Self-hosted verification of ICAO 9303 electronic passports"
+)]
 struct Cli {
     #[command(subcommand)]
     command: commands::Command,

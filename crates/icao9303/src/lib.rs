@@ -2,7 +2,10 @@
 //! Structure on the chip, passive and active authentication, and the verification report.
 //!
 //! Sync, free of I/O: callers hand in bytes and a clock, and get parsed structures or a report.
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 pub mod active_authentication;
 pub mod country;

@@ -399,10 +399,7 @@ mod tests {
             parse_single(&[0x04, 0x80, 0x00, 0x00]).unwrap_err().kind,
             TlvErrorKind::BadIndefiniteLength
         );
-        let deep: Vec<u8> = std::iter::repeat([0x30u8, 0x80])
-            .take(100)
-            .flatten()
-            .collect();
+        let deep: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], 100).flatten().collect();
         assert_eq!(parse_single(&deep).unwrap_err().kind, TlvErrorKind::TooDeep);
         assert_eq!(
             parse_expected(&[0x04, 0x00], 0x05).unwrap_err().kind,

@@ -230,7 +230,10 @@ fn submit_body(
         && let Ok(response) = &aa.response
     {
         // Hex, like the challenge the server issued.
-        body.insert("aa_response".into(), Value::String(hex::encode_upper(response)));
+        body.insert(
+            "aa_response".into(),
+            Value::String(hex::encode_upper(response)),
+        );
     }
     if let Some(selfie) = selfie {
         put(&mut body, "selfie", selfie);

@@ -403,12 +403,7 @@ pub const CALLBACK_FIELDS: &[Field] = &[
 
 const READER_START_FIELDS: &[Field] = &[
     field("session_id", FieldType::Integer, false, "The session id."),
-    field(
-        "state",
-        FieldType::Enum(STATE_NAMES),
-        false,
-        "INITIATED.",
-    ),
+    field("state", FieldType::Enum(STATE_NAMES), false, "INITIATED."),
     field(
         "face_verification",
         FieldType::Boolean,
@@ -470,12 +465,42 @@ const READER_SUBMIT_PROPERTIES: &[Property] = &[
     prop("sod", PropType::String, true, "EF.SOD, base64."),
     prop("dg1", PropType::String, true, "DG1 (MRZ), base64."),
     prop("dg2", PropType::String, true, "DG2 (face), base64."),
-    prop("dg7", PropType::String, false, "DG7 (signature), base64, if read."),
-    prop("dg11", PropType::String, false, "DG11 (additional personal details), base64, if read."),
-    prop("dg12", PropType::String, false, "DG12 (additional document details), base64, if read."),
-    prop("dg14", PropType::String, false, "DG14 (chip authentication), base64, if read."),
-    prop("dg15", PropType::String, false, "DG15 (active authentication public key), base64, if read."),
-    prop("card_access", PropType::String, false, "EF.CardAccess, base64, if read."),
+    prop(
+        "dg7",
+        PropType::String,
+        false,
+        "DG7 (signature), base64, if read.",
+    ),
+    prop(
+        "dg11",
+        PropType::String,
+        false,
+        "DG11 (additional personal details), base64, if read.",
+    ),
+    prop(
+        "dg12",
+        PropType::String,
+        false,
+        "DG12 (additional document details), base64, if read.",
+    ),
+    prop(
+        "dg14",
+        PropType::String,
+        false,
+        "DG14 (chip authentication), base64, if read.",
+    ),
+    prop(
+        "dg15",
+        PropType::String,
+        false,
+        "DG15 (active authentication public key), base64, if read.",
+    ),
+    prop(
+        "card_access",
+        PropType::String,
+        false,
+        "EF.CardAccess, base64, if read.",
+    ),
     prop(
         "aa_response",
         PropType::String,
