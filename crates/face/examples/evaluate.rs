@@ -21,6 +21,7 @@ const THRESHOLDS: [f32; 8] = [0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70, 0.75];
 
 struct Sample {
     person: usize,
+    path: PathBuf,
     descriptor: Descriptor,
 }
 
@@ -83,7 +84,11 @@ fn evaluate(root: &Path, max_impostor: usize) -> Result<(), Box<dyn std::error::
             let finding = engine.analyse(&bytes)?;
             times.push(started.elapsed());
             match finding {
-                FaceFinding::One { descriptor, .. } => samples.push(Sample { person, descriptor }),
+                FaceFinding::One { descriptor, .. } => samples.push(Sample {
+                    person,
+                    path: path.clone(),
+                    descriptor,
+                }),
                 FaceFinding::NoFace => {
                     no_face += 1;
                     println!("no face: {}", path.display());
@@ -110,6 +115,20 @@ fn evaluate(root: &Path, max_impostor: usize) -> Result<(), Box<dyn std::error::
                 impostor_total += 1;
             }
         }
+    }
+    let mut closest: Vec<(f32, &Path, &Path)> = Vec::new();
+    for (i, a) in samples.iter().enumerate() {
+        for b in samples.iter().skip(i + 1).filter(|b| b.person != a.person) {
+            closest.push((a.descriptor.distance(&b.descriptor), &a.path, &b.path));
+        }
+    }
+    closest.sort_by(|x, y| x.0.total_cmp(&y.0));
+    for (d, a, b) in closest.iter().take(5) {
+        println!(
+            "closest impostor pair: {d:.3} {} {}",
+            a.display(),
+            b.display()
+        );
     }
     let stride = impostor_total.div_ceil(max_impostor.max(1)).max(1);
     let mut impostor = Vec::new();
