@@ -40,13 +40,7 @@ pub fn run(command: Command) -> ExitCode {
 
 fn compare(args: &CompareArgs) -> ExitCode {
     let started = Instant::now();
-    let result = load_image(&args.first).and_then(|first| {
-        let second = load_image(&args.second)?;
-        let engine = FaceEngine::new().map_err(|e| e.to_string())?;
-        engine
-            .compare(&first, &second, args.threshold)
-            .map_err(|e| e.to_string())
-    });
+    let result = compare_files(&args.first, &args.second, args.threshold);
     let comparison = match result {
         Ok(c) => c,
         Err(message) => {
@@ -71,6 +65,15 @@ fn compare(args: &CompareArgs) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+fn compare_files(first: &Path, second: &Path, threshold: f32) -> Result<Comparison, String> {
+    let first = load_image(first)?;
+    let second = load_image(second)?;
+    let engine = FaceEngine::new().map_err(|e| e.to_string())?;
+    engine
+        .compare(&first, &second, threshold)
+        .map_err(|e| e.to_string())
 }
 
 /// The image as JPEG or PNG bytes: JPEG 2000 (chip portraits) is transcoded to JPEG first.
@@ -131,6 +134,46 @@ fn shortest(v: f32) -> f64 {
 #[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    fn test_image(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../face/tests/data")
+            .join(name)
+    }
+
+    #[test]
+    fn a_jpeg2000_portrait_and_a_png_of_the_same_person_match() {
+        let c = compare_files(
+            &test_image("astronaut_portrait.jp2"),
+            &test_image("astronaut.png"),
+            DEFAULT_THRESHOLD,
+        )
+        .unwrap();
+        assert_eq!(c.decision, Decision::Match, "{c:?}");
+        assert_eq!(report(&c)["decision"], "MATCH");
+    }
+
+    #[test]
+    fn different_people_and_missing_faces_are_reported() {
+        let c = compare_files(
+            &test_image("astronaut.png"),
+            &test_image("camera.png"),
+            DEFAULT_THRESHOLD,
+        );
+        assert_eq!(c.unwrap().decision, Decision::NoMatch);
+        let c = compare_files(
+            &test_image("coffee.png"),
+            &test_image("camera.png"),
+            DEFAULT_THRESHOLD,
+        );
+        assert_eq!(
+            c.unwrap().decision,
+            Decision::NoFace {
+                image: Which::First
+            }
+        );
+        assert!(compare_files(&test_image("missing.png"), &test_image("camera.png"), 0.6).is_err());
+    }
 
     #[test]
     fn json_report_names_the_image_without_a_face() {
