@@ -7,6 +7,11 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 
 use crate::FaceError;
 
+/// Largest width or height accepted: a 12000-pixel side is beyond any phone camera.
+const MAX_SIDE: u32 = 12_000;
+/// Largest allocation while decoding (a 40-megapixel RGBA image is 160 MB).
+const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// An 8-bit RGB image, rows top to bottom, pixels interleaved.
 #[derive(Clone)]
 pub struct RgbImage {
@@ -22,7 +27,12 @@ impl RgbImage {
         if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png) {
             return Err(FaceError::UnsupportedFormat);
         }
-        let reader = ImageReader::with_format(Cursor::new(bytes), format);
+        let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+        let mut limits = image::Limits::default();
+        limits.max_image_width = Some(MAX_SIDE);
+        limits.max_image_height = Some(MAX_SIDE);
+        limits.max_alloc = Some(MAX_DECODE_BYTES);
+        reader.limits(limits);
         let mut decoder = reader
             .into_decoder()
             .map_err(|e| FaceError::Decode(e.to_string()))?;

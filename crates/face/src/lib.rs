@@ -58,6 +58,8 @@ pub enum FaceError {
     Decode(String),
     #[error("a face chip must be {CHIP_SIZE}x{CHIP_SIZE} RGB")]
     ChipSize,
+    #[error("the face analysis failed on this input (a bug): {0}")]
+    Internal(String),
 }
 
 /// A face descriptor: the embedding network's 128 outputs.
@@ -211,9 +213,21 @@ impl FaceEngine {
     }
 
     /// Decodes a JPEG or PNG image and describes the one face in it, if there is exactly one.
+    /// The decoders and the detector read untrusted input: a panic in them is contained and
+    /// reported as [`FaceError::Internal`] (`&self` is never mutated, so nothing is left broken).
     pub fn analyse(&self, image_bytes: &[u8]) -> Result<FaceFinding, FaceError> {
-        let img = RgbImage::decode(image_bytes)?;
-        self.analyse_image(&img)
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let img = RgbImage::decode(image_bytes)?;
+            self.analyse_image(&img)
+        }))
+        .unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(FaceError::Internal(message))
+        })
     }
 
     /// As [`FaceEngine::analyse`], on a decoded image.
