@@ -5,7 +5,7 @@ use crate::image::RgbImage;
 
 /// Detection runs on a copy at most this large: selfies from phones are 12 megapixels, and a face
 /// worth comparing is still hundreds of pixels wide at this size.
-const DETECTION_MAX_SIDE: usize = 800;
+pub(crate) const DETECTION_MAX_SIDE: usize = 640;
 /// The smallest face looked for, in pixels of the (shrunk) detection image...
 const MIN_FACE: u32 = 40;
 /// ...and at least this fraction of the image's shorter side: in a selfie or a chip portrait the
@@ -25,8 +25,8 @@ pub struct FaceBox {
     pub score: f64,
 }
 
-pub(crate) fn detect_faces(model: &rustface::Model, img: &RgbImage) -> Vec<FaceBox> {
-    let (small, scale) = img.shrink_to(DETECTION_MAX_SIDE);
+/// Faces in `small` (an image already shrunk to DETECTION_MAX_SIDE), in its pixels.
+pub(crate) fn detect_faces(model: &rustface::Model, small: &RgbImage) -> Vec<FaceBox> {
     let gray = small.to_gray();
     let (Ok(w), Ok(h)) = (u32::try_from(small.width), u32::try_from(small.height)) else {
         return Vec::new();
@@ -45,12 +45,25 @@ pub(crate) fn detect_faces(model: &rustface::Model, img: &RgbImage) -> Vec<FaceB
         .map(|f| {
             let b = f.bbox();
             FaceBox {
-                x: b.x() as f32 / scale,
-                y: b.y() as f32 / scale,
-                width: b.width() as f32 / scale,
-                height: b.height() as f32 / scale,
+                x: b.x() as f32,
+                y: b.y() as f32,
+                width: b.width() as f32,
+                height: b.height() as f32,
                 score: f.score(),
             }
         })
         .collect()
+}
+
+impl FaceBox {
+    /// The same box in an image `factor` times as large.
+    pub(crate) fn scaled(&self, factor: f32) -> FaceBox {
+        FaceBox {
+            x: self.x * factor,
+            y: self.y * factor,
+            width: self.width * factor,
+            height: self.height * factor,
+            score: self.score,
+        }
+    }
 }

@@ -91,21 +91,22 @@ impl RgbImage {
         }
         let factor = longer.div_ceil(max_side);
         let (w, h) = (self.width / factor, self.height / factor);
+        let row_len = self.width * 3;
+        let mut sums = vec![0u32; w * 3];
         let mut data = Vec::with_capacity(w * h * 3);
-        for y in 0..h {
-            for x in 0..w {
-                for c in 0..3 {
-                    let mut sum = 0u32;
-                    for dy in 0..factor {
-                        let row = (y * factor + dy) * self.width;
-                        for dx in 0..factor {
-                            let i = (row + x * factor + dx) * 3 + c;
-                            sum += u32::from(self.data.get(i).copied().unwrap_or(0));
+        let divisor = (factor * factor) as u32;
+        for band in self.data.chunks_exact(row_len * factor).take(h) {
+            sums.fill(0);
+            for row in band.chunks_exact(row_len) {
+                for (block, sum) in row.chunks_exact(3 * factor).zip(sums.chunks_exact_mut(3)) {
+                    for px in block.chunks_exact(3) {
+                        for (s, &v) in sum.iter_mut().zip(px) {
+                            *s += u32::from(v);
                         }
                     }
-                    data.push((sum / (factor * factor) as u32) as u8);
                 }
             }
+            data.extend(sums.iter().map(|&s| (s / divisor) as u8));
         }
         (
             Self {
