@@ -153,7 +153,7 @@ fn evaluate(root: &Path, max_impostor: usize) -> Result<(), Box<dyn std::error::
         let fa = impostor.iter().filter(|&&d| d <= t).count();
         let fr = genuine.iter().filter(|&&d| d > t).count();
         println!(
-            "{t:>9.2}   {:>7.3} % ({fa}/{})   {:>7.3} % ({fr}/{})",
+            "{t:>9.2}   {:>9} ({fa}/{})   {:>9} ({fr}/{})",
             percent(fa, impostor.len()),
             impostor.len(),
             percent(fr, genuine.len()),
@@ -177,11 +177,12 @@ fn evaluate(root: &Path, max_impostor: usize) -> Result<(), Box<dyn std::error::
     Ok(())
 }
 
-fn percent(n: usize, of: usize) -> f64 {
+/// A rate in percent, or "n/a" when there were no pairs of that kind.
+fn percent(n: usize, of: usize) -> String {
     if of == 0 {
-        0.0
+        "n/a".to_owned()
     } else {
-        100.0 * n as f64 / of as f64
+        format!("{:.3} %", 100.0 * n as f64 / of as f64)
     }
 }
 
