@@ -6,6 +6,9 @@
 //! - camera.png: a man with a camera, CC0 (Lav Varshney);
 //! - coffee.png: a cup of coffee, CC0 (Rachel Michetti), no face.
 //!
+//! astronaut_sideways_exif8.jpg: astronaut.png at 320x320, stored turned 90 degrees with EXIF
+//! orientation 8 (Pillow).
+//!
 //! Derived from astronaut.png with Pillow: astronaut_mirrored_320.jpg (mirrored, 320x320, quality
 //! 80) and astronaut_portrait.jp2 (crop 120,20-360,340, JPEG 2000 at rate 20).
 //! astronaut_chip_150.png is dlib 20.0.1's `get_face_chip(img, shape, 150, 0.25)` of astronaut.png
@@ -213,4 +216,16 @@ fn dlib_chip_descriptor() -> Descriptor {
         .map(|l| l.trim().parse::<f64>().unwrap() as f32)
         .collect();
     Descriptor(v.try_into().unwrap())
+}
+
+#[test]
+fn a_sideways_jpeg_with_an_exif_orientation_is_turned_upright() {
+    // Pillow: astronaut.png at 320x320 stored rotated 90 degrees clockwise, EXIF orientation 8.
+    let sideways = include_bytes!("data/astronaut_sideways_exif8.jpg");
+    let img = RgbImage::decode(sideways).unwrap();
+    assert_eq!((img.width, img.height), (320, 320));
+    let c = engine()
+        .compare(sideways, ASTRONAUT, DEFAULT_THRESHOLD)
+        .unwrap();
+    assert_eq!(c.decision, Decision::Match, "{c:?}");
 }
