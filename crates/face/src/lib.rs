@@ -155,6 +155,12 @@ pub struct FaceEngine {
     net: FaceResNet,
 }
 
+impl std::fmt::Debug for FaceEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaceEngine").finish_non_exhaustive()
+    }
+}
+
 impl FaceEngine {
     /// Loads the compiled-in models.
     pub fn new() -> Result<Self, ModelError> {

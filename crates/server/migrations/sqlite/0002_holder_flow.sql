@@ -7,6 +7,8 @@ ALTER TABLE sessions ADD COLUMN passive_authentication TEXT;
 ALTER TABLE sessions ADD COLUMN active_authentication TEXT;
 ALTER TABLE sessions ADD COLUMN chip_authentication TEXT;
 ALTER TABLE sessions ADD COLUMN clone_check TEXT;
+ALTER TABLE sessions ADD COLUMN face_match TEXT;
+ALTER TABLE sessions ADD COLUMN face_match_score TEXT;
 ALTER TABLE sessions ADD COLUMN rejection_reason TEXT;
 ALTER TABLE sessions ADD COLUMN document_signer TEXT;
 ALTER TABLE sessions ADD COLUMN completed BIGINT;

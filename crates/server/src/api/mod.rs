@@ -289,9 +289,8 @@ pub fn session_json(s: &SessionRow) -> Value {
     put("active_authentication", json!(flow.active_authentication));
     put("chip_authentication", json!(flow.chip_authentication));
     put("clone_check", json!(flow.clone_check));
-    // Face matching is a later step: a verified face-verification session says so explicitly.
-    let face_match = (s.face_verification && flow.verified.is_some()).then_some("NOT_CHECKED");
-    put("face_match", json!(face_match));
+    put("face_match", json!(flow.face_match));
+    put("face_match_score", json!(flow.face_match_score));
     put("rejection_reason", json!(flow.rejection_reason));
     put("document_signer", json!(flow.document_signer));
     put("verified", json!(flow.verified.map(format_timestamp)));

@@ -269,15 +269,21 @@ pub const SESSION_FIELDS: &[Field] = &[
     ),
     field(
         "face_match",
-        FieldType::Enum(CHECK_RESULTS),
+        FieldType::Enum(FACE_MATCHES),
         true,
-        "Comparison of the holder's face with the chip's portrait (face-verification sessions); not performed yet: NOT_CHECKED.",
+        "Face-verification sessions: the holder's selfie against the chip's portrait. PASSED (the same person), FAILED (another person), NO_FACE or MULTIPLE_FACES (in the selfie or the portrait: rejection_reason says which), NOT_CHECKED (the comparison could not be made).",
+    ),
+    field(
+        "face_match_score",
+        FieldType::String,
+        true,
+        "Distance between the two faces' descriptors as a decimal string, e.g. \"0.3125\": lower is more alike; at or below the server's face_match_threshold (default 0.6) is a match.",
     ),
     field(
         "rejection_reason",
         FieldType::String,
         true,
-        "Why the session was REJECTED (or FAILED): a stable code. REJECTED: NO_TRUSTED_CSCA, UNTRUSTED_DOCUMENT_SIGNER, DOCUMENT_SIGNER_NOT_VALID_AT_SIGNING_TIME, CSCA_NOT_VALID_AT_SIGNING_TIME, DOCUMENT_SIGNER_REVOKED, SOD_SIGNATURE_INVALID, DATA_GROUP_HASH_MISMATCH, PASSIVE_AUTHENTICATION_FAILED, ACTIVE_AUTHENTICATION_FAILED, ACTIVE_AUTHENTICATION_MISSING, CHIP_AUTHENTICATION_FAILED, MRZ_CHECK_DIGITS_INVALID, ACCESS_KEY_MISMATCH, DOCUMENT_EXPIRED, NOT_A_PASSPORT, CLONE_CHECK_NOT_PROVEN. FAILED: VERIFICATION_ERROR.",
+        "Why the session was REJECTED (or FAILED): a stable code. REJECTED: NO_TRUSTED_CSCA, UNTRUSTED_DOCUMENT_SIGNER, DOCUMENT_SIGNER_NOT_VALID_AT_SIGNING_TIME, CSCA_NOT_VALID_AT_SIGNING_TIME, DOCUMENT_SIGNER_REVOKED, SOD_SIGNATURE_INVALID, DATA_GROUP_HASH_MISMATCH, PASSIVE_AUTHENTICATION_FAILED, ACTIVE_AUTHENTICATION_FAILED, ACTIVE_AUTHENTICATION_MISSING, CHIP_AUTHENTICATION_FAILED, MRZ_CHECK_DIGITS_INVALID, ACCESS_KEY_MISMATCH, DOCUMENT_EXPIRED, NOT_A_PASSPORT, CLONE_CHECK_NOT_PROVEN, FACE_MISMATCH, NO_FACE_IN_SELFIE, NO_FACE_IN_PORTRAIT, MULTIPLE_FACES_IN_SELFIE, MULTIPLE_FACES_IN_PORTRAIT, FACE_NOT_CHECKED. FAILED: VERIFICATION_ERROR, VERIFICATION_INTERRUPTED.",
     ),
     field(
         "document_signer",
@@ -303,6 +309,14 @@ pub const SESSION_FIELDS: &[Field] = &[
 pub const CHECK_RESULTS: &[&str] = &["PASSED", "FAILED", "NOT_SUPPORTED", "NOT_CHECKED"];
 /// Outcomes of the clone check.
 pub const CLONE_CHECKS: &[&str] = &["PROVEN", "NOT_PROVEN", "FAILED"];
+/// Outcomes of the face comparison.
+pub const FACE_MATCHES: &[&str] = &[
+    "PASSED",
+    "FAILED",
+    "NO_FACE",
+    "MULTIPLE_FACES",
+    "NOT_CHECKED",
+];
 
 const CREATED_FIELDS: &[Field] = &[
     field("id", FieldType::Integer, false, "The new session's id."),

@@ -44,6 +44,9 @@ pub struct ReaderConfig {
     pub trusted_proxies: Vec<IpNetwork>,
     pub require_proven_clone_check: bool,
     pub trust: TrustCache,
+    pub face_match_threshold: f32,
+    /// Loaded on the first face-verification session (tens of milliseconds), then shared.
+    pub face_engine: Arc<std::sync::OnceLock<Result<face::FaceEngine, String>>>,
 }
 
 impl ReaderConfig {
@@ -59,6 +62,8 @@ impl ReaderConfig {
                 .collect(),
             require_proven_clone_check: settings.require_proven_clone_check,
             trust: TrustCache::new(),
+            face_match_threshold: settings.face_match_threshold,
+            face_engine: Arc::new(std::sync::OnceLock::new()),
         }
     }
 }
@@ -338,6 +343,7 @@ async fn submit(
         passport_only: session.passport_only,
         face_verification: session.face_verification,
         require_proven_clone_check: state.reader.require_proven_clone_check,
+        face_match_threshold: state.reader.face_match_threshold,
     };
     let record = match run_verification(state, submission, challenge, requirements).await {
         Ok(record) => record,
@@ -398,11 +404,29 @@ async fn run_verification(
         .map_err(|e| e.to_string())?;
     let at = OffsetDateTime::from_unix_timestamp(state.clock.now()).map_err(|e| e.to_string())?;
     let trust = Arc::clone(&trust);
+    let face_engine = Arc::clone(&state.reader.face_engine);
     tokio::task::spawn_blocking(move || {
-        verification::verify_submission(&submission, challenge.as_deref(), &trust, requirements, at)
+        let engine = requirements.face_verification.then(|| {
+            face_engine
+                .get_or_init(|| face::FaceEngine::new().map_err(|e| e.to_string()))
+                .as_ref()
+        });
+        let engine = match engine {
+            Some(Err(e)) => return Err(format!("face models: {e}")),
+            Some(Ok(engine)) => Some(engine),
+            None => None,
+        };
+        Ok(verification::verify_submission(
+            &submission,
+            challenge.as_deref(),
+            &trust,
+            engine,
+            requirements,
+            at,
+        ))
     })
     .await
-    .map_err(|e| format!("verification task: {e}"))
+    .map_err(|e| format!("verification task: {e}"))?
 }
 
 /// Erases personal data older than the retention period; returns how many sessions.

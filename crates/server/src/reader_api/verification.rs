@@ -40,6 +40,12 @@ pub mod reason {
     pub const ACCESS_KEY_MISMATCH: &str = "ACCESS_KEY_MISMATCH";
     pub const DOCUMENT_EXPIRED: &str = "DOCUMENT_EXPIRED";
     pub const NOT_A_PASSPORT: &str = "NOT_A_PASSPORT";
+    pub const FACE_MISMATCH: &str = "FACE_MISMATCH";
+    pub const NO_FACE_IN_SELFIE: &str = "NO_FACE_IN_SELFIE";
+    pub const NO_FACE_IN_PORTRAIT: &str = "NO_FACE_IN_PORTRAIT";
+    pub const MULTIPLE_FACES_IN_SELFIE: &str = "MULTIPLE_FACES_IN_SELFIE";
+    pub const MULTIPLE_FACES_IN_PORTRAIT: &str = "MULTIPLE_FACES_IN_PORTRAIT";
+    pub const FACE_NOT_CHECKED: &str = "FACE_NOT_CHECKED";
 }
 
 /// The key the holder used to open the chip (BAC/PACE with MRZ data, or PACE with the CAN).
@@ -78,6 +84,8 @@ pub struct Requirements {
     pub passport_only: bool,
     pub face_verification: bool,
     pub require_proven_clone_check: bool,
+    /// Largest descriptor distance that counts as the same face.
+    pub face_match_threshold: f32,
 }
 
 /// Verifies a submission at `at` against `trust`, with the challenge this server issued for
@@ -87,6 +95,7 @@ pub fn verify_submission(
     submission: &Submission,
     aa_challenge: Option<&[u8]>,
     trust: &TrustStore,
+    face_engine: Option<&face::FaceEngine>,
     requirements: Requirements,
     at: OffsetDateTime,
 ) -> VerificationRecord {
@@ -155,6 +164,19 @@ pub fn verify_submission(
     if requirements.face_verification {
         record.face = submission.selfie.clone();
     }
+    let face_reason = if requirements.face_verification {
+        let (result, score, reason) = match_faces(
+            face_engine,
+            record.face.as_deref(),
+            record.portrait.as_deref(),
+            requirements.face_match_threshold,
+        );
+        record.face_match = Some(result.to_owned());
+        record.face_match_score = score;
+        reason
+    } else {
+        None
+    };
 
     let (pa_result, pa_reason) = passive_authentication(&report, trust);
     record.passive_authentication = Some(pa_result.to_owned());
@@ -240,6 +262,7 @@ pub fn verify_submission(
         expiry_reason,
         passport_reason,
         clone_reason,
+        face_reason,
     ]
     .into_iter()
     .flatten()
@@ -253,6 +276,54 @@ pub fn verify_submission(
         }
     }
     record
+}
+
+/// `(face_match, face_match_score, rejection reason)` of the selfie against the portrait: the
+/// same person only when exactly one face is found in each and their descriptors are within
+/// `threshold`. Anything less is a rejection: a face check that could not be made approves nothing.
+fn match_faces(
+    engine: Option<&face::FaceEngine>,
+    selfie: Option<&[u8]>,
+    portrait: Option<&[u8]>,
+    threshold: f32,
+) -> (&'static str, Option<String>, Option<&'static str>) {
+    let (Some(engine), Some(selfie), Some(portrait)) = (engine, selfie, portrait) else {
+        return (NOT_CHECKED, None, Some(reason::FACE_NOT_CHECKED));
+    };
+    let comparison = match engine.compare(selfie, portrait, threshold) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "face comparison could not be made");
+            return (NOT_CHECKED, None, Some(reason::FACE_NOT_CHECKED));
+        }
+    };
+    let score = comparison.distance.map(|d| format!("{d:.4}"));
+    let selfie_first = |which: face::Which, selfie_reason, portrait_reason| match which {
+        face::Which::First => selfie_reason,
+        face::Which::Second => portrait_reason,
+    };
+    match comparison.decision {
+        face::Decision::Match => (PASSED, score, None),
+        face::Decision::NoMatch => (FAILED, score, Some(reason::FACE_MISMATCH)),
+        face::Decision::NoFace { image } => (
+            "NO_FACE",
+            score,
+            Some(selfie_first(
+                image,
+                reason::NO_FACE_IN_SELFIE,
+                reason::NO_FACE_IN_PORTRAIT,
+            )),
+        ),
+        face::Decision::MultipleFaces { image, .. } => (
+            "MULTIPLE_FACES",
+            score,
+            Some(selfie_first(
+                image,
+                reason::MULTIPLE_FACES_IN_SELFIE,
+                reason::MULTIPLE_FACES_IN_PORTRAIT,
+            )),
+        ),
+    }
 }
 
 /// `(result, rejection reason)` of passive authentication.

@@ -149,6 +149,10 @@ pub struct HolderFlow {
     pub active_authentication: Option<String>,
     pub chip_authentication: Option<String>,
     pub clone_check: Option<String>,
+    /// Selfie against the chip's portrait: PASSED, FAILED, NO_FACE, MULTIPLE_FACES, NOT_CHECKED.
+    pub face_match: Option<String>,
+    /// Distance between the two faces' descriptors, a decimal string (lower is more alike).
+    pub face_match_score: Option<String>,
     pub rejection_reason: Option<String>,
     /// Subject of the Document Signer certificate.
     pub document_signer: Option<String>,

@@ -18,6 +18,8 @@ pub struct VerificationRecord {
     pub active_authentication: Option<String>,
     pub chip_authentication: Option<String>,
     pub clone_check: Option<String>,
+    pub face_match: Option<String>,
+    pub face_match_score: Option<String>,
     pub document_signer: Option<String>,
     pub verified: i64,
     pub given_names: Option<String>,
@@ -119,8 +121,8 @@ impl Store {
                  clone_check = $7, document_signer = $8, verified = $9, given_names = $10, surname = $11, \
                  nationality = $12, sex = $13, date_of_birth = $14, personal_number = $15, \
                  document_type = $16, document_number = $17, expiry_date = $18, issuing_country = $19, \
-                 issuer = $20, portrait = $21, face = $22 \
-                 WHERE id = $23 AND state = 'COMPLETED'",
+                 issuer = $20, portrait = $21, face = $22, face_match = $23, face_match_score = $24 \
+                 WHERE id = $25 AND state = 'COMPLETED'",
             )
             .bind(state.as_str())
             .bind(&r.state_reason)
@@ -144,6 +146,8 @@ impl Store {
             .bind(&r.issuer)
             .bind(&r.portrait)
             .bind(&r.face)
+            .bind(&r.face_match)
+            .bind(&r.face_match_score)
             .bind(id)
             .execute(pool)
             .await?;

@@ -84,7 +84,7 @@ const SESSION_COLUMNS: &str = "id, account_id, state, state_reason, reference, c
     face_verification, passport_only, created, expires, user_ip, user_agent, given_names, surname, \
     nationality, sex, date_of_birth, personal_number, document_type, document_number, expiry_date, \
     issuing_country, issuer, portrait, face, aa_challenge, passive_authentication, \
-    active_authentication, chip_authentication, clone_check, rejection_reason, document_signer, \
+    active_authentication, chip_authentication, clone_check, face_match, face_match_score, rejection_reason, document_signer, \
     verified, personal_data_erased";
 
 macro_rules! session_from_row {
@@ -140,6 +140,8 @@ macro_rules! session_from_row {
                 active_authentication: row.try_get("active_authentication")?,
                 chip_authentication: row.try_get("chip_authentication")?,
                 clone_check: row.try_get("clone_check")?,
+                face_match: row.try_get("face_match")?,
+                face_match_score: row.try_get("face_match_score")?,
                 rejection_reason: row.try_get("rejection_reason")?,
                 document_signer: row.try_get("document_signer")?,
                 verified: row.try_get("verified")?,

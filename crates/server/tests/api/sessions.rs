@@ -47,6 +47,7 @@ const SESSION_KEYS: &[&str] = &[
     "active_authentication",
     "chip_authentication",
     "clone_check",
+    "face_match_score",
     "face_match",
     "rejection_reason",
     "document_signer",

@@ -22,7 +22,7 @@ both_backends!(
     nothing_is_trusted_without_an_imported_csca,
     revoked_document_signer_is_rejected_after_a_crl_import,
     clone_check_policy_for_chips_without_active_authentication,
-    face_verification_keeps_the_selfie,
+    face_verification_decides_by_the_selfie,
     a_failure_on_our_side_ends_the_session_failed,
 );
 
@@ -443,32 +443,99 @@ async fn clone_check_policy_for_chips_without_active_authentication(settings: Se
     );
 }
 
-async fn face_verification_keeps_the_selfie(settings: Settings) {
+/// Real photographs (crates/face/tests/data, public domain / CC0): the chip's portrait is the
+/// astronaut (a JPEG 2000 portrait, transcoded as the server does), the selfies are the same
+/// person mirrored and rescaled, another person, and a photo with no face.
+fn face_photo(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../face/tests/data")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+async fn face_verification_decides_by_the_selfie(settings: Settings) {
+    use testdoc::{
+        Csca, CscaOptions, DocumentBuilder, DocumentSignerOptions, Holder, KeyAlgorithm,
+    };
     let app = start(settings).await;
-    let (csca, document) = testdoc::issue_specimen(now()).unwrap();
+    let portrait =
+        icao9303::portrait::jpeg_from_image(&face_photo("astronaut_portrait.jp2")).unwrap();
+    let mut csca = Csca::generate(&CscaOptions::new("NL", now())).unwrap();
+    let ds = csca
+        .issue_document_signer(&DocumentSignerOptions::new(KeyAlgorithm::Rsa(2048), now()))
+        .unwrap();
+    let document = DocumentBuilder::new(Holder::specimen())
+        .portrait(portrait)
+        .build(&ds)
+        .unwrap();
     trust_csca(&app, &csca).await;
-    let (id, token) = new_session(&app, json!({"face_verification": true})).await;
+
+    // Without a selfie, or with one that is not an image: refused, nothing stored.
+    let (_, token) = new_session(&app, json!({"face_verification": true})).await;
     let (_, started) = reader(&app, &token, "reader.start", json!({})).await;
     assert_eq!(started["face_verification"], true);
     let body = submit_body(&document, started["aa_challenge"].as_str().unwrap());
     let (status, v) = reader(&app, &token, "reader.submit", body.clone()).await;
     crate::helpers::assert_error(status, &v, 400, "MissingProperty");
-    let mut with_selfie = body.clone();
+    let mut with_selfie = body;
     with_selfie["selfie"] = json!(STANDARD.encode(b"not an image"));
     let (status, v) = reader(&app, &token, "reader.submit", with_selfie).await;
     crate::helpers::assert_error(status, &v, 400, "InvalidProperty");
-    let selfie = testdoc::synthetic_portrait().unwrap();
-    let mut with_selfie = body;
-    with_selfie["selfie"] = json!(STANDARD.encode(&selfie));
-    let (status, answer) = reader(&app, &token, "reader.submit", with_selfie).await;
-    assert_eq!(status, 200, "{answer}");
-    assert_eq!(answer["state"], "APPROVED", "{answer}");
+
+    for (selfie, state, face_match, reason) in [
+        ("astronaut_mirrored_320.jpg", "APPROVED", "PASSED", None),
+        (
+            "camera_320.jpg",
+            "REJECTED",
+            "FAILED",
+            Some("FACE_MISMATCH"),
+        ),
+        (
+            "coffee_320.jpg",
+            "REJECTED",
+            "NO_FACE",
+            Some("NO_FACE_IN_SELFIE"),
+        ),
+    ] {
+        let (id, token) = new_session(&app, json!({"face_verification": true})).await;
+        let (_, started) = reader(&app, &token, "reader.start", json!({})).await;
+        let mut body = submit_body(&document, started["aa_challenge"].as_str().unwrap());
+        let selfie_bytes = face_photo(selfie);
+        body["selfie"] = json!(STANDARD.encode(&selfie_bytes));
+        let (status, answer) = reader(&app, &token, "reader.submit", body).await;
+        assert_eq!(status, 200, "{selfie}: {answer}");
+        assert_eq!(
+            (
+                answer["state"].as_str(),
+                answer["rejection_reason"].as_str()
+            ),
+            (Some(state), reason),
+            "{selfie}"
+        );
+        let (_, s) = app.call("session.get", json!({"id": id})).await;
+        assert_eq!(s["face_match"], face_match, "{selfie}");
+        assert_eq!(
+            STANDARD.decode(s["face"].as_str().unwrap()).unwrap(),
+            selfie_bytes
+        );
+        // The identity is filled whatever the face says; the score is a decimal string.
+        assert!(s["surname"].is_string());
+        if face_match == "NO_FACE" {
+            assert!(s["face_match_score"].is_null());
+        } else {
+            let score: f64 = s["face_match_score"].as_str().unwrap().parse().unwrap();
+            assert_eq!(score < 0.6, face_match == "PASSED", "{selfie}: {score}");
+        }
+    }
+
+    // A session without face verification neither compares nor keeps a selfie.
+    let (id, token) = new_session(&app, json!({})).await;
+    let (_, started) = reader(&app, &token, "reader.start", json!({})).await;
+    let body = submit_body(&document, started["aa_challenge"].as_str().unwrap());
+    let (_, answer) = reader(&app, &token, "reader.submit", body).await;
+    assert_eq!(answer["state"], "APPROVED");
     let (_, s) = app.call("session.get", json!({"id": id})).await;
-    assert_eq!(
-        STANDARD.decode(s["face"].as_str().unwrap()).unwrap(),
-        selfie
-    );
-    assert_eq!(s["face_match"], "NOT_CHECKED");
+    assert!(s["face"].is_null() && s["face_match"].is_null() && s["face_match_score"].is_null());
 }
 
 async fn a_failure_on_our_side_ends_the_session_failed(settings: Settings) {
