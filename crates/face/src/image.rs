@@ -54,6 +54,19 @@ impl RgbImage {
         })
     }
 
+    /// Baseline JPEG of this image (e.g. to keep a PNG selfie as the JPEG the API shows).
+    pub fn to_jpeg(&self, quality: u8) -> Result<Vec<u8>, FaceError> {
+        let (width, height) = (
+            u32::try_from(self.width).map_err(|_| FaceError::Decode("image too wide".into()))?,
+            u32::try_from(self.height).map_err(|_| FaceError::Decode("image too high".into()))?,
+        );
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+            .encode(&self.data, width, height, image::ExtendedColorType::Rgb8)
+            .map_err(|e| FaceError::Decode(e.to_string()))?;
+        Ok(out)
+    }
+
     /// ITU-R BT.601 luma, as the detector takes it.
     pub(crate) fn to_gray(&self) -> Vec<u8> {
         self.data

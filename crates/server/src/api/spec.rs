@@ -555,7 +555,7 @@ const READER_SUBMIT_PROPERTIES: &[Property] = &[
         "selfie",
         PropType::String,
         false,
-        "The holder's live face image, JPEG, base64. Required for face-verification sessions.",
+        "The holder's live face image, JPEG or PNG (kept as JPEG), base64. Required for face-verification sessions.",
     ),
 ];
 

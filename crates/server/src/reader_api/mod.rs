@@ -68,6 +68,21 @@ impl ReaderConfig {
     }
 }
 
+/// The selfie as the JPEG the API shows: a JPEG as sent, a PNG transcoded.
+fn selfie_jpeg(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let refuse = |e: String| {
+        ApiError::InvalidProperty(format!(
+            "Property 'selfie' must be a JPEG or PNG image: {e}"
+        ))
+    };
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return face::RgbImage::decode(bytes)
+            .and_then(|image| image.to_jpeg(90))
+            .map_err(|e| refuse(e.to_string()));
+    }
+    icao9303::portrait::jpeg_from_image(bytes).map_err(|e| refuse(e.to_string()))
+}
+
 /// The session token from `Authorization: Bearer …`.
 fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     let missing = ApiError::Unauthorized(
@@ -300,9 +315,7 @@ fn parse_submission(props: &Props, session: &SessionRow) -> Result<Submission, A
         }
     };
     let selfie = match decode_file(props, "selfie")? {
-        Some(bytes) => Some(icao9303::portrait::jpeg_from_image(&bytes).map_err(|e| {
-            ApiError::InvalidProperty(format!("Property 'selfie' must be a JPEG image: {e}"))
-        })?),
+        Some(bytes) => Some(selfie_jpeg(&bytes)?),
         None if session.face_verification => return Err(ApiError::MissingProperty("selfie")),
         None => None,
     };
