@@ -32,7 +32,9 @@ pub struct Args {
         long,
         env = "PASSPORT_READER_TOKEN",
         value_name = "TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        // Tokens are base64url: one in 64 starts with '-', which must not read as a flag.
+        allow_hyphen_values = true
     )]
     token: String,
     #[command(flatten)]
@@ -69,6 +71,14 @@ fn run_inner(args: &Args) -> anyhow::Result<String> {
     if session.face_verification && selfie.is_none() {
         bail!(
             "this session asks for face verification: give a photo of your face with --selfie FILE"
+        );
+    }
+    if args.chip.simulate.is_some() && args.chip.document.is_none() {
+        eprintln!(
+            "note: without --document the simulated chip holds a specimen signed by a fresh test \
+             CSCA that the server does not trust, so expect REJECTED (NO_TRUSTED_CSCA); make one \
+             with `passport-reader testdoc create --out DIR`, `trust import DIR/csca.pem`, then \
+             `--document DIR`"
         );
     }
     let mut transport = open_transport(&args.chip)?;
@@ -195,6 +205,13 @@ mod tests {
             .json()
             .unwrap();
         response["token"].as_str().unwrap().to_owned()
+    }
+
+    /// One token in 64 starts with '-' (base64url): it is still the token, not a flag.
+    #[test]
+    fn a_token_starting_with_a_hyphen_is_a_value() {
+        let cli = Cli::parse_from(["read", "--token", "-Dx_-9", "--can", "123456"]);
+        assert_eq!(cli.args.token, "-Dx_-9");
     }
 
     /// `read --simulate PROFILE` against a real server: every genuine profile is APPROVED, the
