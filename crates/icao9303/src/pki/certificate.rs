@@ -7,7 +7,7 @@
 use openssl::pkey::{PKey, Public};
 use time::OffsetDateTime;
 
-use super::der::{self, AlgorithmIdentifier, BIT_STRING, BOOLEAN, INTEGER, OCTET_STRING, SEQUENCE};
+use super::der::{self, AlgorithmIdentifier, BOOLEAN, INTEGER, OCTET_STRING, SEQUENCE};
 use super::error::PkiError;
 use super::keys::public_key_from_spki;
 use super::name::Name;
@@ -46,19 +46,7 @@ impl Certificate {
     /// Parses one DER certificate (trailing bytes are an error).
     pub fn from_der(der: &[u8]) -> Result<Self, PkiError> {
         const WHAT: &str = "Certificate";
-        let cert = parse_single(der).map_err(PkiError::tlv(WHAT))?;
-        if cert.tag != SEQUENCE {
-            return Err(PkiError::Malformed {
-                what: WHAT,
-                offset: 0,
-            });
-        }
-        let mut r = cert.children();
-        let tbs = der::expect(&mut r, SEQUENCE, WHAT)?;
-        let signature_algorithm =
-            AlgorithmIdentifier::parse(&der::expect(&mut r, SEQUENCE, WHAT)?, WHAT)?;
-        let signature =
-            der::bit_string_bytes(&der::expect(&mut r, BIT_STRING, WHAT)?, WHAT)?.to_vec();
+        let (tbs, signature_algorithm, signature) = der::signed_envelope(der, WHAT)?;
 
         let mut t = tbs.children();
         t.optional(0xA0).map_err(PkiError::tlv(WHAT))?;

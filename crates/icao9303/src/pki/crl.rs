@@ -11,11 +11,10 @@
 use openssl::pkey::{PKey, Public};
 use time::OffsetDateTime;
 
-use super::der::{self, AlgorithmIdentifier, BIT_STRING, INTEGER, SEQUENCE};
+use super::der::{self, AlgorithmIdentifier, INTEGER, SEQUENCE};
 use super::error::PkiError;
 use super::name::Name;
 use super::signature::{SignatureScheme, verify_signature};
-use crate::tlv::parse_single;
 
 #[derive(Debug, Clone)]
 pub struct Crl {
@@ -33,19 +32,7 @@ pub struct Crl {
 impl Crl {
     pub fn from_der(der: &[u8]) -> Result<Self, PkiError> {
         const WHAT: &str = "CertificateList";
-        let outer = parse_single(der).map_err(PkiError::tlv(WHAT))?;
-        if outer.tag != SEQUENCE {
-            return Err(PkiError::Malformed {
-                what: WHAT,
-                offset: 0,
-            });
-        }
-        let mut r = outer.children();
-        let tbs = der::expect(&mut r, SEQUENCE, WHAT)?;
-        let signature_algorithm =
-            AlgorithmIdentifier::parse(&der::expect(&mut r, SEQUENCE, WHAT)?, WHAT)?;
-        let signature =
-            der::bit_string_bytes(&der::expect(&mut r, BIT_STRING, WHAT)?, WHAT)?.to_vec();
+        let (tbs, signature_algorithm, signature) = der::signed_envelope(der, WHAT)?;
         let mut t = tbs.children();
         t.optional(INTEGER).map_err(PkiError::tlv(WHAT))?;
         der::expect(&mut t, SEQUENCE, WHAT)?;

@@ -193,6 +193,24 @@ pub(crate) fn encode_tlv(tag: u8, value: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The X.509 `SIGNED{}` envelope shared by certificates and CRLs (RFC 5280 §4.1, §5.1):
+/// `SEQUENCE { tbs SEQUENCE, signatureAlgorithm AlgorithmIdentifier, signature BIT STRING }`,
+/// spanning all of `der`. Returns the to-be-signed element, the algorithm and the signature.
+pub(crate) fn signed_envelope<'a>(
+    der: &'a [u8],
+    what: &'static str,
+) -> Result<(Tlv<'a>, AlgorithmIdentifier, Vec<u8>), PkiError> {
+    let outer = crate::tlv::parse_single(der).map_err(PkiError::tlv(what))?;
+    if outer.tag != SEQUENCE {
+        return Err(PkiError::Malformed { what, offset: 0 });
+    }
+    let mut r = outer.children();
+    let tbs = expect(&mut r, SEQUENCE, what)?;
+    let algorithm = AlgorithmIdentifier::parse(&expect(&mut r, SEQUENCE, what)?, what)?;
+    let signature = bit_string_bytes(&expect(&mut r, BIT_STRING, what)?, what)?.to_vec();
+    Ok((tbs, algorithm, signature))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
