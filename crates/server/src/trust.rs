@@ -8,8 +8,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use icao9303::pki::{EntryKind, MasterList, TrustStore};
 
 use crate::store::{Store, StoreError};
@@ -54,7 +52,9 @@ pub fn fingerprint(der: &[u8]) -> String {
 pub fn parse_trust_file(data: &[u8]) -> Result<Vec<ParsedEntry>, TrustImportError> {
     if data.windows(11).any(|w| w == b"-----BEGIN ") {
         let mut out = Vec::new();
-        for (label, der) in pem_blocks(data)? {
+        for (label, der) in icao9303::pki::pem_blocks(data)
+            .map_err(|e| TrustImportError::Unrecognised(e.to_string()))?
+        {
             match label.as_str() {
                 "CERTIFICATE"
                 | "X509 CERTIFICATE"
@@ -124,34 +124,6 @@ fn describe(entry: &icao9303::pki::TrustEntry) -> String {
         text.push_str(&format!(" until {}", date(until)));
     }
     text
-}
-
-/// `(label, DER)` of every PEM block.
-fn pem_blocks(data: &[u8]) -> Result<Vec<(String, Vec<u8>)>, TrustImportError> {
-    let text = std::str::from_utf8(data)
-        .map_err(|_| TrustImportError::Unrecognised("PEM that is not text".into()))?;
-    let mut blocks = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("-----BEGIN ") {
-        let after = rest.get(start + 11..).unwrap_or_default();
-        let bad = || TrustImportError::Unrecognised("malformed PEM".into());
-        let label_end = after.find("-----").ok_or_else(bad)?;
-        let label = after.get(..label_end).unwrap_or_default().to_owned();
-        let end_marker = format!("-----END {label}-----");
-        let body_end = after.find(&end_marker).ok_or_else(bad)?;
-        let body: String = after
-            .get(label_end + 5..body_end)
-            .unwrap_or_default()
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let der = STANDARD
-            .decode(body)
-            .map_err(|_| TrustImportError::Unrecognised(format!("bad base64 in PEM {label}")))?;
-        blocks.push((label, der));
-        rest = after.get(body_end + end_marker.len()..).unwrap_or_default();
-    }
-    Ok(blocks)
 }
 
 /// Builds a trust store from the stored rows. A row that no longer parses (it did when it was

@@ -21,4 +21,6 @@ pub use master_list::{MasterList, MasterListSignature};
 pub use name::Name;
 pub use passive::{PassiveAuthentication, verify_passive_authentication};
 pub use signature::{DigestAlgorithm, SignatureScheme};
-pub use trust_store::{EntryKind, ImportSummary, MasterListImport, TrustEntry, TrustStore};
+pub use trust_store::{
+    EntryKind, ImportSummary, MasterListImport, TrustEntry, TrustStore, pem_blocks,
+};

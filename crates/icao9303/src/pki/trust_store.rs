@@ -134,22 +134,9 @@ impl TrustStore {
     /// Adds every certificate and CRL of a PEM bundle (and a master list under a `CMS` or
     /// `PKCS7` label).
     pub fn add_pem(&mut self, pem: &[u8]) -> Result<Vec<TrustEntry>, PkiError> {
-        let text = std::str::from_utf8(pem)
-            .map_err(|_| PkiError::Unrecognised("PEM is not text".into()))?;
         let mut entries = Vec::new();
         let mut blocks = 0;
-        let mut rest = text;
-        while let Some(start) = rest.find("-----BEGIN ") {
-            let after = rest.get(start + 11..).unwrap_or_default();
-            let label_end = after
-                .find("-----")
-                .ok_or_else(|| PkiError::Unrecognised("bad PEM".into()))?;
-            let label = after.get(..label_end).unwrap_or_default().to_string();
-            let end_marker = format!("-----END {label}-----");
-            let body_end = after
-                .find(&end_marker)
-                .ok_or_else(|| PkiError::Unrecognised(format!("PEM {label} without END")))?;
-            let der = decode_base64(after.get(label_end + 5..body_end).unwrap_or_default())?;
+        for (label, der) in pem_blocks(pem)? {
             match label.as_str() {
                 "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
                     entries.push(self.add_certificate_der(&der)?);
@@ -165,7 +152,6 @@ impl TrustStore {
                 }
                 _ => {}
             }
-            rest = after.get(body_end + end_marker.len()..).unwrap_or_default();
         }
         if blocks == 0 {
             return Err(PkiError::Unrecognised(
@@ -306,6 +292,29 @@ fn crl_entry(crl: &Crl) -> TrustEntry {
 }
 
 /// Standard base64 (RFC 4648 §4), ignoring whitespace, for PEM bodies.
+/// The `(label, DER)` of every `-----BEGIN label-----` block in a PEM text (RFC 7468), in order.
+pub fn pem_blocks(pem: &[u8]) -> Result<Vec<(String, Vec<u8>)>, PkiError> {
+    let text =
+        std::str::from_utf8(pem).map_err(|_| PkiError::Unrecognised("PEM is not text".into()))?;
+    let mut blocks = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after = rest.get(start + 11..).unwrap_or_default();
+        let label_end = after
+            .find("-----")
+            .ok_or_else(|| PkiError::Unrecognised("bad PEM".into()))?;
+        let label = after.get(..label_end).unwrap_or_default().to_string();
+        let end_marker = format!("-----END {label}-----");
+        let body_end = after
+            .find(&end_marker)
+            .ok_or_else(|| PkiError::Unrecognised(format!("PEM {label} without END")))?;
+        let der = decode_base64(after.get(label_end + 5..body_end).unwrap_or_default())?;
+        blocks.push((label, der));
+        rest = after.get(body_end + end_marker.len()..).unwrap_or_default();
+    }
+    Ok(blocks)
+}
+
 fn decode_base64(text: &str) -> Result<Vec<u8>, PkiError> {
     let bad = || PkiError::Unrecognised("bad base64 in PEM".into());
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
