@@ -23,7 +23,8 @@ struct Pcscd(Option<Child>);
 impl Drop for Pcscd {
     fn drop(&mut self) {
         if let Some(child) = &mut self.0 {
-            let _ = child.kill();
+            // SIGTERM, so that pcscd removes its socket and pid file (SIGKILL leaves them stale).
+            let _ = Command::new("kill").arg(child.id().to_string()).status();
             let _ = child.wait();
         }
     }

@@ -385,7 +385,10 @@ mod tests {
 
         let _ = control.shutdown(std::net::Shutdown::Both);
         if let Some(child) = pcscd.as_mut() {
-            let _ = child.kill();
+            // SIGTERM, so that pcscd removes its socket and pid file (SIGKILL leaves them stale).
+            let _ = std::process::Command::new("kill")
+                .arg(child.id().to_string())
+                .status();
             let _ = child.wait();
         }
         let _ = std::fs::remove_dir_all(&root);
