@@ -199,16 +199,10 @@ impl FaceEngine {
     /// Faces found in an image, largest first.
     pub fn detect(&self, img: &RgbImage) -> Vec<FaceBox> {
         let (small, scale) = img.shrink_to(detect::DETECTION_MAX_SIDE);
-        self.detect_in_shrunk(&small)
+        detect::find_faces(&self.detector, img, &small, scale)
             .iter()
             .map(|f| f.scaled(1.0 / scale))
             .collect()
-    }
-
-    fn detect_in_shrunk(&self, small: &RgbImage) -> Vec<FaceBox> {
-        let mut faces = detect::detect_faces(&self.detector, small);
-        faces.sort_by(|a, b| (b.width * b.height).total_cmp(&(a.width * a.height)));
-        faces
     }
 
     /// The 150x150 RGB chip the network is given for `face`: aligned on its five landmarks.
@@ -251,7 +245,7 @@ impl FaceEngine {
     /// As [`FaceEngine::analyse`], on a decoded image.
     pub fn analyse_image(&self, img: &RgbImage) -> Result<FaceFinding, FaceError> {
         let (small, scale) = img.shrink_to(detect::DETECTION_MAX_SIDE);
-        let faces = self.detect_in_shrunk(&small);
+        let faces = detect::find_faces(&self.detector, img, &small, scale);
         match faces.as_slice() {
             [] => Ok(FaceFinding::NoFace),
             [face] => {

@@ -15,6 +15,8 @@
 
 use crate::ModelError;
 use crate::dlib::DlibReader;
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView2, ArrayViewMut2};
 
 /// Side of the square RGB chip the network takes.
 pub const CHIP_SIZE: usize = 150;
@@ -213,13 +215,13 @@ impl FaceResNet {
                 }
             }
         }
-        let mut x = conv(&self.stem, &x);
+        let mut x = conv(&self.stem, &x)?;
         affine(&self.stem_affine, &mut x, true);
         let mut x = max_pool_3x3_s2(&x);
         for block in &self.blocks {
-            let mut y = conv(&block.conv1, &x);
+            let mut y = conv(&block.conv1, &x)?;
             affine(&block.affine1, &mut y, true);
-            let mut y = conv(&block.conv2, &y);
+            let mut y = conv(&block.conv2, &y)?;
             affine(&block.affine2, &mut y, false);
             let skip = if block.down { avg_pool_2x2_s2(&x) } else { x };
             x = add_relu(&y, &skip);
@@ -241,7 +243,7 @@ impl FaceResNet {
 
 /// Cross-correlation as im2col + a row-by-row multiply-add the compiler vectorises.
 #[allow(clippy::indexing_slicing)] // every index is below a size computed from the same shapes
-fn conv(layer: &Conv, x: &Tensor) -> Tensor {
+fn conv(layer: &Conv, x: &Tensor) -> Result<Tensor, crate::FaceError> {
     debug_assert_eq!(x.channels, layer.in_channels);
     let (k, s, p) = (layer.size, layer.stride, layer.padding);
     let out_h = (x.height + 2 * p - k) / s + 1;
@@ -274,14 +276,25 @@ fn conv(layer: &Conv, x: &Tensor) -> Tensor {
     let mut out = Tensor::zeros(layer.filters, out_h, out_w);
     for (f, out_row) in out.data.chunks_exact_mut(positions).enumerate() {
         out_row.fill(layer.biases[f]);
-        let weights = &layer.weights[f * rows..][..rows];
-        for (&w, col) in weights.iter().zip(cols.chunks_exact(positions)) {
-            for (o, &v) in out_row.iter_mut().zip(col) {
-                *o += w * v;
-            }
+    }
+    // out (filters x positions) += weights (filters x rows) * cols (rows x positions): a
+    // cache-blocked SIMD matrix product (matrixmultiply, through ndarray's safe interface).
+    let shapes = (
+        ArrayView2::from_shape((layer.filters, rows), &layer.weights),
+        ArrayView2::from_shape((rows, positions), &cols),
+        ArrayViewMut2::from_shape((layer.filters, positions), &mut out.data),
+    );
+    match shapes {
+        (Ok(weights), Ok(cols), Ok(mut product)) => {
+            general_mat_mul(1.0, &weights, &cols, 1.0, &mut product);
+        }
+        _ => {
+            return Err(crate::FaceError::Internal(
+                "convolution shapes disagree".into(),
+            ));
         }
     }
-    out
+    Ok(out)
 }
 
 fn affine(layer: &Affine, x: &mut Tensor, relu: bool) {
