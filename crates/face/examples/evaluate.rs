@@ -13,9 +13,14 @@
 //! pairs are all pairs of one person's images; impostor pairs are all pairs of different people's
 //! faces, or an evenly spaced subset of at most N of them. Then N pairs (half genuine, half
 //! impostor, evenly spaced; 200 by default) are compared again end to end from the files' bytes,
-//! `FaceEngine::compare` as the server calls it, and timed. Folders starting with '.' are skipped.
+//! `FaceEngine::compare` as the server calls it, and timed. With `--phone-selfies`, the first image
+//! of every timed pair is first enlarged to a phone camera's 12 megapixels (its shorter side to 3024
+//! pixels, longer at most 4032) and stored as a quality-90 JPEG, to time what a server meets when
+//! holders send their camera's full-size picture (the enlarged copies time the work; they are not
+//! used for the error rates). Folders starting with '.' are skipped.
 //! Runs on one thread: pin it to one core (`taskset -c 0`) for the per-core figure.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -43,7 +48,7 @@ impl Sample {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: evaluate DIR [--max-impostor-pairs N] [--timed-pairs N]";
+    let usage = "usage: evaluate DIR [--max-impostor-pairs N] [--timed-pairs N] [--phone-selfies]";
     let Some(root) = args
         .first()
         .filter(|a| !a.starts_with("--"))
@@ -71,7 +76,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match evaluate(&root, max_impostor, timed) {
+    let phone_selfies = args.iter().any(|a| a == "--phone-selfies");
+    match evaluate(&root, max_impostor, timed, phone_selfies) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -106,6 +112,7 @@ fn evaluate(
     root: &Path,
     max_impostor: usize,
     timed: usize,
+    phone_selfies: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let load_started = Instant::now();
     let engine = FaceEngine::new()?;
@@ -242,8 +249,18 @@ fn evaluate(
     let mut pairs = pick(&genuine_files, half);
     pairs.extend(pick(&impostor_files, timed - half.min(pairs.len())));
     let mut compare_times = Vec::new();
-    for (a, b) in &pairs {
-        let (a, b) = (std::fs::read(a)?, std::fs::read(b)?);
+    let mut enlarged: HashMap<PathBuf, Vec<u8>> = HashMap::new();
+    for (a_path, b) in &pairs {
+        let a = match (phone_selfies, enlarged.get(a_path)) {
+            (false, _) => std::fs::read(a_path)?,
+            (true, Some(bytes)) => bytes.clone(),
+            (true, None) => {
+                let bytes = phone_sized_jpeg(&std::fs::read(a_path)?)?;
+                enlarged.insert(a_path.clone(), bytes.clone());
+                bytes
+            }
+        };
+        let b = std::fs::read(b)?;
         let started = Instant::now();
         let comparison = engine.compare(&a, &b, face::DEFAULT_THRESHOLD)?;
         compare_times.push(started.elapsed());
@@ -258,7 +275,12 @@ fn evaluate(
             .unwrap_or(max);
         let within = compare_times.iter().filter(|t| t.as_millis() < 200).count();
         println!(
-            "per comparison (two files, decode to decision), {} pairs, one thread: median {:.1} ms, 95th percentile {:.1} ms, max {:.1} ms; {within} of {} under 200 ms",
+            "per comparison (two files{}, decode to decision), {} pairs, one thread: median {:.1} ms, 95th percentile {:.1} ms, max {:.1} ms; {within} of {} under 200 ms",
+            if phone_selfies {
+                ", the first enlarged to 12 megapixels"
+            } else {
+                ""
+            },
             compare_times.len(),
             ms(median),
             ms(p95),
@@ -267,6 +289,19 @@ fn evaluate(
         );
     }
     Ok(())
+}
+
+/// The image enlarged to a phone camera's size (shorter side 3024, longer at most 4032), as a
+/// quality-90 JPEG.
+fn phone_sized_jpeg(bytes: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let img = image::load_from_memory(bytes)?.into_rgb8();
+    let (w, h) = (f64::from(img.width()), f64::from(img.height()));
+    let factor = (3024.0 / w.min(h)).min(4032.0 / w.max(h));
+    let (nw, nh) = ((w * factor).round() as u32, (h * factor).round() as u32);
+    let big = image::imageops::resize(&img, nw, nh, image::imageops::FilterType::Triangle);
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&big)?;
+    Ok(out)
 }
 
 /// Sorts `times` and returns the median.

