@@ -270,3 +270,48 @@ fn real_photographs_of_the_same_person_match_and_of_different_people_do_not() {
     }
     assert_eq!((genuine, impostor), (8, 47));
 }
+
+/// A big sideways JPEG with EXIF orientation 8 (turn 90 degrees counter-clockwise to view), as
+/// phones store portrait selfies: `stored` is `upright` turned 90 degrees clockwise.
+fn big_sideways_jpeg(side: u32, orientation_tag: Option<u16>) -> Vec<u8> {
+    let upright = image::load_from_memory(ASTRONAUT).unwrap().into_rgb8();
+    let big = image::imageops::resize(&upright, side, side, image::imageops::FilterType::Triangle);
+    let stored = image::imageops::rotate90(&big);
+    let mut out = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, 90);
+    if let Some(tag) = orientation_tag {
+        // "Exif\0\0", a big-endian TIFF header and one IFD entry: 0x0112 Orientation, SHORT, 1.
+        let mut exif = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
+        exif.extend_from_slice(&tag.to_be_bytes());
+        exif.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        encoder.add_app_segment(1, exif).unwrap();
+    }
+    encoder
+        .encode(
+            stored.as_raw(),
+            u16::try_from(stored.width()).unwrap(),
+            u16::try_from(stored.height()).unwrap(),
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .unwrap();
+    out
+}
+
+#[test]
+fn a_large_jpeg_is_decoded_at_reduced_scale_upright_and_still_matches() {
+    let jpeg = big_sideways_jpeg(1800, Some(8));
+    let img = RgbImage::decode(&jpeg).unwrap();
+    // Half scale in the DCT domain: the smallest that keeps the longer side at least 800.
+    assert_eq!((img.width, img.height), (900, 900));
+    let c = engine()
+        .compare(&jpeg, ASTRONAUT, DEFAULT_THRESHOLD)
+        .unwrap();
+    println!("{c:?}");
+    assert_eq!(c.decision, Decision::Match);
+    // The orientation is what makes it work: the same file without the tag shows no upright face.
+    let untagged = big_sideways_jpeg(1800, None);
+    assert_eq!(finding(&untagged), FaceFinding::NoFace);
+    // A JPEG under twice that size is decoded whole.
+    let small = RgbImage::decode(&big_sideways_jpeg(1500, Some(8))).unwrap();
+    assert_eq!((small.width, small.height), (1500, 1500));
+}
