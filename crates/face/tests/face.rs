@@ -315,3 +315,45 @@ fn a_large_jpeg_is_decoded_at_reduced_scale_upright_and_still_matches() {
     let small = RgbImage::decode(&big_sideways_jpeg(1500, Some(8))).unwrap();
     assert_eq!((small.width, small.height), (1500, 1500));
 }
+
+/// Selfies are attacker-chosen bytes: mutated JPEGs (both decoders: the scaled path for large
+/// images, the full one for small) and PNGs decode to an image or an error, never a panic.
+#[test]
+fn mutated_images_never_panic_the_decoders() {
+    let inputs = [
+        big_sideways_jpeg(1700, Some(8)),
+        include_bytes!("data/astronaut_mirrored_320.jpg").to_vec(),
+        include_bytes!("data/people/Nicolas_Cage/cage2_crop.jpg").to_vec(),
+        CAMERA.to_vec(),
+    ];
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut decoded, mut refused) = (0, 0);
+    for input in &inputs {
+        for _ in 0..60 {
+            let mut bytes = input.clone();
+            // A few bytes overwritten, mostly in the headers where the sizes and tables are.
+            for _ in 0..1 + next() % 4 {
+                let span = if next() % 2 == 0 { 600 } else { bytes.len() };
+                let at = (next() as usize) % span.min(bytes.len());
+                bytes[at] = next() as u8;
+            }
+            if next() % 5 == 0 {
+                bytes.truncate((next() as usize) % bytes.len());
+            }
+            let result = std::panic::catch_unwind(|| RgbImage::decode(&bytes).map(|i| i.width));
+            match result {
+                Ok(Ok(_)) => decoded += 1,
+                Ok(Err(_)) => refused += 1,
+                Err(_) => panic!("the decoder panicked on a mutated input"),
+            }
+        }
+    }
+    println!("{decoded} decoded, {refused} refused");
+    assert!(refused > 0 && decoded > 0);
+}
