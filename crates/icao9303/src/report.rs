@@ -107,6 +107,7 @@ pub enum ReasonCode {
     // Revocation.
     Revoked,
     NoCrl,
+    CrlExpired,
     // Data groups.
     HashMismatch,
     DataGroupNotInSod,

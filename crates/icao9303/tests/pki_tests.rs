@@ -412,6 +412,7 @@ mod issued {
         Csca, CscaOptions, Curve, DocumentBuilder, DocumentSignerOptions, FileId, Holder,
         KeyAlgorithm,
     };
+    use time::Duration;
 
     const NOW: OffsetDateTime = datetime!(2025-03-01 12:00 UTC);
 
@@ -486,6 +487,73 @@ mod issued {
         assert_eq!(check.result, Outcome::Failed);
         assert_eq!(check.reason_code, Some(ReasonCode::Revoked));
         assert!(store.entries().iter().any(|e| e.kind == EntryKind::Crl));
+    }
+
+    #[test]
+    fn an_out_of_date_crl_does_not_vouch_for_the_document_signer_but_still_revokes() {
+        let mut csca = Csca::generate(&CscaOptions::new("NL", NOW - Duration::days(400))).unwrap();
+        let ds = csca
+            .issue_document_signer(
+                &DocumentSignerOptions::new(KeyAlgorithm::Rsa(2048), NOW - Duration::days(300))
+                    .serial(77),
+            )
+            .unwrap();
+        let doc = DocumentBuilder::new(Holder::specimen()).build(&ds).unwrap();
+        let mut store = store_with(&csca);
+        // Issued 100 days ago, due to be replaced 10 days ago.
+        store
+            .import(
+                &csca
+                    .crl(&[7], NOW - Duration::days(100))
+                    .unwrap()
+                    .to_der()
+                    .unwrap(),
+            )
+            .unwrap();
+        let stale = verify(&doc, &store);
+        let check = stale.check(CheckName::DocumentSignerRevocation).unwrap();
+        assert_eq!(check.result, Outcome::NotChecked, "{check:?}");
+        assert_eq!(check.reason_code, Some(ReasonCode::CrlExpired));
+        assert!(
+            check
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.contains("import a current one")),
+            "{check:?}"
+        );
+        // The passive authentication itself still stands (revocation unknown is not a failure).
+        assert_eq!(stale.outcome(CheckName::SodSignature), Outcome::Passed);
+        // A current CRL beside it settles it.
+        store
+            .import(
+                &csca
+                    .crl(&[8], NOW - Duration::days(5))
+                    .unwrap()
+                    .to_der()
+                    .unwrap(),
+            )
+            .unwrap();
+        assert_eq!(
+            verify(&doc, &store).outcome(CheckName::DocumentSignerRevocation),
+            Outcome::Passed
+        );
+        // An out-of-date CRL that lists the DS: revoked all the same.
+        let mut store = store_with(&csca);
+        store
+            .import(
+                &csca
+                    .crl(&[77], NOW - Duration::days(200))
+                    .unwrap()
+                    .to_der()
+                    .unwrap(),
+            )
+            .unwrap();
+        let check = verify(&doc, &store)
+            .check(CheckName::DocumentSignerRevocation)
+            .cloned()
+            .unwrap();
+        assert_eq!(check.result, Outcome::Failed);
+        assert_eq!(check.reason_code, Some(ReasonCode::Revoked));
     }
 
     #[test]

@@ -120,7 +120,7 @@ pub fn verify_passive_authentication(
         (Some(ds), true) => {
             let (chain, csca) = check_chain(store, ds, signing_time);
             let revocation = match &csca {
-                Some(csca) => check_revocation(store, ds, csca),
+                Some(csca) => check_revocation(store, ds, csca, at),
                 None => not_checked(
                     CheckName::DocumentSignerRevocation,
                     ReasonCode::CscaNotFound,
@@ -300,8 +300,18 @@ pub fn check_chain(
     (Check::passed(NAME), Some(csca))
 }
 
-/// The Document Signer against CRLs issued and signed by its CSCA.
-pub fn check_revocation(store: &TrustStore, ds: &Certificate, csca: &Certificate) -> Check {
+/// The Document Signer against CRLs issued and signed by its CSCA, at `at` (the verification
+/// time). A DS listed on any of them is revoked (revocation is final, so even an outdated CRL
+/// counts). Otherwise the status is known only if one of them is current, i.e. `at` is before its
+/// nextUpdate (ICAO 9303-12 requires CSCAs to issue one at least every 90 days, with nextUpdate
+/// set): when all are past it, a revocation since then would be missed, and the check is
+/// NOT_CHECKED (`CRL_EXPIRED`) rather than PASSED.
+pub fn check_revocation(
+    store: &TrustStore,
+    ds: &Certificate,
+    csca: &Certificate,
+    at: OffsetDateTime,
+) -> Check {
     const NAME: CheckName = CheckName::DocumentSignerRevocation;
     let Ok(key) = csca.public_key() else {
         return not_checked(NAME, ReasonCode::NoCrl, "the CSCA key is unusable");
@@ -325,6 +335,20 @@ pub fn check_revocation(store: &TrustStore, ds: &Certificate, csca: &Certificate
             format!(
                 "the Document Signer certificate (serial {}) is revoked",
                 ds.serial_hex()
+            ),
+        );
+    }
+    if !crls
+        .iter()
+        .any(|crl| crl.next_update.is_none_or(|next| at < next))
+    {
+        let newest = crls.iter().filter_map(|crl| crl.next_update).max();
+        return not_checked(
+            NAME,
+            ReasonCode::CrlExpired,
+            &format!(
+                "every CRL signed by the issuing CSCA is out of date (the newest was due to be replaced on {}): import a current one",
+                newest.map_or_else(|| "?".to_owned(), |t| t.date().to_string())
             ),
         );
     }
