@@ -1,6 +1,7 @@
 //! passport-reader's service: configuration, the integrator API, authentication, sessions and
 //! their storage (SQLite or PostgreSQL).
 
+pub mod access_log;
 pub mod accounts;
 pub mod api;
 pub mod app;

@@ -71,6 +71,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn_with_state(request_timeout, timeout))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(crate::access_log::log_request))
         .with_state(state)
 }
 
