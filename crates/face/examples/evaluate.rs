@@ -4,6 +4,7 @@
 //! ```text
 //! crates/face/evaluation/fetch.sh DIR      # the set this crate's README reports on
 //! cargo run --release -p face --example evaluate -- DIR [--max-impostor-pairs N] [--timed-pairs N]
+//!     [--phone-selfies] [--portrait-copies]
 //! DIR/alice/1.jpg DIR/alice/2.png DIR/bob/1.jpg ... DIR/groups/party.jpg
 //! ```
 //!
@@ -17,7 +18,10 @@
 //! of every timed pair is first enlarged to a phone camera's 12 megapixels (its shorter side to 3024
 //! pixels, longer at most 4032) and stored as a quality-90 JPEG, to time what a server meets when
 //! holders send their camera's full-size picture (the enlarged copies time the work; they are not
-//! used for the error rates). Folders starting with '.' are skipped.
+//! used for the error rates). With `--portrait-copies`, every file is also described from a copy the
+//! size and quality of a chip portrait (longer side 320 pixels, JPEG quality 50), and the error
+//! rates are also given for each file against the other files' copies: a selfie against the chip.
+//! Folders starting with '.' are skipped.
 //! Runs on one thread: pin it to one core (`taskset -c 0`) for the per-core figure.
 
 use std::collections::HashMap;
@@ -35,6 +39,9 @@ struct Sample {
     path: PathBuf,
     face: Option<usize>,
     descriptor: Descriptor,
+    /// With `--portrait-copies`: the descriptor of the file's chip-portrait-sized copy, if a face
+    /// was found in it.
+    portrait: Option<Descriptor>,
 }
 
 impl Sample {
@@ -48,7 +55,7 @@ impl Sample {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: evaluate DIR [--max-impostor-pairs N] [--timed-pairs N] [--phone-selfies]";
+    let usage = "usage: evaluate DIR [--max-impostor-pairs N] [--timed-pairs N] [--phone-selfies] [--portrait-copies]";
     let Some(root) = args
         .first()
         .filter(|a| !a.starts_with("--"))
@@ -77,7 +84,8 @@ fn main() -> ExitCode {
         }
     };
     let phone_selfies = args.iter().any(|a| a == "--phone-selfies");
-    match evaluate(&root, max_impostor, timed, phone_selfies) {
+    let portrait_copies = args.iter().any(|a| a == "--portrait-copies");
+    match evaluate(&root, max_impostor, timed, phone_selfies, portrait_copies) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -113,6 +121,7 @@ fn evaluate(
     max_impostor: usize,
     timed: usize,
     phone_selfies: bool,
+    portrait_copies: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let load_started = Instant::now();
     let engine = FaceEngine::new()?;
@@ -143,6 +152,7 @@ fn evaluate(
                         path: path.clone(),
                         face: Some(i),
                         descriptor: engine.descriptor_of_chip(&engine.chip(&img, face))?,
+                        portrait: None,
                     });
                     people += 1;
                     group_faces += 1;
@@ -153,12 +163,26 @@ fn evaluate(
             let finding = engine.analyse(&bytes)?;
             times.push(started.elapsed());
             match finding {
-                FaceFinding::One { descriptor, .. } => samples.push(Sample {
-                    person: people - 1,
-                    path: path.clone(),
-                    face: None,
-                    descriptor,
-                }),
+                FaceFinding::One { descriptor, .. } => {
+                    let portrait = if portrait_copies {
+                        match engine.analyse(&portrait_sized_jpeg(&bytes)?)? {
+                            FaceFinding::One { descriptor, .. } => Some(descriptor),
+                            _ => {
+                                println!("no single face in the portrait copy: {}", path.display());
+                                None
+                            }
+                        }
+                    } else {
+                        None
+                    };
+                    samples.push(Sample {
+                        person: people - 1,
+                        path: path.clone(),
+                        face: None,
+                        descriptor,
+                        portrait,
+                    });
+                }
                 FaceFinding::NoFace => {
                     no_face += 1;
                     println!("no face: {}", path.display());
@@ -224,6 +248,39 @@ fn evaluate(
             percent(fr, genuine.len()),
             genuine.len()
         );
+    }
+    if portrait_copies {
+        // Every pair of files, one as it is (the selfie), the other as a chip-portrait copy, both
+        // ways round; a copy without a face counts as a rejected genuine pair.
+        let (mut genuine, mut impostor, mut lost) = (Vec::new(), Vec::new(), 0usize);
+        let files: Vec<&Sample> = samples.iter().filter(|s| s.face.is_none()).collect();
+        for a in &files {
+            for b in files.iter().filter(|b| b.path != a.path) {
+                match (&b.portrait, a.person == b.person) {
+                    (Some(p), true) => genuine.push(a.descriptor.distance(p)),
+                    (Some(p), false) => impostor.push(a.descriptor.distance(p)),
+                    (None, true) => lost += 1,
+                    (None, false) => {}
+                }
+            }
+        }
+        println!(
+            "selfie against chip-portrait copy ({PORTRAIT_SIDE} px, JPEG quality {PORTRAIT_QUALITY}): {} genuine pairs, {} impostor pairs, {lost} genuine pairs lost (no face in the copy)",
+            genuine.len(),
+            impostor.len()
+        );
+        println!("threshold   FAR (impostors accepted)   FRR (genuine rejected or lost)");
+        let all_genuine = genuine.len() + lost;
+        for t in THRESHOLDS {
+            let fa = impostor.iter().filter(|&&d| d <= t).count();
+            let fr = genuine.iter().filter(|&&d| d > t).count() + lost;
+            println!(
+                "{t:>9.2}   {:>9} ({fa}/{})   {:>9} ({fr}/{all_genuine})",
+                percent(fa, impostor.len()),
+                impostor.len(),
+                percent(fr, all_genuine),
+            );
+        }
     }
     if let (Some(median), Some(max)) = (median_of(&mut times), times.last().copied()) {
         println!(
@@ -301,6 +358,27 @@ fn phone_sized_jpeg(bytes: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error>>
     let big = image::imageops::resize(&img, nw, nh, image::imageops::FilterType::Triangle);
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&big)?;
+    Ok(out)
+}
+
+/// Longer side and JPEG quality of the chip-portrait copies: DG2 portraits are small, often
+/// 240x320 to 480x640 and 10-20 KB, JPEG or JPEG 2000.
+const PORTRAIT_SIDE: u32 = 320;
+const PORTRAIT_QUALITY: u8 = 50;
+
+/// A copy the size and quality of a chip portrait: longer side PORTRAIT_SIDE (never enlarged),
+/// JPEG at PORTRAIT_QUALITY.
+fn portrait_sized_jpeg(bytes: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let img = image::load_from_memory(bytes)?.into_rgb8();
+    let factor = (f64::from(PORTRAIT_SIDE) / f64::from(img.width().max(img.height()))).min(1.0);
+    let (w, h) = (
+        (f64::from(img.width()) * factor).round().max(1.0) as u32,
+        (f64::from(img.height()) * factor).round().max(1.0) as u32,
+    );
+    let small = image::imageops::resize(&img, w, h, image::imageops::FilterType::Triangle);
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, PORTRAIT_QUALITY)
+        .encode_image(&small)?;
     Ok(out)
 }
 
