@@ -274,6 +274,18 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> String {
     text
 }
 
+/// Deletes callback events delivered or abandoned that were created more than `retention_seconds`
+/// before `now` (the personal-data retention: `callback.list` shows a session's deliveries as
+/// long as its data is kept). Returns how many were deleted.
+pub async fn prune_finished(
+    store: &Store,
+    retention_seconds: u64,
+    now: i64,
+) -> Result<u64, StoreError> {
+    let retention = i64::try_from(retention_seconds).unwrap_or(i64::MAX);
+    outbox::prune_finished(store, now.saturating_sub(retention)).await
+}
+
 /// The account's callback events, newest first; those of one session if `session_id` is given
 /// (not found, like `session.get`, if the session is not the account's).
 pub async fn list(

@@ -136,6 +136,21 @@ pub async fn record_attempt(store: &Store, a: &AttemptRecord) -> Result<bool, St
     })
 }
 
+/// Deletes the delivered and abandoned events created at or before `created_before`; pending
+/// ones stay whatever their age. Returns how many were deleted.
+pub async fn prune_finished(store: &Store, created_before: i64) -> Result<u64, StoreError> {
+    on_pool!(store, |pool| {
+        let done = sqlx::query(
+            "DELETE FROM callback_events WHERE created <= $1 \
+             AND (delivered IS NOT NULL OR abandoned IS NOT NULL)",
+        )
+        .bind(created_before)
+        .execute(pool)
+        .await?;
+        Ok(done.rows_affected())
+    })
+}
+
 /// The account's events, newest first (all sessions, or one).
 pub async fn list_events(
     store: &Store,

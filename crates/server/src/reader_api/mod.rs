@@ -454,7 +454,8 @@ pub async fn erase_expired_personal_data(
         .await
 }
 
-/// Erases personal data past its retention period now and then every minute, until aborted.
+/// Erases personal data past its retention period, and deletes finished callback events as old,
+/// now and then every minute, until aborted.
 pub fn spawn_retention_eraser(
     store: crate::store::Store,
     clock: crate::clock::Clock,
@@ -468,6 +469,14 @@ pub fn spawn_retention_eraser(
                 Ok(0) => {}
                 Ok(n) => tracing::info!(sessions = n, "personal data erased after retention"),
                 Err(error) => tracing::warn!(%error, "erasing personal data failed"),
+            }
+            match crate::callbacks::prune_finished(&store, retention_seconds, clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    events = n,
+                    "finished callback events deleted after retention"
+                ),
+                Err(error) => tracing::warn!(%error, "deleting old callback events failed"),
             }
         }
     })

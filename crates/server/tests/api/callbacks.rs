@@ -25,6 +25,7 @@ both_backends!(
     two_instances_send_each_callback_once,
     expiry_fires_the_callback_without_any_call,
     the_holders_flow_fires_one_callback_per_state,
+    finished_callbacks_are_deleted_after_the_retention_period,
 );
 
 /// What the receiver answers to one request.
@@ -434,6 +435,45 @@ async fn failures_are_retried_with_backoff_then_delivered_or_abandoned(mut setti
     assert!(e["next_attempt"].is_null());
     app.clock.advance(86_400);
     assert_eq!(deliver().await.unwrap(), 0, "abandoned means done");
+}
+
+async fn finished_callbacks_are_deleted_after_the_retention_period(settings: Settings) {
+    let retention = settings.personal_data_retention_seconds;
+    let app = start(settings.clone()).await;
+    let receiver = Receiver::start().await;
+    let sender = sender(&settings);
+    // One delivered event, and one still pending (the receiver fails it once).
+    receiver.script(&[Reply::Status(200), Reply::Status(500)]);
+    let delivered = app
+        .create_session(json!({"callback_url": receiver.url}))
+        .await;
+    app.call("session.abort", json!({"id": delivered})).await;
+    assert_eq!(
+        callbacks::deliver_due(&app.store, &sender, &app.clock)
+            .await
+            .unwrap(),
+        1
+    );
+    let pending = app
+        .create_session(json!({"callback_url": receiver.url}))
+        .await;
+    app.call("session.abort", json!({"id": pending})).await;
+    assert_eq!(
+        callbacks::deliver_due(&app.store, &sender, &app.clock)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(events(&app, delivered).await[0]["delivered"].is_string());
+    assert!(events(&app, pending).await[0]["delivered"].is_null());
+
+    let prune = |now| callbacks::prune_finished(&app.store, retention, now);
+    assert_eq!(prune(app.clock.now()).await.unwrap(), 0, "kept while young");
+    let later = app.clock.now() + i64::try_from(retention).unwrap() + 1;
+    assert_eq!(prune(later).await.unwrap(), 1);
+    assert!(events(&app, delivered).await.is_empty());
+    assert_eq!(events(&app, pending).await.len(), 1, "pending events stay");
+    assert_eq!(prune(later).await.unwrap(), 0);
 }
 
 async fn pending_callbacks_survive_a_restart(settings: Settings) {
