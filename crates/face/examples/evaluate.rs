@@ -306,6 +306,7 @@ fn evaluate(
     let mut pairs = pick(&genuine_files, half);
     pairs.extend(pick(&impostor_files, timed - half.min(pairs.len())));
     let mut compare_times = Vec::new();
+    let mut decode_times = Vec::new();
     let mut enlarged: HashMap<PathBuf, Vec<u8>> = HashMap::new();
     for (a_path, b) in &pairs {
         let a = match (phone_selfies, enlarged.get(a_path)) {
@@ -318,6 +319,10 @@ fn evaluate(
             }
         };
         let b = std::fs::read(b)?;
+        // The same run's baseline: decoding the two files, which any image pipeline must do.
+        let started = Instant::now();
+        std::hint::black_box((RgbImage::decode(&a)?, RgbImage::decode(&b)?));
+        decode_times.push(started.elapsed());
         let started = Instant::now();
         let comparison = engine.compare(&a, &b, face::DEFAULT_THRESHOLD)?;
         compare_times.push(started.elapsed());
@@ -344,6 +349,13 @@ fn evaluate(
             ms(max),
             compare_times.len()
         );
+        if let Some(decode) = median_of(&mut decode_times) {
+            println!(
+                "same run, decoding the two files alone: median {:.1} ms (comparison / decoding: {:.1} x)",
+                ms(decode),
+                median.as_secs_f64() / decode.as_secs_f64().max(1e-9)
+            );
+        }
     }
     Ok(())
 }

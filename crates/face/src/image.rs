@@ -15,7 +15,7 @@ const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
 /// in the DCT domain: a 12-megapixel selfie in about half the time of a full decode) that keeps the
 /// longer side at least this large: a face filling a fifth of it is still wider than the 150-pixel
 /// chip the descriptor is computed from.
-const SCALED_DECODE_MIN_SIDE: u16 = 800;
+const SCALED_DECODE_MIN_SIDE: u16 = 720;
 
 /// An 8-bit RGB image, rows top to bottom, pixels interleaved.
 #[derive(Clone)]
