@@ -15,9 +15,9 @@
 use crate::image::RgbImage;
 
 /// Detection runs on a copy shrunk by a whole factor (selfies from phones are 12 megapixels) that
-/// keeps the shorter side at least this large, so faces down to the detector's 40-pixel window,
-/// 16 % of this and usually 10-15 % of the copy's shorter side, are found (a second person beside
-/// the holder counts), while a phone selfie is searched at about 380x500.
+/// keeps the shorter side at least this large (so 256-511 pixels), so faces down to the
+/// detector's 40-pixel window, 8-16 % of the shorter side, are found (a second person beside the
+/// holder counts), while a phone selfie is searched at about 380x500.
 pub(crate) const DETECTION_SHORTER_SIDE: usize = 256;
 /// The detector's window: the smallest face it finds, in pixels of the image it is given.
 const WINDOW: u32 = 40;
