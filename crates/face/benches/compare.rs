@@ -8,7 +8,7 @@
 //! (a JPEG 2000 portrait transcoded to JPEG as the server stores it).
 //!
 //! Run: `taskset -c 0 cargo bench -p face --bench compare` (the target: under 200 ms per comparison
-//! on one core).
+//! on one core); without `taskset`, `compare` analyses the two images on two cores at once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
