@@ -22,7 +22,8 @@
 //! size and quality of a chip portrait (longer side 320 pixels, JPEG quality 50), and the error
 //! rates are also given for each file against the other files' copies: a selfie against the chip.
 //! Folders starting with '.' are skipped.
-//! Runs on one thread: pin it to one core (`taskset -c 0`) for the per-core figure.
+//! Runs on one thread, except that `compare` analyses its two images on two: pin it to one core
+//! (`taskset -c 0`) for the per-core figure.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -337,7 +338,7 @@ fn evaluate(
             .unwrap_or(max);
         let within = compare_times.iter().filter(|t| t.as_millis() < 200).count();
         println!(
-            "per comparison (two files{}, decode to decision), {} pairs, one thread: median {:.1} ms, 95th percentile {:.1} ms, max {:.1} ms; {within} of {} under 200 ms",
+            "per comparison (two files{}, decode to decision), {} pairs: median {:.1} ms, 95th percentile {:.1} ms, max {:.1} ms; {within} of {} under 200 ms",
             if phone_selfies {
                 ", the first enlarged to 12 megapixels"
             } else {
