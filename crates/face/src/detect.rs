@@ -39,8 +39,8 @@ pub struct FaceBox {
     pub score: f64,
 }
 
-/// Confirmed faces in `small` (`img` shrunk by `scale`), in the
-/// pixels of `small`, largest first.
+/// Faces in `small` (`img` shrunk by `scale`), in the pixels of `small`, largest first; when there
+/// are several, only those confirmed in `img`.
 pub(crate) fn find_faces(
     model: &rustface::Model,
     img: &RgbImage,
