@@ -8,6 +8,9 @@
 //!    the data groups EF.COM lists (DG3/DG4 need EAC and are skipped);
 //! 4. Active Authentication with the caller's challenge when DG15 is present.
 //!
+//! When the chip announces extended length but the reader cannot carry such a command (the
+//! transport fails), the card is reset and read again from step 1 in short commands.
+//!
 //! The result, [`ChipFiles`], holds the raw files and the raw AA response: judging them
 //! (passive and active authentication) is `icao9303::verify`'s business, not the reader's.
 //! [`write_dump`] writes them under the names `passport-reader verify` reads.

@@ -70,6 +70,7 @@ pub fn list_readers() -> Result<Vec<PcscReader>, TransportError> {
 pub struct PcscTransport {
     card: pcsc::Card,
     reader: String,
+    share_mode: pcsc::ShareMode,
     buffer: Vec<u8>,
 }
 
@@ -99,18 +100,20 @@ impl PcscTransport {
                 CString::new(present.name).map_err(|e| TransportError::Other(e.to_string()))?
             }
         };
-        let card = ctx
+        let (card, share_mode) = ctx
             .connect(&name, pcsc::ShareMode::Exclusive, pcsc::Protocols::ANY)
+            .map(|card| (card, pcsc::ShareMode::Exclusive))
             .or_else(|e| match e {
                 // Another process holds it shared (e.g. a PC/SC monitor): share it.
-                pcsc::Error::SharingViolation => {
-                    ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
-                }
+                pcsc::Error::SharingViolation => ctx
+                    .connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
+                    .map(|card| (card, pcsc::ShareMode::Shared)),
                 e => Err(e),
             })
             .map_err(map_error)?;
         Ok(PcscTransport {
             card,
+            share_mode,
             reader: name.to_string_lossy().into_owned(),
             buffer: vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED],
         })
@@ -132,5 +135,15 @@ impl Transport for PcscTransport {
             return Err(TransportError::Malformed);
         }
         Ok(response.to_vec())
+    }
+
+    fn reset(&mut self) -> Result<(), TransportError> {
+        self.card
+            .reconnect(
+                self.share_mode,
+                pcsc::Protocols::ANY,
+                pcsc::Disposition::ResetCard,
+            )
+            .map_err(map_error)
     }
 }

@@ -238,11 +238,54 @@ impl Channel<'_> {
 }
 
 /// Reads the chip on `transport` with `key`. See the crate documentation for the sequence.
+///
+/// With [`BlockSize::Auto`], a chip that announces extended length is read in blocks of up to
+/// its limit; if the reader then fails to carry such a command (many readers and drivers cannot),
+/// the card is reset and read again from the start in short APDUs.
 pub fn read_document(
     transport: &mut dyn Transport,
     key: &AccessKey,
     options: &ReadOptions,
     progress: &mut dyn FnMut(Progress),
+) -> Result<ChipFiles, ReadError> {
+    let mut extended_in_use = false;
+    let error = match read_once(transport, key, options, progress, &mut extended_in_use) {
+        Ok(files) => return Ok(files),
+        Err(error) => error,
+    };
+    let reader_refused_extended = matches!(
+        &error,
+        ReadError::Transport {
+            source: crate::TransportError::Other(_) | crate::TransportError::Malformed,
+            ..
+        }
+    ) || matches!(&error, ReadError::Chip { sw, .. } if sw.0 == 0x6700);
+    if !(extended_in_use && options.block_size == BlockSize::Auto && reader_refused_extended) {
+        return Err(error);
+    }
+    progress(Progress::Step(format!(
+        "the reader could not carry an extended-length command ({error}); reading again in short commands"
+    )));
+    transport.reset().map_err(|source| ReadError::Transport {
+        during: "resetting the card".into(),
+        source,
+    })?;
+    let short = ReadOptions {
+        block_size: BlockSize::Fixed(SHORT_BLOCK),
+        ..options.clone()
+    };
+    read_once(transport, key, &short, progress, &mut extended_in_use)
+}
+
+/// The largest block a short response carries under AES secure messaging.
+const SHORT_BLOCK: usize = 223;
+
+fn read_once(
+    transport: &mut dyn Transport,
+    key: &AccessKey,
+    options: &ReadOptions,
+    progress: &mut dyn FnMut(Progress),
+    extended_in_use: &mut bool,
 ) -> Result<ChipFiles, ReadError> {
     let mut ch = Channel {
         transport,
@@ -294,6 +337,7 @@ pub fn read_document(
             BlockSize::Fixed(n) => n.clamp(1, cap),
         }
     };
+    *extended_in_use = block > SHORT_BLOCK;
 
     // 3. EF.COM, DG14 and chip authentication, then EF.SOD and the data groups.
     let mut files = BTreeMap::new();

@@ -33,12 +33,28 @@ pub enum TransportError {
 pub trait Transport {
     /// Sends a command APDU and returns the response APDU (data and status word).
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError>;
+
+    /// Resets the card (it forgets any secure-messaging session), for a fresh start after a
+    /// failed attempt. A transport that cannot reset does nothing.
+    fn reset(&mut self) -> Result<(), TransportError> {
+        Ok(())
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for &mut T {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         (**self).transmit(command)
     }
+
+    fn reset(&mut self) -> Result<(), TransportError> {
+        (**self).reset()
+    }
+}
+
+/// Whether a command APDU uses extended length (ISO 7816-4: a zero byte after the header, then a
+/// two-byte Lc or Le).
+pub fn is_extended_apdu(command: &[u8]) -> bool {
+    command.len() >= 7 && command.get(4) == Some(&0)
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -54,6 +70,7 @@ pub struct VirtualTransport {
     chip: VirtualChip,
     remove_after: Option<u64>,
     sent: u64,
+    short_apdus_only: bool,
 }
 
 impl VirtualTransport {
@@ -64,6 +81,7 @@ impl VirtualTransport {
             chip,
             remove_after: None,
             sent: 0,
+            short_apdus_only: false,
         }
     }
 
@@ -71,6 +89,12 @@ impl VirtualTransport {
     /// [`TransportError::CardRemoved`].
     pub fn remove_card_after(&mut self, apdus: u64) {
         self.remove_after = Some(self.sent + apdus);
+    }
+
+    /// Behaves as a reader (or driver) that cannot carry extended-length APDUs: such a command
+    /// fails in the transport and never reaches the chip, as many cheap readers do.
+    pub fn refuse_extended_apdus(&mut self) {
+        self.short_apdus_only = true;
     }
 
     pub fn chip(&self) -> &VirtualChip {
@@ -93,6 +117,16 @@ impl Transport for VirtualTransport {
             return Err(TransportError::CardRemoved);
         }
         self.sent += 1;
+        if self.short_apdus_only && is_extended_apdu(command) {
+            return Err(TransportError::Other(
+                "the reader cannot transmit extended-length APDUs".into(),
+            ));
+        }
         Ok(self.chip.transmit(command))
+    }
+
+    fn reset(&mut self) -> Result<(), TransportError> {
+        self.chip.reset();
+        Ok(())
     }
 }

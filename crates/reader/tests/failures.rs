@@ -263,3 +263,55 @@ fn dump_uses_the_testdoc_names() {
         "1122334455667788\n"
     );
 }
+
+#[test]
+fn a_reader_without_extended_length_gets_the_document_in_short_commands() {
+    let doc = document(Profile::Pace);
+    let key = mrz_key(doc);
+    // The same chip on a reader that carries extended-length commands: big blocks.
+    let mut capable = transport(Profile::Pace);
+    let big = read(&mut capable, &key, &with_aa()).unwrap();
+    assert!(big.block_size > 223, "{}", big.block_size);
+
+    // On a reader that cannot, the first long READ BINARY fails in the transport; the card is
+    // reset and read again in short commands, with the same result.
+    let mut limited = transport(Profile::Pace);
+    limited.refuse_extended_apdus();
+    let mut steps = Vec::new();
+    let files = reader::read_document(&mut limited, &key, &with_aa(), &mut |p| {
+        if let reader::Progress::Step(s) = p {
+            steps.push(s);
+        }
+    })
+    .unwrap();
+    assert_eq!(files.block_size, 223);
+    assert_eq!(files.files, big.files);
+    assert_eq!(
+        files.chip_authentication,
+        ChipAuthentication::Succeeded {
+            protocol: "0.4.0.127.0.7.2.2.3.2.2".into()
+        }
+    );
+    assert!(files.active_authentication.is_some());
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.contains("reading again in short commands")),
+        "{steps:?}"
+    );
+
+    // A block size asked for explicitly is not second-guessed: the reader's failure is reported.
+    let mut limited = transport(Profile::Pace);
+    limited.refuse_extended_apdus();
+    let explicit = ReadOptions {
+        block_size: reader::BlockSize::Fixed(1000),
+        ..with_aa()
+    };
+    match read(&mut limited, &key, &explicit) {
+        Err(ReadError::Transport {
+            source: TransportError::Other(message),
+            ..
+        }) => assert!(message.contains("extended-length"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -68,7 +68,9 @@ pub struct ChipArgs {
     /// Use BAC even when the chip offers PACE.
     #[arg(long)]
     pub bac: bool,
-    /// READ BINARY block size in bytes [default: the largest the chip allows].
+    /// READ BINARY block size in bytes [default: the largest the chip allows, over 223 only with
+    /// extended-length commands; if the reader cannot carry those, the card is read again in
+    /// short ones by itself].
     #[arg(long, value_name = "BYTES")]
     pub block_size: Option<usize>,
 }
