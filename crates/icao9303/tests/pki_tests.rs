@@ -417,18 +417,7 @@ mod issued {
     const NOW: OffsetDateTime = datetime!(2025-03-01 12:00 UTC);
 
     fn files(doc: &testdoc::TestDocument) -> (Vec<u8>, BTreeMap<u8, Vec<u8>>) {
-        let mut dgs = BTreeMap::new();
-        for (id, n) in [
-            (FileId::Dg1, 1),
-            (FileId::Dg2, 2),
-            (FileId::Dg14, 14),
-            (FileId::Dg15, 15),
-        ] {
-            if let Some(f) = doc.file(id) {
-                dgs.insert(n, f.to_vec());
-            }
-        }
-        (doc.file(FileId::Sod).unwrap().to_vec(), dgs)
+        (doc.file(FileId::Sod).unwrap().to_vec(), doc.data_groups())
     }
 
     fn store_with(csca: &Csca) -> TrustStore {

@@ -127,21 +127,10 @@ mod issued {
     };
 
     fn files(doc: &testdoc::TestDocument) -> DocumentFiles {
-        let mut data_groups = BTreeMap::new();
-        for (id, n) in [
-            (FileId::Dg1, 1),
-            (FileId::Dg2, 2),
-            (FileId::Dg14, 14),
-            (FileId::Dg15, 15),
-        ] {
-            if let Some(f) = doc.file(id) {
-                data_groups.insert(n, f.to_vec());
-            }
-        }
         DocumentFiles {
             com: doc.file(FileId::Com).map(<[u8]>::to_vec),
             sod: doc.file(FileId::Sod).map(<[u8]>::to_vec),
-            data_groups,
+            data_groups: doc.data_groups(),
         }
     }
 

@@ -370,6 +370,14 @@ impl TestDocument {
         self.files.get(&id).map(Vec::as_slice)
     }
 
+    /// The data groups the document has, by number (as a verifier takes them).
+    pub fn data_groups(&self) -> BTreeMap<u8, Vec<u8>> {
+        self.files
+            .iter()
+            .filter_map(|(id, bytes)| Some((id.data_group_number()?, bytes.clone())))
+            .collect()
+    }
+
     /// The MRZ, one string per line.
     pub fn mrz_lines(&self) -> &[String] {
         &self.mrz
