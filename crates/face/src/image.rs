@@ -50,15 +50,20 @@ impl RgbImage {
         let orientation = decoder
             .orientation()
             .map_err(|e| FaceError::Decode(e.to_string()))?;
-        let mut img =
+        let img =
             DynamicImage::from_decoder(decoder).map_err(|e| FaceError::Decode(e.to_string()))?;
+        Self::upright(img, orientation).ok_or_else(|| FaceError::Decode("empty image".into()))
+    }
+
+    /// `img` turned as its EXIF orientation says, as 8-bit RGB; `None` if it is empty.
+    fn upright(mut img: DynamicImage, orientation: image::metadata::Orientation) -> Option<Self> {
         img.apply_orientation(orientation);
         let rgb = img.into_rgb8();
         let (width, height) = (rgb.width() as usize, rgb.height() as usize);
         if width == 0 || height == 0 {
-            return Err(FaceError::Decode("empty image".into()));
+            return None;
         }
-        Ok(Self {
+        Some(Self {
             width,
             height,
             data: rgb.into_raw(),
@@ -83,29 +88,21 @@ impl RgbImage {
         decoder.set_max_decoding_buffer_size(usize::try_from(MAX_DECODE_BYTES).ok()?);
         let pixels = decoder.decode().ok()?;
         let info = decoder.info()?;
-        let (width, height) = (usize::from(info.width), usize::from(info.height));
-        let data: Vec<u8> = match info.pixel_format {
-            jpeg_decoder::PixelFormat::RGB24 => pixels,
-            jpeg_decoder::PixelFormat::L8 => pixels.iter().flat_map(|&v| [v, v, v]).collect(),
+        let (width, height) = (u32::from(info.width), u32::from(info.height));
+        let img = match info.pixel_format {
+            jpeg_decoder::PixelFormat::RGB24 => {
+                DynamicImage::ImageRgb8(image::RgbImage::from_raw(width, height, pixels)?)
+            }
+            jpeg_decoder::PixelFormat::L8 => {
+                DynamicImage::ImageLuma8(image::GrayImage::from_raw(width, height, pixels)?)
+            }
             jpeg_decoder::PixelFormat::L16 | jpeg_decoder::PixelFormat::CMYK32 => return None,
         };
-        if width == 0 || height == 0 || data.len() != width * height * 3 {
-            return None;
-        }
         let orientation = decoder
             .exif_data()
             .and_then(image::metadata::Orientation::from_exif_chunk)
             .unwrap_or(image::metadata::Orientation::NoTransforms);
-        let buffer =
-            image::RgbImage::from_raw(u32::from(info.width), u32::from(info.height), data)?;
-        let mut img = DynamicImage::ImageRgb8(buffer);
-        img.apply_orientation(orientation);
-        let rgb = img.into_rgb8();
-        Some(Self {
-            width: rgb.width() as usize,
-            height: rgb.height() as usize,
-            data: rgb.into_raw(),
-        })
+        Self::upright(img, orientation)
     }
 
     /// Baseline JPEG of this image (e.g. to keep a PNG selfie as the JPEG the API shows).
