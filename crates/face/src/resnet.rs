@@ -314,46 +314,43 @@ fn affine(layer: &Affine, x: &mut Tensor, relu: bool) {
     }
 }
 
+/// Pooling over `size` x `size` windows with stride 2 and no padding, each window's values
+/// (row by row) reduced to one by `reduce`.
 #[allow(clippy::indexing_slicing)] // windows lie inside the input: no padding, sizes rounded down
-fn max_pool_3x3_s2(x: &Tensor) -> Tensor {
-    let out_h = (x.height - 3) / 2 + 1;
-    let out_w = (x.width - 3) / 2 + 1;
+fn pool_s2(
+    x: &Tensor,
+    size: usize,
+    reduce: impl Fn(&mut dyn Iterator<Item = f32>) -> f32,
+) -> Tensor {
+    let out_h = (x.height - size) / 2 + 1;
+    let out_w = (x.width - size) / 2 + 1;
     let mut out = Tensor::zeros(x.channels, out_h, out_w);
     let (plane, out_plane) = (x.plane(), out.plane());
     for c in 0..x.channels {
         let src = &x.data[c * plane..][..plane];
         for oy in 0..out_h {
             for ox in 0..out_w {
-                let mut m = f32::NEG_INFINITY;
-                for ky in 0..3 {
-                    for kx in 0..3 {
-                        m = m.max(src[(oy * 2 + ky) * x.width + ox * 2 + kx]);
-                    }
-                }
-                out.data[c * out_plane + oy * out_w + ox] = m;
+                let mut window = (0..size).flat_map(|ky| {
+                    let row = (oy * 2 + ky) * x.width + ox * 2;
+                    src[row..row + size].iter().copied()
+                });
+                out.data[c * out_plane + oy * out_w + ox] = reduce(&mut window);
             }
         }
     }
     out
 }
 
-#[allow(clippy::indexing_slicing)] // windows lie inside the input: no padding, sizes rounded down
+fn max_pool_3x3_s2(x: &Tensor) -> Tensor {
+    pool_s2(x, 3, |w: &mut dyn Iterator<Item = f32>| {
+        w.fold(f32::NEG_INFINITY, f32::max)
+    })
+}
+
 fn avg_pool_2x2_s2(x: &Tensor) -> Tensor {
-    let out_h = (x.height - 2) / 2 + 1;
-    let out_w = (x.width - 2) / 2 + 1;
-    let mut out = Tensor::zeros(x.channels, out_h, out_w);
-    let (plane, out_plane) = (x.plane(), out.plane());
-    for c in 0..x.channels {
-        let src = &x.data[c * plane..][..plane];
-        for oy in 0..out_h {
-            for ox in 0..out_w {
-                let i = oy * 2 * x.width + ox * 2;
-                let sum = src[i] + src[i + 1] + src[i + x.width] + src[i + x.width + 1];
-                out.data[c * out_plane + oy * out_w + ox] = sum / 4.0;
-            }
-        }
-    }
-    out
+    pool_s2(x, 2, |w: &mut dyn Iterator<Item = f32>| {
+        w.sum::<f32>() / 4.0
+    })
 }
 
 /// relu(a + b), sized to the larger of the two in each dimension, missing values being zero.
