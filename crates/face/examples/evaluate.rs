@@ -364,14 +364,7 @@ fn evaluate(
 /// The image enlarged to a phone camera's size (shorter side 3024, longer at most 4032), as a
 /// quality-90 JPEG.
 fn phone_sized_jpeg(bytes: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
-    let img = image::load_from_memory(bytes)?.into_rgb8();
-    let (w, h) = (f64::from(img.width()), f64::from(img.height()));
-    let factor = (3024.0 / w.min(h)).min(4032.0 / w.max(h));
-    let (nw, nh) = ((w * factor).round() as u32, (h * factor).round() as u32);
-    let big = image::imageops::resize(&img, nw, nh, image::imageops::FilterType::Triangle);
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&big)?;
-    Ok(out)
+    resized_jpeg(bytes, |w, h| (3024.0 / w.min(h)).min(4032.0 / w.max(h)), 90)
 }
 
 /// Longer side and JPEG quality of the chip-portrait copies: DG2 portraits are small, often
@@ -382,16 +375,26 @@ const PORTRAIT_QUALITY: u8 = 50;
 /// A copy the size and quality of a chip portrait: longer side PORTRAIT_SIDE (never enlarged),
 /// JPEG at PORTRAIT_QUALITY.
 fn portrait_sized_jpeg(bytes: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let side = f64::from(PORTRAIT_SIDE);
+    resized_jpeg(bytes, |w, h| (side / w.max(h)).min(1.0), PORTRAIT_QUALITY)
+}
+
+/// The image scaled by `factor(width, height)` (bilinear), as a JPEG of `quality`.
+fn resized_jpeg(
+    bytes: &[u8],
+    factor: impl Fn(f64, f64) -> f64,
+    quality: u8,
+) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     let img = image::load_from_memory(bytes)?.into_rgb8();
-    let factor = (f64::from(PORTRAIT_SIDE) / f64::from(img.width().max(img.height()))).min(1.0);
-    let (w, h) = (
-        (f64::from(img.width()) * factor).round().max(1.0) as u32,
-        (f64::from(img.height()) * factor).round().max(1.0) as u32,
+    let (w, h) = (f64::from(img.width()), f64::from(img.height()));
+    let f = factor(w, h);
+    let (nw, nh) = (
+        (w * f).round().max(1.0) as u32,
+        (h * f).round().max(1.0) as u32,
     );
-    let small = image::imageops::resize(&img, w, h, image::imageops::FilterType::Triangle);
+    let resized = image::imageops::resize(&img, nw, nh, image::imageops::FilterType::Triangle);
     let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, PORTRAIT_QUALITY)
-        .encode_image(&small)?;
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality).encode_image(&resized)?;
     Ok(out)
 }
 
