@@ -1,5 +1,6 @@
 //! Transports: command APDU bytes in, response APDU bytes out.
 
+use icao9303::protocol::apdu::CommandApdu;
 use virtual_chip::{LinkStats, VirtualChip};
 
 /// Why an APDU could not be exchanged with a card.
@@ -49,12 +50,6 @@ impl<T: Transport + ?Sized> Transport for &mut T {
     fn reset(&mut self) -> Result<(), TransportError> {
         (**self).reset()
     }
-}
-
-/// Whether a command APDU uses extended length (ISO 7816-4: a zero byte after the header, then a
-/// two-byte Lc or Le).
-pub fn is_extended_apdu(command: &[u8]) -> bool {
-    command.len() >= 7 && command.get(4) == Some(&0)
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -117,7 +112,8 @@ impl Transport for VirtualTransport {
             return Err(TransportError::CardRemoved);
         }
         self.sent += 1;
-        if self.short_apdus_only && is_extended_apdu(command) {
+        let extended = || CommandApdu::from_bytes(command).is_ok_and(|c| c.is_extended());
+        if self.short_apdus_only && extended() {
             return Err(TransportError::Other(
                 "the reader cannot transmit extended-length APDUs".into(),
             ));
