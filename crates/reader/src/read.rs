@@ -294,10 +294,11 @@ fn read_once(
 
     // 1. The master file: EF.CardAccess (PACE) and EF.ATR/INFO (extended length).
     let card_access = read_plain_file(&mut ch, 0x011C, "reading EF.CardAccess")?;
-    // Blocks over 223 bytes need extended length, which the chip announces in EF.ATR/INFO.
+    // Blocks over SHORT_BLOCK bytes need extended length, which the chip announces in
+    // EF.ATR/INFO.
     let wants_extended = match options.block_size {
         BlockSize::Auto => true,
-        BlockSize::Fixed(n) => n > 223,
+        BlockSize::Fixed(n) => n > SHORT_BLOCK,
     };
     let max_response = if wants_extended {
         read_plain_file(&mut ch, 0x2F01, "reading EF.ATR/INFO")?
