@@ -238,18 +238,9 @@ fn evaluate(
         impostor.len(),
         impostor_all.len()
     );
-    println!("threshold   FAR (impostors accepted)   FRR (genuine rejected)");
-    for t in THRESHOLDS {
-        let fa = impostor.iter().filter(|p| p.0 <= t).count();
-        let fr = genuine.iter().filter(|p| p.0 > t).count();
-        println!(
-            "{t:>9.2}   {:>9} ({fa}/{})   {:>9} ({fr}/{})",
-            percent(fa, impostor.len()),
-            impostor.len(),
-            percent(fr, genuine.len()),
-            genuine.len()
-        );
-    }
+    let distances =
+        |pairs: &[(f32, &Sample, &Sample)]| -> Vec<f32> { pairs.iter().map(|p| p.0).collect() };
+    print_rates(&distances(&genuine), &distances(&impostor), 0, "");
     if portrait_copies {
         // Every pair of files, one as it is (the selfie), the other as a chip-portrait copy, both
         // ways round; a copy without a face counts as a rejected genuine pair.
@@ -270,18 +261,7 @@ fn evaluate(
             genuine.len(),
             impostor.len()
         );
-        println!("threshold   FAR (impostors accepted)   FRR (genuine rejected or lost)");
-        let all_genuine = genuine.len() + lost;
-        for t in THRESHOLDS {
-            let fa = impostor.iter().filter(|&&d| d <= t).count();
-            let fr = genuine.iter().filter(|&&d| d > t).count() + lost;
-            println!(
-                "{t:>9.2}   {:>9} ({fa}/{})   {:>9} ({fr}/{all_genuine})",
-                percent(fa, impostor.len()),
-                impostor.len(),
-                percent(fr, all_genuine),
-            );
-        }
+        print_rates(&genuine, &impostor, lost, " or lost");
     }
     if let (Some(median), Some(max)) = (median_of(&mut times), times.last().copied()) {
         println!(
@@ -402,6 +382,22 @@ fn resized_jpeg(
 fn median_of(times: &mut [Duration]) -> Option<Duration> {
     times.sort();
     times.get(times.len() / 2).copied()
+}
+
+/// FAR and FRR at each of THRESHOLDS; `lost` genuine pairs (no face found) count as rejected.
+fn print_rates(genuine: &[f32], impostor: &[f32], lost: usize, lost_label: &str) {
+    println!("threshold   FAR (impostors accepted)   FRR (genuine rejected{lost_label})");
+    let all_genuine = genuine.len() + lost;
+    for t in THRESHOLDS {
+        let fa = impostor.iter().filter(|&&d| d <= t).count();
+        let fr = genuine.iter().filter(|&&d| d > t).count() + lost;
+        println!(
+            "{t:>9.2}   {:>9} ({fa}/{})   {:>9} ({fr}/{all_genuine})",
+            percent(fa, impostor.len()),
+            impostor.len(),
+            percent(fr, all_genuine),
+        );
+    }
 }
 
 /// A rate in percent, or "n/a" when there were no pairs of that kind.
