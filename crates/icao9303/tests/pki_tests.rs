@@ -490,15 +490,7 @@ mod issued {
         let doc = DocumentBuilder::new(Holder::specimen()).build(&ds).unwrap();
         let mut store = store_with(&csca);
         // Issued 100 days ago, due to be replaced 10 days ago.
-        store
-            .import(
-                &csca
-                    .crl(&[7], NOW - Duration::days(100))
-                    .unwrap()
-                    .to_der()
-                    .unwrap(),
-            )
-            .unwrap();
+        import_crl(&mut store, &csca, 7, 100);
         let stale = verify(&doc, &store);
         let check = stale.check(CheckName::DocumentSignerRevocation).unwrap();
         assert_eq!(check.result, Outcome::NotChecked, "{check:?}");
@@ -513,36 +505,26 @@ mod issued {
         // The passive authentication itself still stands (revocation unknown is not a failure).
         assert_eq!(stale.outcome(CheckName::SodSignature), Outcome::Passed);
         // A current CRL beside it settles it.
-        store
-            .import(
-                &csca
-                    .crl(&[8], NOW - Duration::days(5))
-                    .unwrap()
-                    .to_der()
-                    .unwrap(),
-            )
-            .unwrap();
+        import_crl(&mut store, &csca, 8, 5);
         assert_eq!(
             verify(&doc, &store).outcome(CheckName::DocumentSignerRevocation),
             Outcome::Passed
         );
         // An out-of-date CRL that lists the DS: revoked all the same.
         let mut store = store_with(&csca);
-        store
-            .import(
-                &csca
-                    .crl(&[77], NOW - Duration::days(200))
-                    .unwrap()
-                    .to_der()
-                    .unwrap(),
-            )
-            .unwrap();
+        import_crl(&mut store, &csca, 77, 200);
         let check = verify(&doc, &store)
             .check(CheckName::DocumentSignerRevocation)
             .cloned()
             .unwrap();
         assert_eq!(check.result, Outcome::Failed);
         assert_eq!(check.reason_code, Some(ReasonCode::Revoked));
+    }
+
+    /// Imports a CRL of `csca` revoking `serial`, issued `days_ago` (due 90 days after).
+    fn import_crl(store: &mut TrustStore, csca: &Csca, serial: u64, days_ago: i64) {
+        let crl = csca.crl(&[serial], NOW - Duration::days(days_ago)).unwrap();
+        store.import(&crl.to_der().unwrap()).unwrap();
     }
 
     #[test]
