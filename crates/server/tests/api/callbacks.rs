@@ -444,26 +444,22 @@ async fn finished_callbacks_are_deleted_after_the_retention_period(settings: Set
     let sender = sender(&settings);
     // One delivered event, and one still pending (the receiver fails it once).
     receiver.script(&[Reply::Status(200), Reply::Status(500)]);
-    let delivered = app
-        .create_session(json!({"callback_url": receiver.url}))
-        .await;
-    app.call("session.abort", json!({"id": delivered})).await;
-    assert_eq!(
-        callbacks::deliver_due(&app.store, &sender, &app.clock)
-            .await
-            .unwrap(),
-        1
-    );
-    let pending = app
-        .create_session(json!({"callback_url": receiver.url}))
-        .await;
-    app.call("session.abort", json!({"id": pending})).await;
-    assert_eq!(
-        callbacks::deliver_due(&app.store, &sender, &app.clock)
-            .await
-            .unwrap(),
-        1
-    );
+    // A session aborted, its callback attempted once.
+    let aborted_and_attempted = || async {
+        let id = app
+            .create_session(json!({"callback_url": receiver.url}))
+            .await;
+        app.call("session.abort", json!({"id": id})).await;
+        assert_eq!(
+            callbacks::deliver_due(&app.store, &sender, &app.clock)
+                .await
+                .unwrap(),
+            1
+        );
+        id
+    };
+    let delivered = aborted_and_attempted().await;
+    let pending = aborted_and_attempted().await;
     assert!(events(&app, delivered).await[0]["delivered"].is_string());
     assert!(events(&app, pending).await[0]["delivered"].is_null());
 
