@@ -4,7 +4,7 @@
 //! process start-up included) and by the openssl crate in process.
 //!
 //! Run: `cargo bench -p icao9303 --bench passive_authentication`. Needs `openssl` on PATH and the
-//! shared vectors (`../../../shared/vectors` or `$PASSPORT_READER_VECTORS`).
+//! test vectors (`testdata/vectors`, or `$PASSPORT_READER_VECTORS`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::collections::BTreeMap;
@@ -31,11 +31,10 @@ const CASES: [(&str, &str); 5] = [
 const CLI_ITERATIONS: u32 = 40;
 
 fn vectors() -> PathBuf {
-    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
-    if beside.is_dir() {
-        return beside;
-    }
-    PathBuf::from(std::env::var("PASSPORT_READER_VECTORS").expect("shared vectors not found"))
+    std::env::var_os("PASSPORT_READER_VECTORS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/vectors"),
+        PathBuf::from,
+    )
 }
 
 struct Extracted {

@@ -1,5 +1,5 @@
 //! Active Authentication (ICAO 9303 Part 11 §6.1) against real-chip responses
-//! (`shared/vectors/active_auth/aa_vectors.json`, from GMRTD and PYMRTD) and testdoc chips.
+//! (`testdata/vectors/active_auth/aa_vectors.json`, from GMRTD and PYMRTD) and testdoc chips.
 
 use icao9303::active_authentication::{
     Iso9796Error, verify_active_authentication, verify_ecdsa_plain, verify_iso9796_2_scheme1,

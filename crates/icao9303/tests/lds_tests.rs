@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
-//! Parsing the LDS files of the shared vectors (see `shared/vectors/README.md` for their origin),
+//! Parsing the LDS files of the test vectors (see `testdata/vectors/README.md` for their origin),
 //! and the no-panic property of every parser on random and mutated inputs.
 
 use std::path::PathBuf;
@@ -13,13 +13,9 @@ use icao9303::mrz::MrzFormat;
 use icao9303::oid;
 use icao9303::portrait::{PortraitError, image_dimensions, portrait_jpeg};
 
-/// The shared vectors folder: `../../../shared/vectors` from this crate, or `$PASSPORT_READER_VECTORS`.
-/// A missing folder fails the test rather than skipping it.
+/// The test vectors: the folder named by `$PASSPORT_READER_VECTORS` when it is set, otherwise the
+/// repository's own copy in `testdata/vectors` (see its README for each file's source and licence).
 pub fn vectors_dir() -> PathBuf {
-    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
-    if beside.is_dir() {
-        return beside;
-    }
     if let Some(dir) = std::env::var_os("PASSPORT_READER_VECTORS") {
         let dir = PathBuf::from(dir);
         assert!(
@@ -29,10 +25,7 @@ pub fn vectors_dir() -> PathBuf {
         );
         return dir;
     }
-    panic!(
-        "test vectors not found at {} and PASSPORT_READER_VECTORS is not set",
-        beside.display()
-    );
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/vectors")
 }
 
 pub fn vector(path: &str) -> Vec<u8> {

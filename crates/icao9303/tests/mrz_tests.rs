@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 //! Known-answer tests for the MRZ: the specimens of ICAO 9303 Parts 4–7 (Utopia, "ERIKSSON ANNA
-//! MARIA") and the MRZs of the test documents in the shared vectors.
+//! MARIA") and the MRZs of the test documents in the test vectors (testdata/vectors).
 
 use icao9303::country::alpha2_from_mrz_code;
 use icao9303::mrz::{Mrz, MrzError, MrzFormat, Sex, check_digit};
@@ -328,7 +328,7 @@ fn dates_and_centuries() {
     assert_eq!(mrz("80<<<<", "300101").identity(today).date_of_birth, None);
 }
 
-/// The MRZs of the test documents in the shared vectors (DG1 content), with Germany's `D`.
+/// The MRZs of the test documents in the test vectors (testdata/vectors) (DG1 content), with Germany's `D`.
 #[test]
 fn german_specimen_with_one_letter_code() {
     let mrz = Mrz::parse(

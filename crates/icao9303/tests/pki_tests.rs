@@ -1,5 +1,5 @@
-//! Passive authentication and the trust store against the shared real-world vectors
-//! (`shared/vectors/README.md`: real SODs from GMRTD, specimens from PYMRTD/JMRTD/WORLDFND,
+//! Passive authentication and the trust store against the real-world test vectors
+//! (`testdata/vectors/README.md`: real SODs from GMRTD, specimens from PYMRTD/JMRTD/WORLDFND,
 //! German and Dutch master lists from GMRTD) and against documents issued by `testdoc`.
 
 use std::collections::BTreeMap;
