@@ -24,12 +24,6 @@ pub enum SmError {
     /// The decrypted data does not end in ISO/IEC 9797-1 padding method 2.
     #[error("bad padding in the decrypted secure-messaging data")]
     BadPadding,
-    /// The status word inside DO'99' differs from the one outside it.
-    #[error("status word {inner} inside DO'99' differs from {outer} outside it")]
-    StatusMismatch {
-        inner: StatusWord,
-        outer: StatusWord,
-    },
     /// Misuse: session keys or SSC of the wrong length for the cipher.
     #[error("session key or SSC length does not fit the cipher")]
     InvalidKey,
@@ -46,11 +40,7 @@ impl SmError {
     pub fn caused_by_chip(&self) -> bool {
         matches!(
             self,
-            SmError::Unprotected(_)
-                | SmError::BadMac
-                | SmError::Malformed(_)
-                | SmError::BadPadding
-                | SmError::StatusMismatch { .. }
+            SmError::Unprotected(_) | SmError::BadMac | SmError::Malformed(_) | SmError::BadPadding
         )
     }
 }

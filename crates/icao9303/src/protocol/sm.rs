@@ -224,12 +224,9 @@ impl SecureMessaging {
             [sw1, sw2] => StatusWord::from_bytes(*sw1, *sw2),
             _ => return Err(SmError::Malformed("DO'99' not two bytes")),
         };
-        if inner != response.sw {
-            return Err(SmError::StatusMismatch {
-                inner,
-                outer: response.sw,
-            });
-        }
+        // The outer status word is not protected; DO'99' is. Chips that answer an error with
+        // '9000' outside and the error inside DO'99' exist (JMRTD, too, reads DO'99'): the
+        // authenticated one decides.
         let data = match dos.get(0x87).or_else(|| dos.get(0x85)) {
             Some(d) => self.decrypt_do(d.tag, d.value)?,
             None => Vec::new(),
