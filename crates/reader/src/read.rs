@@ -176,7 +176,7 @@ struct Channel<'t> {
 }
 
 impl Channel<'_> {
-    fn plain(&mut self, command: &CommandApdu, during: &str) -> Result<ResponseApdu, ReadError> {
+    fn exchange(&mut self, command: &CommandApdu, during: &str) -> Result<ResponseApdu, ReadError> {
         let bytes = self
             .transport
             .transmit(&command.to_bytes())
@@ -188,6 +188,55 @@ impl Channel<'_> {
             during: during.to_owned(),
             source: TransportError::Malformed,
         })
+    }
+
+    /// One command as the transport carries it, with the transmission-level answers of
+    /// ISO/IEC 7816-3/-4 handled as a card reader's driver would: '6Cxx' (a plain command's Le
+    /// was wrong: sent again with Le = xx) and '61xx' (xx more bytes wait: fetched with GET
+    /// RESPONSE until the final status word). Secure messaging sees the joined response.
+    fn plain(&mut self, command: &CommandApdu, during: &str) -> Result<ResponseApdu, ReadError> {
+        let mut response = self.exchange(command, during)?;
+        let plain_command = command.cla() & 0x0C == 0;
+        if plain_command && let Some(ne) = le_correction(response.sw) {
+            let corrected = with_ne(command.header(), command.data(), ne, during)?;
+            response = self.exchange(&corrected, during)?;
+        }
+        let mut data = Vec::new();
+        while let Some(ne) = response_waiting(response.sw) {
+            data.append(&mut response.data);
+            if data.len() > MAX_RESPONSE_LEN {
+                return Err(ReadError::Transport {
+                    during: during.to_owned(),
+                    source: TransportError::Other(format!(
+                        "the card keeps announcing more response bytes (over {MAX_RESPONSE_LEN})"
+                    )),
+                });
+            }
+            response = self.exchange(&with_ne(GET_RESPONSE, &[], ne, during)?, during)?;
+            if let Some(ne) = le_correction(response.sw) {
+                response = self.exchange(&with_ne(GET_RESPONSE, &[], ne, during)?, during)?;
+            }
+        }
+        if !data.is_empty() {
+            data.append(&mut response.data);
+            response.data = data;
+        }
+        Ok(response)
+    }
+
+    /// A plain command that opens access control: a chip that still had a session answers it
+    /// '6987'/'6988' and drops its keys (Part 11 §9.8.8), so that answer means "send it
+    /// again", not "give up".
+    fn plain_restarting(
+        &mut self,
+        command: &CommandApdu,
+        during: &str,
+    ) -> Result<ResponseApdu, ReadError> {
+        let response = self.plain(command, during)?;
+        if is_session_end(response.sw) {
+            return self.plain(command, during);
+        }
+        Ok(response)
     }
 
     /// Protected exchange; plain when no session is open (never the case after access control).
@@ -237,6 +286,46 @@ impl Channel<'_> {
     }
 }
 
+/// The most response bytes joined from '61xx' pieces (a bound against a card that never ends).
+const MAX_RESPONSE_LEN: usize = icao9303::protocol::apdu::MAX_NE + 1024;
+
+/// '6Cxx': the exact Le to send the command again with.
+fn le_correction(sw: StatusWord) -> Option<usize> {
+    (sw.0 & 0xFF00 == 0x6C00).then(|| match sw.0 & 0xFF {
+        0 => 256,
+        n => usize::from(n),
+    })
+}
+
+/// '61xx': bytes waiting for GET RESPONSE.
+fn response_waiting(sw: StatusWord) -> Option<usize> {
+    (sw.0 & 0xFF00 == 0x6100).then(|| match sw.0 & 0xFF {
+        0 => 256,
+        n => usize::from(n),
+    })
+}
+
+/// GET RESPONSE (ISO/IEC 7816-4 §11.5.1).
+const GET_RESPONSE: [u8; 4] = [0x00, 0xC0, 0x00, 0x00];
+
+fn with_ne(
+    header: [u8; 4],
+    data: &[u8],
+    ne: usize,
+    during: &str,
+) -> Result<CommandApdu, ReadError> {
+    let [cla, ins, p1, p2] = header;
+    CommandApdu::new(cla, ins, p1, p2, data.to_vec(), Some(ne)).map_err(|e| ReadError::Transport {
+        during: during.to_owned(),
+        source: TransportError::Other(format!("the card asked for Le {ne}: {e}")),
+    })
+}
+
+/// '6987'/'6988' in plain: the chip ended (or had no) secure-messaging session.
+fn is_session_end(sw: StatusWord) -> bool {
+    sw == StatusWord::SM_OBJECTS_MISSING || sw == StatusWord::SM_OBJECTS_INCORRECT
+}
+
 /// Reads the chip on `transport` with `key`. See the crate documentation for the sequence.
 ///
 /// With [`BlockSize::Auto`], a chip that announces extended length is read in blocks of up to
@@ -259,7 +348,10 @@ pub fn read_document(
             source: crate::TransportError::Other(_) | crate::TransportError::Malformed,
             ..
         }
-    ) || matches!(&error, ReadError::Chip { sw, .. } if sw.0 == 0x6700);
+    ) || matches!(
+        &error,
+        ReadError::Chip { sw, .. } | ReadError::SessionTerminated { sw, .. } if sw.0 == 0x6700
+    );
     if !(extended_in_use && options.block_size == BlockSize::Auto && reader_refused_extended) {
         return Err(error);
     }
@@ -280,6 +372,81 @@ pub fn read_document(
 /// The largest block a short response carries under AES secure messaging.
 const SHORT_BLOCK: usize = 223;
 
+/// How often one read may open a new session after the chip ended one (a chip that ends its
+/// session on every error may do so once per absent file).
+const MAX_REOPENS: usize = 16;
+
+/// What it takes to open a session again after the chip dropped one: the access key and the
+/// PACE offers, and the DG14 to run chip authentication with again if it had succeeded.
+struct Access<'a> {
+    key: &'a AccessKey,
+    pace: bool,
+    offers: Vec<(Vec<u8>, Option<u64>, String)>,
+    reopens: usize,
+}
+
+impl Access<'_> {
+    /// Opens a new session after the chip ended the last one, and proves the chip again if it
+    /// had proven itself (files read after this point come from the same chip only if it does).
+    fn reopen(
+        &mut self,
+        ch: &mut Channel<'_>,
+        why: &ReadError,
+        chip_authentication: &mut ChipAuthentication,
+        dg14: Option<&[u8]>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), ReadError> {
+        self.reopens += 1;
+        progress(Progress::Step(format!("{why}; authenticating again")));
+        establish_access(ch, self.key, self.pace, &self.offers, progress)?;
+        if let (ChipAuthentication::Succeeded { .. }, Some(dg14)) = (&*chip_authentication, dg14) {
+            progress(Progress::Step("chip authentication again".into()));
+            *chip_authentication = match run_chip_authentication(ch, dg14) {
+                ok @ ChipAuthentication::Succeeded { .. } => ok,
+                ChipAuthentication::Failed { reason } => ChipAuthentication::Failed {
+                    reason: format!(
+                        "succeeded, then failed when repeated after the chip ended its session: {reason}"
+                    ),
+                },
+                other => other,
+            };
+            if ch.sm.is_none() {
+                establish_access(ch, self.key, self.pace, &self.offers, progress)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether an error means the chip dropped its session (so a new one may get further).
+    fn can_recover(&self, error: &ReadError) -> bool {
+        self.reopens < MAX_REOPENS
+            && matches!(
+                error,
+                ReadError::SessionTerminated { .. } | ReadError::SecureMessaging { .. }
+            )
+    }
+}
+
+/// [`read_file`], opening a new session whenever the chip ended the last one.
+fn read_file_recovering(
+    ch: &mut Channel<'_>,
+    access: &mut Access<'_>,
+    chip_authentication: &mut ChipAuthentication,
+    dg14: Option<&[u8]>,
+    file: FileId,
+    block: usize,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Option<Vec<u8>>, ReadError> {
+    loop {
+        match read_file(ch, file, block, progress) {
+            Err(e) if access.can_recover(&e) => {
+                access.reopen(ch, &e, chip_authentication, dg14, progress)?;
+            }
+            other => return other,
+        }
+    }
+}
+
 fn read_once(
     transport: &mut dyn Transport,
     key: &AccessKey,
@@ -292,7 +459,7 @@ fn read_once(
         sm: None,
     };
 
-    // 1. The master file: EF.CardAccess (PACE) and EF.ATR/INFO (extended length).
+    // The master file: EF.CardAccess (PACE) and EF.ATR/INFO (extended length).
     let card_access = read_plain_file(&mut ch, 0x011C, "reading EF.CardAccess")?;
     // Blocks over SHORT_BLOCK bytes need extended length, which the chip announces in
     // EF.ATR/INFO.
@@ -308,25 +475,13 @@ fn read_once(
         256
     };
 
-    // 2. Access control.
-    let pace_offers: Vec<(Vec<u8>, Option<u64>, String)> = card_access
-        .as_deref()
-        .and_then(|b| CardAccess::parse(b).ok())
-        .map(|ca| {
-            ca.security_infos
-                .pace_infos
-                .iter()
-                .map(|p| {
-                    (
-                        p.protocol.as_bytes().to_vec(),
-                        p.parameter_id,
-                        p.protocol.to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let access_control = establish_access(&mut ch, key, options.pace, &pace_offers, progress)?;
+    let mut access = Access {
+        key,
+        pace: options.pace,
+        offers: pace_offers(card_access.as_deref()),
+        reopens: 0,
+    };
+    let access_control = establish_access(&mut ch, key, options.pace, &access.offers, progress)?;
 
     let block = {
         let sm = ch.sm.as_ref().ok_or(ReadError::UnsupportedProtocol(
@@ -340,14 +495,22 @@ fn read_once(
     };
     *extended_in_use = block > SHORT_BLOCK;
 
-    // 3. EF.COM, DG14 and chip authentication, then EF.SOD and the data groups.
+    // EF.COM, DG14 and chip authentication, then EF.SOD and the data groups.
     let mut files = BTreeMap::new();
     let mut skipped = Vec::new();
-    let com = read_file(&mut ch, FileId::Com, block, progress)?.ok_or_else(|| {
-        ReadError::MalformedFile {
-            file: "EF.COM".into(),
-            reason: "the chip has no EF.COM".into(),
-        }
+    let mut chip_authentication = ChipAuthentication::NotSupported;
+    let com = read_file_recovering(
+        &mut ch,
+        &mut access,
+        &mut chip_authentication,
+        None,
+        FileId::Com,
+        block,
+        progress,
+    )?
+    .ok_or_else(|| ReadError::MalformedFile {
+        file: "EF.COM".into(),
+        reason: "the chip has no EF.COM".into(),
     })?;
     let listed = EfCom::parse(&com)
         .map_err(|e| ReadError::MalformedFile {
@@ -357,22 +520,31 @@ fn read_once(
         .data_groups();
     files.insert(FileId::Com, com);
 
-    let mut chip_authentication = ChipAuthentication::NotSupported;
+    let mut dg14 = None;
     if listed.contains(&FileId::Dg(14))
-        && let Some(dg14) = read_file(&mut ch, FileId::Dg(14), block, progress)?
+        && let Some(bytes) = read_file_recovering(
+            &mut ch,
+            &mut access,
+            &mut chip_authentication,
+            None,
+            FileId::Dg(14),
+            block,
+            progress,
+        )?
     {
         chip_authentication = if options.chip_authentication {
             progress(Progress::Step("chip authentication".into()));
-            run_chip_authentication(&mut ch, &dg14)
+            run_chip_authentication(&mut ch, &bytes)
         } else {
             ChipAuthentication::NotRequested
         };
         if matches!(chip_authentication, ChipAuthentication::Failed { .. }) && ch.sm.is_none() {
             // The session died with the failed attempt: open a new one to read on.
             progress(Progress::Step("access control again".into()));
-            establish_access(&mut ch, key, options.pace, &pace_offers, progress)?;
+            establish_access(&mut ch, key, options.pace, &access.offers, progress)?;
         }
-        files.insert(FileId::Dg(14), dg14);
+        files.insert(FileId::Dg(14), bytes.clone());
+        dg14 = Some(bytes);
     }
 
     let mut order = vec![FileId::Sod];
@@ -386,7 +558,16 @@ fn read_once(
             skipped.push(file);
             continue;
         }
-        match read_file(&mut ch, file, block, progress) {
+        let result = read_file_recovering(
+            &mut ch,
+            &mut access,
+            &mut chip_authentication,
+            dg14.as_deref(),
+            file,
+            block,
+            progress,
+        );
+        match result {
             Ok(Some(bytes)) => {
                 files.insert(file, bytes);
             }
@@ -408,7 +589,7 @@ fn read_once(
         }
     }
 
-    // 4. Active Authentication.
+    // Active Authentication.
     let active_authentication = match (
         options.active_authentication_challenge,
         files.contains_key(&FileId::Dg(15)),
@@ -416,7 +597,20 @@ fn read_once(
         (Some(challenge), true) => {
             progress(Progress::Step("active authentication".into()));
             let command = active_auth::internal_authenticate(&challenge);
-            let response = match ch.send(&command, "active authentication") {
+            let mut answer = ch.send(&command, "active authentication");
+            if let Err(e) = &answer
+                && access.can_recover(e)
+            {
+                access.reopen(
+                    &mut ch,
+                    e,
+                    &mut chip_authentication,
+                    dg14.as_deref(),
+                    progress,
+                )?;
+                answer = ch.send(&command, "active authentication");
+            }
+            let response = match answer {
                 Ok(r) => match active_auth::signature(&r) {
                     Ok(sig) => Ok(sig.to_vec()),
                     Err(e) => Err(e.to_string()),
@@ -441,6 +635,26 @@ fn read_once(
         active_authentication,
         block_size: block,
     })
+}
+
+/// The PACE protocols EF.CardAccess offers: (OID content octets, parameter id, dotted OID).
+fn pace_offers(card_access: Option<&[u8]>) -> Vec<(Vec<u8>, Option<u64>, String)> {
+    card_access
+        .and_then(|b| CardAccess::parse(b).ok())
+        .map(|ca| {
+            ca.security_infos
+                .pace_infos
+                .iter()
+                .map(|p| {
+                    (
+                        p.protocol.as_bytes().to_vec(),
+                        p.parameter_id,
+                        p.protocol.to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// DO'7F66' of EF.ATR/INFO: the maximum response APDU length (ISO/IEC 7816-4 §12.7.1), as
@@ -686,7 +900,7 @@ fn establish_access(
     };
     progress(Progress::Step("BAC".into()));
     let during = "selecting the eMRTD application";
-    let r = ch.plain(&CommandApdu::select_emrtd_application(), during)?;
+    let r = ch.plain_restarting(&CommandApdu::select_emrtd_application(), during)?;
     if !r.sw.is_success() {
         return Err(ReadError::Chip {
             during: during.into(),
@@ -754,14 +968,13 @@ fn run_pace(
     let during = "PACE";
     let mut terminal = pace::Terminal::new(params, &key.password())
         .map_err(|e| protocol_error(during, e, "PACE"))?;
-    let mut command = terminal.start();
+    let mut response = ch.plain_restarting(&terminal.start(), during)?;
     loop {
-        let response = ch.plain(&command, during)?;
         match terminal
             .next(&response)
             .map_err(|e| protocol_error(during, e, "PACE"))?
         {
-            pace::TerminalStep::Command(c) => command = c,
+            pace::TerminalStep::Command(c) => response = ch.plain(&c, during)?,
             pace::TerminalStep::Done(outcome) => return Ok(outcome.sm),
         }
     }

@@ -49,12 +49,14 @@ fn wrong_mrz_is_a_clear_access_denied_with_bac_and_pace() {
     );
 }
 
-/// Flips one bit of the MAC of the `nth` protected command, or of the `nth` response.
+/// Flips one bit of the MAC of the `nth` protected command, or of the `nth` response (and of
+/// every later one when `persistent`).
 struct Corrupting<T> {
     inner: T,
     count: usize,
     nth: usize,
     response: bool,
+    persistent: bool,
 }
 
 impl<T: Transport> Transport for Corrupting<T> {
@@ -63,7 +65,7 @@ impl<T: Transport> Transport for Corrupting<T> {
         let mut target = false;
         if protected {
             self.count += 1;
-            target = self.count == self.nth;
+            target = self.count == self.nth || (self.persistent && self.count > self.nth);
         }
         let mut command = command.to_vec();
         if target && !self.response {
@@ -80,13 +82,36 @@ impl<T: Transport> Transport for Corrupting<T> {
 }
 
 #[test]
-fn wrong_command_mac_ends_the_session_and_the_reader_says_so() {
+fn wrong_command_mac_ends_the_session_and_the_reader_opens_another() {
     let doc = document(Profile::Bac);
     let mut t = Corrupting {
         inner: transport(Profile::Bac),
         count: 0,
         nth: 5,
         response: false,
+        persistent: false,
+    };
+    let mut steps = Vec::new();
+    let files = reader::read_document(&mut t, &mrz_key(doc), &with_aa(), &mut |p| {
+        if let reader::Progress::Step(s) = p {
+            steps.push(s);
+        }
+    })
+    .unwrap();
+    assert_files(&files, doc);
+    assert!(
+        steps.iter().any(|s| s
+            .contains("the chip terminated secure messaging (SW '6988'); authenticating again")),
+        "{steps:?}"
+    );
+
+    // A link that garbles every command from then on: the reader gives up, and says why.
+    let mut t = Corrupting {
+        inner: transport(Profile::Bac),
+        count: 0,
+        nth: 5,
+        response: false,
+        persistent: true,
     };
     let err = read(&mut t, &mrz_key(doc), &ReadOptions::default()).unwrap_err();
     match &err {
@@ -102,12 +127,25 @@ fn wrong_command_mac_ends_the_session_and_the_reader_says_so() {
 
 #[test]
 fn wrong_response_mac_is_detected() {
+    // Once: the response is refused, a new session is opened and the file read again.
     let doc = document(Profile::Pace);
     let mut t = Corrupting {
         inner: transport(Profile::Pace),
         count: 0,
         nth: 3,
         response: true,
+        persistent: false,
+    };
+    let files = read(&mut t, &mrz_key(doc), &with_aa()).unwrap();
+    assert_files(&files, doc);
+
+    // Every response from then on: nothing unauthenticated is ever accepted.
+    let mut t = Corrupting {
+        inner: transport(Profile::Pace),
+        count: 0,
+        nth: 3,
+        response: true,
+        persistent: true,
     };
     let err = read(&mut t, &mrz_key(doc), &ReadOptions::default()).unwrap_err();
     assert!(

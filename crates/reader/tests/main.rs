@@ -2,6 +2,7 @@
 //! each failure a reader must report clearly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod chips_not_ours;
 mod combinations;
 mod failures;
 mod helpers;

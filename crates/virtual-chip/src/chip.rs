@@ -104,6 +104,8 @@ pub struct VirtualChip {
     ef: Option<Ef>,
     sm: Option<SecureMessaging>,
     pending: Pending,
+    /// With the `get-response` quirk: response bytes not handed out yet, and the final status.
+    outgoing: Option<(Vec<u8>, StatusWord)>,
     stats: LinkStats,
 }
 
@@ -181,6 +183,7 @@ impl VirtualChip {
             ef: None,
             sm: None,
             pending: Pending::None,
+            outgoing: None,
             stats: LinkStats::default(),
         })
     }
@@ -216,6 +219,7 @@ impl VirtualChip {
     pub fn reset(&mut self) {
         self.df = Df::Master;
         self.ef = None;
+        self.outgoing = None;
         self.end_session();
     }
 
@@ -235,10 +239,56 @@ impl VirtualChip {
 
     /// Answers one command APDU.
     pub fn transmit(&mut self, command: &[u8]) -> Vec<u8> {
-        let response = self.process(command).to_bytes();
+        if let Some(delay) = self.config.quirks.delay {
+            std::thread::sleep(delay);
+        }
+        let response = match self.config.quirks.get_response_chunk {
+            Some(chunk) => self.transmit_through_get_response(command, chunk),
+            None => self.process(command),
+        }
+        .to_bytes();
         self.stats
             .record(self.config.link.as_ref(), command.len(), response.len());
         response
+    }
+
+    /// The `get-response` quirk (a T=0 chip): a response with data is announced as '61xx' and
+    /// handed out by GET RESPONSE in pieces of at most `chunk` bytes. GET RESPONSE is a plain
+    /// command that does not touch the secure-messaging session.
+    fn transmit_through_get_response(&mut self, raw: &[u8], chunk: usize) -> ResponseApdu {
+        let more = |left: usize| {
+            StatusWord(0x6100 | u16::try_from(left.min(chunk).min(256) & 0xFF).unwrap_or(0))
+        };
+        match CommandApdu::from_bytes(raw) {
+            Ok(c) if c.header() == [0x00, 0xC0, 0x00, 0x00] => {
+                let Some((mut data, sw)) = self.outgoing.take() else {
+                    return ResponseApdu::status(SW_CONDITIONS);
+                };
+                let ne = c.ne().unwrap_or(256);
+                if self.config.quirks.le_correction && ne > data.len() && data.len() < 256 {
+                    let exact = u16::try_from(data.len()).unwrap_or(0);
+                    self.outgoing = Some((data, sw));
+                    return ResponseApdu::status(StatusWord(0x6C00 | exact));
+                }
+                let rest = data.split_off(ne.min(data.len()));
+                if rest.is_empty() {
+                    return ResponseApdu::new(data, sw);
+                }
+                let sw_more = more(rest.len());
+                self.outgoing = Some((rest, sw));
+                ResponseApdu::new(data, sw_more)
+            }
+            _ => {
+                self.outgoing = None;
+                let response = self.process(raw);
+                if response.data.is_empty() {
+                    return response;
+                }
+                let sw_more = more(response.data.len());
+                self.outgoing = Some((response.data, response.sw));
+                ResponseApdu::status(sw_more)
+            }
+        }
     }
 
     /// Response data bytes the chip sends at most: 256, or the announced maximum response APDU
@@ -269,6 +319,9 @@ impl VirtualChip {
             // A plain command ends any session (Part 11 §9.8.8).
             if self.sm.is_some() {
                 self.end_session();
+                if self.config.quirks.plain_command_ends_session {
+                    return ResponseApdu::status(SW_SM_INCORRECT);
+                }
             }
             let (response, session) = self.execute(&command, None);
             if let Some(sm) = session {
@@ -295,9 +348,15 @@ impl VirtualChip {
         // response length the chip announces.
         let cap = sm.max_read_len(command.ne().unwrap_or(256).min(self.max_response_data()));
         let (response, session) = self.execute(&inner, Some(cap));
+        let failed = !(response.sw.is_success() || response.sw == SW_EOF);
         match sm.protect_response(&response) {
-            Ok(protected) => {
-                self.sm = Some(session.unwrap_or(sm));
+            Ok(mut protected) => {
+                if !(failed && self.config.quirks.error_ends_session) {
+                    self.sm = Some(session.unwrap_or(sm));
+                }
+                if failed && self.config.quirks.protected_errors_outer_success {
+                    protected.sw = SW_OK;
+                }
                 protected
             }
             Err(_) => {
@@ -467,6 +526,16 @@ impl VirtualChip {
         if offset >= content.len() {
             return ResponseApdu::status(SW_BEYOND_EOF);
         }
+        let left = content.len() - offset;
+        if self.config.quirks.le_correction
+            && secure.is_none()
+            && !odd
+            && command.ne().unwrap_or(256) > left
+            && left < 256
+        {
+            // Le asks for more than there is: say exactly how much (ISO/IEC 7816-3 '6Cxx').
+            return ResponseApdu::status(StatusWord(0x6C00 | u16::try_from(left).unwrap_or(0)));
+        }
         let mut ne = command.ne().unwrap_or(256).min(self.max_response_data());
         if let Some(cap) = secure {
             ne = ne.min(cap);
@@ -632,6 +701,9 @@ impl VirtualChip {
     ) -> (ResponseApdu, Option<SecureMessaging>) {
         let status = |sw| (ResponseApdu::status(sw), None);
         self.pending = Pending::None;
+        if let Some(sw) = self.config.quirks.refuse_chip_authentication {
+            return status(sw);
+        }
         let set_at = command.p2() == 0xA4;
         match self.config.chip_authentication {
             KeyUse::Refuse => status(SW_NO_REFERENCE),

@@ -4,7 +4,9 @@
 //!
 //! - [`ChipContents`]: what the chip holds (LDS files, EF.CardAccess, MRZ and CAN, private keys).
 //! - [`Profile`] / [`ChipConfig`]: which protocols the chip runs (`bac`, `pace`, `pace-ca`,
-//!   `clone`), extended-length support and the link model.
+//!   `clone`), extended-length support and the link model; [`Quirk`]: behaviours of real chips
+//!   that differ from the default (refusing chip authentication, ending secure messaging on a
+//!   plain command or an error, GET RESPONSE, Le correction, slow answers, short APDUs only).
 //! - [`VirtualChip`]: command APDU bytes in, response APDU bytes out; `power_on` / `reset`.
 //! - [`LinkModel`] / [`LinkStats`]: a computed (never slept) model of the contactless link.
 //! - [`vpcd`]: serves the chip to a PC/SC stack through vsmartcard's virtual reader driver.
@@ -23,6 +25,7 @@ mod contents;
 mod error;
 mod link;
 mod profile;
+mod quirks;
 pub mod vpcd;
 
 pub use chip::{ATR, EF_ATR_INFO_FID, VirtualChip};
@@ -30,3 +33,4 @@ pub use contents::{ChipContents, DEFAULT_CAN};
 pub use error::ChipError;
 pub use link::{LinkModel, LinkStats};
 pub use profile::{ChipConfig, KeyUse, Profile, card_access_for, issue_document};
+pub use quirks::{QUIRK_NAMES, Quirk, Quirks};

@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use time::OffsetDateTime;
 
-use crate::{ChipError, LinkModel};
+use crate::{ChipError, LinkModel, Quirk, Quirks};
 
 /// The named profiles of the simulator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,6 +76,8 @@ pub struct ChipConfig {
     pub extended_length: Option<u16>,
     /// The link model whose time [`crate::VirtualChip::stats`] accumulates.
     pub link: Option<LinkModel>,
+    /// Behaviours of real chips that differ from the default (see [`Quirk`]).
+    pub quirks: Quirks,
 }
 
 impl ChipConfig {
@@ -93,7 +95,25 @@ impl ChipConfig {
             active_authentication: aa,
             extended_length: Some(2048),
             link: None,
+            quirks: Quirks::default(),
         }
+    }
+
+    /// This configuration with one more behaviour of a real chip.
+    pub fn with_quirk(mut self, quirk: Quirk) -> Self {
+        let q = &mut self.quirks;
+        match quirk {
+            Quirk::RefuseChipAuthentication(sw) => q.refuse_chip_authentication = Some(sw),
+            Quirk::ProtectedErrorsOuterSuccess => q.protected_errors_outer_success = true,
+            Quirk::PlainCommandEndsSession => q.plain_command_ends_session = true,
+            Quirk::ErrorEndsSession => q.error_ends_session = true,
+            Quirk::GetResponse(n) => q.get_response_chunk = Some(n),
+            Quirk::LeCorrection => q.le_correction = true,
+            Quirk::Slow(d) => q.delay = Some(d),
+            Quirk::ShortOnly => self.extended_length = None,
+            Quirk::NoPace => self.pace = false,
+        }
+        self
     }
 }
 
