@@ -62,6 +62,10 @@ pub struct ChipArgs {
     /// The document the simulated chip holds (a `passport-reader testdoc create` folder).
     #[arg(long, value_name = "DIR", requires = "simulate")]
     pub document: Option<PathBuf>,
+    /// Give the simulated chip a behaviour of real chips (repeatable; see `passport-reader
+    /// virtual-chip --help`), e.g. refuse-ca=6D00, plain-ends-sm, get-response=64.
+    #[arg(long, value_name = "QUIRK", requires = "simulate")]
+    pub quirk: Vec<virtual_chip::Quirk>,
     /// Skip chip authentication.
     #[arg(long)]
     pub no_ca: bool,
@@ -131,7 +135,8 @@ pub fn read_options(args: &ChipArgs, challenge: Option<[u8; 8]>) -> ReadOptions 
 pub fn open_transport(args: &ChipArgs) -> anyhow::Result<Box<dyn Transport>> {
     Ok(match args.simulate {
         Some(profile) => {
-            let (chip, describe) = simulated_chip(profile, args.document.as_deref(), DEFAULT_CAN)?;
+            let (chip, describe) =
+                simulated_chip(profile, args.document.as_deref(), DEFAULT_CAN, &args.quirk)?;
             eprintln!("simulated chip: {describe}");
             Box::new(VirtualTransport::new(chip))
         }

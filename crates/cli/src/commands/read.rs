@@ -261,6 +261,91 @@ mod tests {
         let _ = std::fs::remove_dir_all(&root);
     }
 
+    /// Chips that behave unlike ours, as real ones do (`virtual_chip::Quirk`), with the state
+    /// the server gives a genuine document read from each: a chip that refuses the chip
+    /// authentication its DG14 declares is not proven genuine, so it is REJECTED.
+    fn chips_not_ours() -> Vec<(Vec<&'static str>, &'static str)> {
+        vec![
+            // The field report: BAC only, CA refused with '6D00' inside SM under an outer
+            // '9000', '6988' to a plain command during SM.
+            (
+                vec!["no-pace", "refuse-ca=6D00", "outer-9000", "plain-ends-sm"],
+                "REJECTED",
+            ),
+            (
+                vec!["refuse-ca=6A80", "error-ends-sm", "plain-ends-sm"],
+                "REJECTED",
+            ),
+            (vec!["refuse-ca=6A88"], "REJECTED"),
+            (vec!["get-response=64", "le-correction"], "APPROVED"),
+            (
+                vec!["short-only", "plain-ends-sm", "error-ends-sm"],
+                "APPROVED",
+            ),
+            (vec!["slow=15"], "APPROVED"),
+        ]
+    }
+
+    #[derive(Parser)]
+    struct DumpCli {
+        #[command(flatten)]
+        args: super::super::dump::Args,
+    }
+
+    /// `dump` of the chip reached with `how` (`--simulate pace …` or `--reader NAME`) into
+    /// `out`, then the files compared with the document's.
+    fn dump_and_compare(how: &[&str], mrz: &[String], out: &Path, doc_dir: &Path) {
+        let _ = std::fs::remove_dir_all(out);
+        let mut argv = vec!["dump"];
+        argv.extend_from_slice(how);
+        argv.extend(["--mrz", &mrz[0], &mrz[1], "--out", out.to_str().unwrap()]);
+        let dump = DumpCli::parse_from(&argv);
+        assert_eq!(
+            super::super::dump::run(dump.args),
+            ExitCode::SUCCESS,
+            "{argv:?}"
+        );
+        for name in ["COM", "SOD", "DG1", "DG2", "DG14", "DG15"] {
+            assert_eq!(
+                std::fs::read(out.join(name)).unwrap(),
+                std::fs::read(doc_dir.join(name)).unwrap(),
+                "{name} of {argv:?}"
+            );
+        }
+    }
+
+    /// `dump` and `read` (in process) of each chip that behaves unlike ours.
+    #[test]
+    fn dump_and_read_chips_not_ours() {
+        let root = std::env::temp_dir().join(format!("read-quirks-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let (csca, doc) =
+            virtual_chip::issue_document(Profile::Pace, time::OffsetDateTime::now_utc()).unwrap();
+        let doc_dir = root.join("doc");
+        doc.write_to_dir(&doc_dir).unwrap();
+        let mrz = doc.mrz_lines().to_vec();
+        let server = start_server(&root.join("data"), vec![csca.pem().unwrap().into_bytes()]);
+        for (quirks, expected) in chips_not_ours() {
+            let mut how = vec![
+                "--simulate",
+                "pace",
+                "--document",
+                doc_dir.to_str().unwrap(),
+            ];
+            for q in &quirks {
+                how.extend(["--quirk", q]);
+            }
+            dump_and_compare(&how, &mrz, &root.join("dump"), &doc_dir);
+            let token = create_session(&server);
+            let mut argv = vec!["read", "--server", &server.base_url, "--token", &token];
+            argv.extend_from_slice(&how);
+            argv.extend(["--mrz", &mrz[0], &mrz[1]]);
+            let cli = Cli::parse_from(&argv);
+            assert_eq!(run_inner(&cli.args).unwrap(), expected, "{quirks:?}");
+        }
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
     /// pcscd with vsmartcard's vpcd driver, started here if it is not running; `None` (with a
     /// notice past the output capture) where the driver is not installed.
     fn pcscd_with_vpcd(reader_name: &str) -> Option<Option<std::process::Child>> {
@@ -294,6 +379,22 @@ mod tests {
         skip("pcscd started but the vpcd reader did not appear (not root?)")
     }
 
+    /// Waits (up to 10 s) until the reader shows a card, or none.
+    fn wait_for_card(reader_name: &str, present: bool) {
+        for _ in 0..100 {
+            if reader::list_readers()
+                .unwrap()
+                .iter()
+                .any(|r| r.name == reader_name && r.card_present)
+                == present
+            {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the card did not become present={present} on {reader_name}");
+    }
+
     /// The CLI's `readers`, `dump` and `read` through the real PC/SC stack: pcscd, the vpcd
     /// driver, and the virtual chip connected to vpcd's second slot.
     #[test]
@@ -315,27 +416,13 @@ mod tests {
             let mut chip = chip;
             let _ = virtual_chip::vpcd::serve(stream, &mut chip, false);
         });
-        for _ in 0..50 {
-            if reader::list_readers()
-                .unwrap()
-                .iter()
-                .any(|r| r.name == READER && r.card_present)
-            {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
+        wait_for_card(READER, true);
         assert_eq!(
             super::super::readers::run(super::super::readers::Args {}),
             ExitCode::SUCCESS
         );
 
         let mrz = doc.mrz_lines().to_vec();
-        #[derive(Parser)]
-        struct DumpCli {
-            #[command(flatten)]
-            args: super::super::dump::Args,
-        }
         #[derive(Parser)]
         struct VerifyCli {
             #[command(flatten)]
@@ -382,8 +469,47 @@ mod tests {
             &mrz[1],
         ]);
         assert_eq!(run_inner(&cli.args).unwrap(), "APPROVED");
-
         let _ = control.shutdown(std::net::Shutdown::Both);
+        wait_for_card(READER, false);
+
+        // Chips that behave unlike ours, through the same stack: `dump` and `read` of each.
+        for (quirks, expected) in chips_not_ours() {
+            let config = quirks.iter().fold(
+                virtual_chip::ChipConfig::for_profile(Profile::Pace),
+                |c, q| c.with_quirk(q.parse().unwrap()),
+            );
+            let contents = virtual_chip::ChipContents::from_test_document(&doc, "123456").unwrap();
+            let chip = virtual_chip::VirtualChip::new(contents, config).unwrap();
+            let stream = std::net::TcpStream::connect(("127.0.0.1", 35964)).unwrap();
+            let control = stream.try_clone().unwrap();
+            std::thread::spawn(move || {
+                let mut chip = chip;
+                let _ = virtual_chip::vpcd::serve(stream, &mut chip, false);
+            });
+            wait_for_card(READER, true);
+            dump_and_compare(&["--reader", READER], &mrz, &root.join("dump"), &doc_dir);
+            let token = create_session(&server);
+            let cli = Cli::parse_from([
+                "read",
+                "--server",
+                &server.base_url,
+                "--token",
+                &token,
+                "--reader",
+                READER,
+                "--mrz",
+                &mrz[0],
+                &mrz[1],
+            ]);
+            assert_eq!(
+                run_inner(&cli.args).unwrap(),
+                expected,
+                "{quirks:?} through pcscd"
+            );
+            let _ = control.shutdown(std::net::Shutdown::Both);
+            wait_for_card(READER, false);
+        }
+
         if let Some(child) = pcscd.as_mut() {
             // SIGTERM, so that pcscd removes its socket and pid file (SIGKILL leaves them stale).
             let _ = std::process::Command::new("kill")

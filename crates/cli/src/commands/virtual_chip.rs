@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use virtual_chip::{ChipConfig, ChipContents, LinkModel, Profile, VirtualChip, vpcd};
+use virtual_chip::{ChipConfig, ChipContents, LinkModel, Profile, Quirk, VirtualChip, vpcd};
 
 pub use virtual_chip::DEFAULT_CAN;
 
@@ -33,6 +33,14 @@ pub struct Args {
     /// Per-APDU latency in milliseconds, with --link-kbps (default 5).
     #[arg(long, value_name = "MS", requires = "link_kbps")]
     latency_ms: Option<u64>,
+    /// Behave as some real chips do (repeat for several): refuse-ca=6D00|6A80|6A88 (DG14
+    /// declares chip authentication, the chip refuses it inside secure messaging), outer-9000
+    /// (errors inside DO'99' under an outer '9000'), plain-ends-sm ('6988' to a plain command
+    /// during secure messaging), error-ends-sm (any error ends secure messaging),
+    /// get-response=N (answers through GET RESPONSE, N bytes at a time), le-correction ('6Cxx'
+    /// when Le asks for more than there is), slow=MS, short-only (no extended length), no-pace.
+    #[arg(long, value_name = "QUIRK")]
+    quirk: Vec<Quirk>,
 }
 
 /// The chip for a profile: the document folder's files and keys, or a fresh specimen; the clone
@@ -41,6 +49,7 @@ pub fn simulated_chip(
     profile: Profile,
     document: Option<&Path>,
     can: &str,
+    quirks: &[Quirk],
 ) -> anyhow::Result<(VirtualChip, String)> {
     let (mut contents, mrz_lines) = match document {
         Some(dir) => {
@@ -60,11 +69,18 @@ pub fn simulated_chip(
         contents.aa_private_key = None;
         contents.ca_private_key = None;
     }
-    let chip = VirtualChip::new(contents, ChipConfig::for_profile(profile))?;
-    let describe = format!(
+    let config = quirks
+        .iter()
+        .fold(ChipConfig::for_profile(profile), |c, q| c.with_quirk(*q));
+    let chip = VirtualChip::new(contents, config)?;
+    let mut describe = format!(
         "profile {profile}; MRZ {}; CAN {can}",
         mrz_lines.join(" / ")
     );
+    if !quirks.is_empty() {
+        let names: Vec<String> = quirks.iter().map(Quirk::to_string).collect();
+        describe.push_str(&format!("; quirks {}", names.join(", ")));
+    }
     Ok((chip, describe))
 }
 
@@ -82,7 +98,12 @@ fn run_inner(args: Args) -> anyhow::Result<()> {
     let addr = args
         .vpcd
         .unwrap_or_else(|| format!("localhost:{}", vpcd::DEFAULT_PORT));
-    let (mut chip, describe) = simulated_chip(args.profile, args.document.as_deref(), &args.can)?;
+    let (mut chip, describe) = simulated_chip(
+        args.profile,
+        args.document.as_deref(),
+        &args.can,
+        &args.quirk,
+    )?;
     let real_time = args.link_kbps.is_some();
     if let Some(kbps) = args.link_kbps {
         let mut config = chip.config().clone();
@@ -156,15 +177,15 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("virtual-chip-cli-{}", std::process::id()));
         let (_, doc) = testdoc::issue_specimen(time::OffsetDateTime::now_utc()).unwrap();
         doc.write_to_dir(&dir).unwrap();
-        let (chip, describe) = simulated_chip(Profile::Pace, Some(&dir), "654321").unwrap();
+        let (chip, describe) = simulated_chip(Profile::Pace, Some(&dir), "654321", &[]).unwrap();
         assert!(chip.contents().aa_private_key.is_some());
         assert!(chip.contents().ca_private_key.is_some());
         assert_eq!(chip.contents().files.len(), doc.files.len());
         assert!(describe.contains("CAN 654321") && describe.contains(&doc.mrz_lines()[1]));
-        let (clone, _) = simulated_chip(Profile::Clone, Some(&dir), "654321").unwrap();
+        let (clone, _) = simulated_chip(Profile::Clone, Some(&dir), "654321", &[]).unwrap();
         assert!(clone.contents().aa_private_key.is_none());
         assert!(clone.contents().ca_private_key.is_none());
-        assert!(simulated_chip(Profile::Pace, Some(&dir.join("missing")), "1").is_err());
+        assert!(simulated_chip(Profile::Pace, Some(&dir.join("missing")), "1", &[]).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
