@@ -14,6 +14,9 @@
 //! The result, [`ChipFiles`], holds the raw files and the raw AA response: judging them
 //! (passive and active authentication) is `icao9303::verify`'s business, not the reader's.
 //! [`write_dump`] writes them under the names `passport-reader verify` reads.
+//!
+//! [`relay`] is the other way to read for a verification session: the server runs the
+//! protocol over the APDU relay and this only carries APDUs between it and the card.
 #![cfg_attr(
     test,
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
@@ -23,6 +26,7 @@ mod dump;
 mod error;
 mod pcsc_transport;
 mod read;
+mod relay_client;
 mod session_client;
 mod transport;
 
@@ -33,6 +37,7 @@ pub use read::{
     AccessControl, AccessKey, ActiveAuthentication, BlockSize, ChipAuthentication, ChipFiles,
     Progress, ReadOptions, read_document,
 };
+pub use relay_client::{RelayError, RelayOptions, RelayOutcome, relay, relay_url};
 pub use session_client::{
     AccessKeyFields, SessionClient, SessionClientError, SessionStart, SubmitOutcome,
 };

@@ -40,6 +40,10 @@ pub struct Settings {
     pub max_db_connections: u32,
     /// Largest accepted body of `reader.submit` (the chip's files and a selfie), in bytes.
     pub max_submit_bytes: usize,
+    /// APDU relay: how long the reading client has to answer one command, in seconds.
+    pub relay_apdu_timeout_seconds: u64,
+    /// APDU relay: how long a whole read may take, from the client's hello, in seconds.
+    pub relay_read_timeout_seconds: u64,
     /// Proxies (IP addresses or CIDR networks) whose `X-Forwarded-For` names the reading
     /// client's address; from any other peer the header is ignored.
     pub trusted_proxies: Vec<String>,
@@ -91,6 +95,8 @@ impl Default for Settings {
             max_body_bytes: 1024 * 1024,
             max_db_connections: 10,
             max_submit_bytes: 8 * 1024 * 1024,
+            relay_apdu_timeout_seconds: 15,
+            relay_read_timeout_seconds: 180,
             trusted_proxies: Vec::new(),
             require_proven_clone_check: false,
             face_match_threshold: face::DEFAULT_THRESHOLD,
@@ -210,6 +216,14 @@ impl Settings {
         }
         if let Some(v) = get("PASSPORT_READER_MAX_BODY_BYTES") {
             self.max_body_bytes = parsed("PASSPORT_READER_MAX_BODY_BYTES", v)?;
+        }
+        if let Some(v) = get("PASSPORT_READER_RELAY_APDU_TIMEOUT_SECONDS") {
+            self.relay_apdu_timeout_seconds =
+                parsed("PASSPORT_READER_RELAY_APDU_TIMEOUT_SECONDS", v)?;
+        }
+        if let Some(v) = get("PASSPORT_READER_RELAY_READ_TIMEOUT_SECONDS") {
+            self.relay_read_timeout_seconds =
+                parsed("PASSPORT_READER_RELAY_READ_TIMEOUT_SECONDS", v)?;
         }
         if let Some(v) = get("PASSPORT_READER_MAX_DB_CONNECTIONS") {
             self.max_db_connections = parsed("PASSPORT_READER_MAX_DB_CONNECTIONS", v)?;

@@ -12,6 +12,7 @@ pub mod config;
 pub mod ids;
 pub mod openapi;
 pub mod reader_api;
+pub mod relay;
 pub mod sessions;
 pub mod store;
 pub mod trust;

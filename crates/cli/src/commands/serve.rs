@@ -117,6 +117,14 @@ mod tests {
         assert_eq!(example.max_body_bytes, defaults.max_body_bytes);
         assert_eq!(example.max_submit_bytes, defaults.max_submit_bytes);
         assert_eq!(
+            example.relay_apdu_timeout_seconds,
+            defaults.relay_apdu_timeout_seconds
+        );
+        assert_eq!(
+            example.relay_read_timeout_seconds,
+            defaults.relay_read_timeout_seconds
+        );
+        assert_eq!(
             example.personal_data_retention_seconds,
             defaults.personal_data_retention_seconds
         );

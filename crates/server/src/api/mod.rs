@@ -43,6 +43,9 @@ pub struct AppState {
     /// The reader API's settings and trust store cache.
     pub reader: Arc<crate::reader_api::ReaderConfig>,
     pub web: crate::web::PageSettings,
+    /// The APDU relay's limits, and the relays live on this process (one per session).
+    pub relay: crate::relay::RelaySettings,
+    pub relays: Arc<crate::relay::LiveRelays>,
     openapi: Arc<Value>,
 }
 
@@ -56,6 +59,14 @@ impl AppState {
             enable_panic_route: settings.enable_panic_route,
             reader: Arc::new(crate::reader_api::ReaderConfig::from_settings(settings)),
             web: crate::web::PageSettings::new(settings),
+            relay: crate::relay::RelaySettings {
+                limits: crate::relay::transport::RelayLimits {
+                    apdu_timeout: Duration::from_secs(settings.relay_apdu_timeout_seconds),
+                    read_timeout: Duration::from_secs(settings.relay_read_timeout_seconds),
+                    ..crate::relay::transport::RelayLimits::default()
+                },
+            },
+            relays: Arc::default(),
             openapi: Arc::new(crate::openapi::document()),
         }
     }
@@ -65,6 +76,8 @@ impl AppState {
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     Router::new()
         .route("/api/openapi.json", any(openapi_json))
+        .route("/api/reader.relay", any(crate::relay::upgrade))
+        .route("/api/v1/reader.relay", any(crate::relay::upgrade))
         .route("/api/{method}", any(call))
         .route("/api/v1/{method}", any(call))
         .merge(crate::web::routes())

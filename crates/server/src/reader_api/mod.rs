@@ -69,7 +69,7 @@ impl ReaderConfig {
 }
 
 /// The selfie as the JPEG the API shows: a JPEG as sent, a PNG transcoded.
-fn selfie_jpeg(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn selfie_jpeg(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
     let refuse = |e: String| {
         ApiError::InvalidProperty(format!(
             "Property 'selfie' must be a JPEG or PNG image: {e}"
@@ -84,7 +84,7 @@ fn selfie_jpeg(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
 }
 
 /// The session token from `Authorization: Bearer …`.
-fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     let missing = ApiError::Unauthorized(
         "Reader API requests need the session token: Authorization: Bearer <token>",
     );
@@ -156,7 +156,7 @@ pub async fn call(
     Ok(Json(result).into_response())
 }
 
-fn refuse_finished(session: &SessionRow) -> Result<(), ApiError> {
+pub(crate) fn refuse_finished(session: &SessionRow) -> Result<(), ApiError> {
     if session.state.is_finished() {
         Err(ApiError::SessionFinished(session.id))
     } else {
@@ -232,9 +232,19 @@ fn malformed(name: &str, what: &str, error: impl std::fmt::Display) -> ApiError 
     ))
 }
 
+/// `reader.submit`'s body decoded and checked exactly as [`call`] does before anything is stored:
+/// the JSON object, its properties, each file's base64, size limit and parser, the access key and
+/// the selfie. A pure function of the bytes (the fuzz target in `crates/server/fuzz` feeds it);
+/// `face_verification` is the session's, which makes the selfie required.
+pub fn decode_submission(body: &[u8], face_verification: bool) -> Result<Submission, ApiError> {
+    let method = spec::find("reader.submit").ok_or(ApiError::Internal)?;
+    let props = Props::extract(method, spec::parse_body(body)?)?;
+    parse_submission(&props, face_verification)
+}
+
 /// Decodes and checks every property of `reader.submit`; nothing is stored yet, so a client
 /// whose submit is refused here can correct it and submit again.
-fn parse_submission(props: &Props, session: &SessionRow) -> Result<Submission, ApiError> {
+fn parse_submission(props: &Props, face_verification: bool) -> Result<Submission, ApiError> {
     let required = |name: &'static str| -> Result<Vec<u8>, ApiError> {
         decode_file(props, name)?.ok_or(ApiError::MissingProperty(name))
     };
@@ -316,7 +326,7 @@ fn parse_submission(props: &Props, session: &SessionRow) -> Result<Submission, A
     };
     let selfie = match decode_file(props, "selfie")? {
         Some(bytes) => Some(selfie_jpeg(&bytes)?),
-        None if session.face_verification => return Err(ApiError::MissingProperty("selfie")),
+        None if face_verification => return Err(ApiError::MissingProperty("selfie")),
         None => None,
     };
     Ok(Submission {
@@ -326,6 +336,7 @@ fn parse_submission(props: &Props, session: &SessionRow) -> Result<Submission, A
         aa_response,
         access_key: Some(access_key),
         chip_authentication: props.str("chip_authentication").map(str::to_owned),
+        chip_authentication_by_server: false,
         selfie,
     })
 }
@@ -343,8 +354,28 @@ async fn submit(
         State::Initiated => {}
         _ => return Err(ApiError::SessionFinished(session.id)),
     }
-    let submission = parse_submission(props, session)?;
+    let submission = parse_submission(props, session.face_verification)?;
     let challenge = session.holder_flow.aa_challenge.clone();
+    let (final_state, rejection_reason) =
+        verify_and_finish(state, session, submission, challenge, ip, agent, now).await?;
+    Ok(json!({
+        "state": final_state.as_str(),
+        "rejection_reason": rejection_reason,
+    }))
+}
+
+/// INITIATED → COMPLETED (only if `challenge` is still the session's: a newer read replaced
+/// it otherwise), the verification, then → APPROVED / REJECTED (or FAILED on our side), as
+/// `reader.submit` and the relay both end. Returns the final state and rejection reason.
+pub(crate) async fn verify_and_finish(
+    state: &AppState,
+    session: &SessionRow,
+    submission: Submission,
+    challenge: Option<Vec<u8>>,
+    ip: Option<&str>,
+    agent: Option<&str>,
+    now: i64,
+) -> Result<(State, Option<String>), ApiError> {
     if !state
         .store
         .begin_verification(session.id, challenge.as_deref(), ip, agent, now)
@@ -386,10 +417,7 @@ async fn submit(
         reason = record.rejection_reason.as_deref().unwrap_or(""),
         "session verified"
     );
-    Ok(json!({
-        "state": final_state.as_str(),
-        "rejection_reason": record.rejection_reason,
-    }))
+    Ok((final_state, record.rejection_reason))
 }
 
 /// A verification that could not be carried out on our side.
@@ -480,4 +508,80 @@ pub fn spawn_retention_eraser(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    fn body(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut map = serde_json::Map::new();
+        for (name, bytes) in files {
+            map.insert((*name).to_owned(), STANDARD.encode(bytes).into());
+        }
+        for (name, value) in [
+            ("access_document_number", "XX0000000"),
+            ("access_date_of_birth", "740812"),
+            ("access_date_of_expiry", "300101"),
+        ] {
+            map.insert(name.to_owned(), value.into());
+        }
+        serde_json::to_vec(&serde_json::Value::Object(map)).unwrap()
+    }
+
+    /// The short deterministic run of the `reader_submit` fuzz target (crates/server/fuzz, which
+    /// is outside the workspace): a valid body is decoded, and bodies with mutated files, cut
+    /// JSON and broken base64 are refused without a panic.
+    #[test]
+    fn decode_submission_survives_mutated_bodies() {
+        let now = time::macros::datetime!(2026-01-01 12:00 UTC);
+        let (_, document) = testdoc::issue_specimen(now).unwrap();
+        let files: Vec<(&str, Vec<u8>)> = [
+            ("com", testdoc::FileId::Com),
+            ("sod", testdoc::FileId::Sod),
+            ("dg1", testdoc::FileId::Dg1),
+            ("dg2", testdoc::FileId::Dg2),
+            ("dg14", testdoc::FileId::Dg14),
+            ("dg15", testdoc::FileId::Dg15),
+            ("card_access", testdoc::FileId::CardAccess),
+        ]
+        .into_iter()
+        .map(|(name, id)| (name, document.file(id).unwrap().to_vec()))
+        .collect();
+        let valid = body(&files);
+        let submission = decode_submission(&valid, false).unwrap();
+        assert_eq!(submission.data_groups.len(), 4);
+        assert!(matches!(
+            decode_submission(&valid, true),
+            Err(ApiError::MissingProperty("selfie"))
+        ));
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..300 {
+            let mut files = files.clone();
+            let which = (next() % files.len() as u64) as usize;
+            let file = &mut files[which].1;
+            let at = (next() % file.len() as u64) as usize;
+            match next() % 4 {
+                0 => file[at] ^= 1 << (next() % 8),
+                1 => file.truncate(at),
+                2 => file.splice(at..at, [0x84, 0x80, 0, 0, 0]).for_each(drop),
+                _ => file[at] = [0x00, 0x80, 0x81, 0x82, 0xFF][(next() % 5) as usize],
+            }
+            let _ = decode_submission(&body(&files), next() % 2 == 0);
+        }
+        for cut in (0..valid.len()).step_by(499) {
+            assert!(decode_submission(&valid[..cut], false).is_err());
+        }
+        for broken in [&br#"{"com": "!!!", "sod": 1}"#[..], b"[1]", b"null", b"{\"dg2\": \"AAAA\"}"] {
+            assert!(decode_submission(broken, false).is_err());
+        }
+    }
 }

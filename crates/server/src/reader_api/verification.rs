@@ -72,8 +72,13 @@ pub struct Submission {
     pub data_groups: BTreeMap<u8, Vec<u8>>,
     pub aa_response: Option<Vec<u8>>,
     pub access_key: Option<AccessKey>,
-    /// As reported by the client: PASSED, FAILED or NOT_SUPPORTED.
+    /// PASSED, FAILED, NOT_SUPPORTED or NOT_CHECKED: as reported by the client
+    /// (`reader.submit`), or as the server ran it itself (the relay).
     pub chip_authentication: Option<String>,
+    /// Whether `chip_authentication` is the server's own result (the relay: the server held
+    /// the session keys and ran chip authentication against DG14's key), which proves the chip
+    /// genuine; a client's report proves nothing.
+    pub chip_authentication_by_server: bool,
     /// JPEG.
     pub selfie: Option<Vec<u8>>,
 }
@@ -208,11 +213,20 @@ pub fn verify_submission(
         .clone()
         .unwrap_or_else(|| NOT_CHECKED.to_owned());
     let ca_reason = (ca_result == FAILED).then_some(reason::CHIP_AUTHENTICATION_FAILED);
-    record.chip_authentication = Some(ca_result);
+    record.chip_authentication = Some(ca_result.clone());
 
+    // Chip authentication the server ran itself proves the chip holds the private key of
+    // DG14's public key, when DG14 itself is the issuer's (its hash verified against the SOD).
+    let dg14_verified = report
+        .data_groups
+        .iter()
+        .any(|d| d.data_group == 14 && d.result == Outcome::Passed);
+    let server_ca = submission.chip_authentication_by_server;
     let clone_check = match aa_result {
-        PASSED => "PROVEN",
         FAILED => "FAILED",
+        _ if server_ca && ca_result == FAILED => "FAILED",
+        PASSED => "PROVEN",
+        _ if server_ca && ca_result == PASSED && dg14_verified => "PROVEN",
         _ => "NOT_PROVEN",
     };
     record.clone_check = Some(clone_check.to_owned());
