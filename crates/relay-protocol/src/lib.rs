@@ -177,31 +177,31 @@ pub struct Progress {
     pub total: Option<u64>,
 }
 
-/// The error names of [`ServerMessage::Error`].
+/// The error names of [`ServerMessage::Error`] (spelled as the rest of the API's).
 pub mod error_name {
     /// No or an unknown token.
-    pub const INVALID_TOKEN: &str = "INVALID_TOKEN";
+    pub const INVALID_TOKEN: &str = "InvalidToken";
     /// The session is finished or expired: the token is spent.
-    pub const SESSION_FINISHED: &str = "SESSION_FINISHED";
+    pub const SESSION_FINISHED: &str = "SessionFinished";
     /// Another relay of this session is live on this server.
-    pub const RELAY_IN_USE: &str = "RELAY_IN_USE";
+    pub const RELAY_IN_USE: &str = "RelayInUse";
     /// A message that is not JSON, not one of the protocol's, out of order, or a response to a
     /// command not outstanding (replayed, reordered, invented).
-    pub const RELAY_PROTOCOL_ERROR: &str = "RELAY_PROTOCOL_ERROR";
+    pub const RELAY_PROTOCOL_ERROR: &str = "RelayProtocolError";
     /// The client took too long (hello, one APDU, or the whole read).
-    pub const RELAY_TIMEOUT: &str = "RELAY_TIMEOUT";
+    pub const RELAY_TIMEOUT: &str = "RelayTimeout";
     /// Too many APDUs or bytes.
-    pub const RELAY_LIMIT_EXCEEDED: &str = "RELAY_LIMIT_EXCEEDED";
+    pub const RELAY_LIMIT_EXCEEDED: &str = "RelayLimitExceeded";
     /// A property of `hello` is missing or invalid (the message says which).
-    pub const INVALID_PROPERTY: &str = "INVALID_PROPERTY";
+    pub const INVALID_PROPERTY: &str = "InvalidProperty";
     /// The chip refused the access key (mistyped MRZ data or CAN).
-    pub const ACCESS_DENIED: &str = "ACCESS_DENIED";
+    pub const ACCESS_DENIED: &str = "AccessDenied";
     /// The card left the field.
-    pub const CARD_REMOVED: &str = "CARD_REMOVED";
+    pub const CARD_REMOVED: &str = "CardRemoved";
     /// The chip misbehaved or does not speak a protocol the server runs.
-    pub const CHIP_ERROR: &str = "CHIP_ERROR";
+    pub const CHIP_ERROR: &str = "ChipError";
     /// Our fault.
-    pub const INTERNAL_ERROR: &str = "INTERNAL_ERROR";
+    pub const INTERNAL_ERROR: &str = "InternalError";
 }
 
 impl ClientMessage {

@@ -100,10 +100,19 @@ fn run_inner(args: &Args) -> anyhow::Result<String> {
         client_version: env!("CARGO_PKG_VERSION").into(),
     };
     eprintln!("relaying the chip for the server at {} …", args.server);
-    let outcome = relay_with_progress(&args.server, &args.token, &key_fields, &mut transport, &options)?;
+    let outcome = relay_with_progress(
+        &args.server,
+        &args.token,
+        &key_fields,
+        &mut transport,
+        &options,
+    )?;
     eprintln!("{} APDUs relayed", outcome.apdus);
     match &outcome.rejection_reason {
-        Some(reason) => println!("session {}: {} ({reason})", outcome.session_id, outcome.state),
+        Some(reason) => println!(
+            "session {}: {} ({reason})",
+            outcome.session_id, outcome.state
+        ),
         None => println!("session {}: {}", outcome.session_id, outcome.state),
     }
     Ok(outcome.state)
@@ -338,7 +347,7 @@ mod tests {
             assert_eq!(state, expected, "profile {}", profile.name());
             // The token is spent: a second read is refused by the server.
             let again = run_inner(&cli.args).unwrap_err().to_string();
-            assert!(again.contains("SESSION_FINISHED"), "{again}");
+            assert!(again.contains("SessionFinished"), "{again}");
         }
         let _ = std::fs::remove_dir_all(&root);
     }

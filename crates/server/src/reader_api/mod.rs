@@ -580,7 +580,12 @@ mod tests {
         for cut in (0..valid.len()).step_by(499) {
             assert!(decode_submission(&valid[..cut], false).is_err());
         }
-        for broken in [&br#"{"com": "!!!", "sod": 1}"#[..], b"[1]", b"null", b"{\"dg2\": \"AAAA\"}"] {
+        for broken in [
+            &br#"{"com": "!!!", "sod": 1}"#[..],
+            b"[1]",
+            b"null",
+            b"{\"dg2\": \"AAAA\"}",
+        ] {
             assert!(decode_submission(broken, false).is_err());
         }
     }

@@ -14,14 +14,20 @@ pub mod transport;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::ws::{
+    Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
+};
 use axum::http::{HeaderMap, Method as HttpMethod, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use icao9303::lds::FileId;
-use reader::{AccessKey as ChipKey, BlockSize, ChipAuthentication, ChipFiles, ReadError, ReadOptions};
-use relay_protocol::{AccessKey, ClientMessage, Hello, Progress, ServerMessage, error_name, limits};
+use reader::{
+    AccessKey as ChipKey, BlockSize, ChipAuthentication, ChipFiles, ReadError, ReadOptions,
+};
+use relay_protocol::{
+    AccessKey, ClientMessage, Hello, Progress, ServerMessage, error_name, limits,
+};
 use tokio::sync::mpsc;
 
 use crate::api::AppState;
@@ -131,7 +137,8 @@ pub async fn upgrade(
         None
     };
     let peer = peer.map(|axum::Extension(info)| info.0.ip());
-    let ip = client::client_ip(peer, &headers, &state.reader.trusted_proxies).map(|i| i.to_string());
+    let ip =
+        client::client_ip(peer, &headers, &state.reader.trusted_proxies).map(|i| i.to_string());
     let agent = client::user_agent(&headers);
     ws.protocols([relay_protocol::SUBPROTOCOL])
         .max_message_size(limits::MAX_MESSAGE_BYTES)
@@ -143,14 +150,15 @@ pub async fn upgrade(
 
 fn relay_http_error(status: StatusCode, message: &str) -> Response {
     let body = serde_json::json!({
-        "error_name": if status == StatusCode::METHOD_NOT_ALLOWED { "METHOD_NOT_ALLOWED" } else { "UPGRADE_REQUIRED" },
+        "error_name": if status == StatusCode::METHOD_NOT_ALLOWED { "MethodNotAllowed" } else { "UpgradeRequired" },
         "error_message": message,
     });
     let mut response = (status, axum::Json(body)).into_response();
     if status == StatusCode::METHOD_NOT_ALLOWED {
-        response
-            .headers_mut()
-            .insert(axum::http::header::ALLOW, axum::http::HeaderValue::from_static("GET"));
+        response.headers_mut().insert(
+            axum::http::header::ALLOW,
+            axum::http::HeaderValue::from_static("GET"),
+        );
     } else {
         response.headers_mut().insert(
             axum::http::header::UPGRADE,
@@ -161,7 +169,9 @@ fn relay_http_error(status: StatusCode, message: &str) -> Response {
 }
 
 async fn session_for(state: &AppState, token: Option<&str>) -> Result<SessionRow, ApiError> {
-    let token = token.filter(|t| !t.is_empty()).ok_or(ApiError::InvalidToken)?;
+    let token = token
+        .filter(|t| !t.is_empty())
+        .ok_or(ApiError::InvalidToken)?;
     state
         .store
         .session_by_token_hash(&sha256(token.as_bytes()), state.clock.now())
@@ -233,63 +243,17 @@ async fn run(
         Ok(p) => p,
         Err(end) => return finish_with(&mut socket, session_id, &end).await,
     };
-    let Some(_live) = state.relays.claim(prepared.session.id) else {
-        let end = RelayEnd::new(
+    let session = prepared.session.clone();
+    // The session's claim is held until the read is verified, and let go before the client
+    // hears the outcome (so that a client that tries again at once is not refused).
+    let outcome = match state.relays.claim(session.id) {
+        None => Err(RelayEnd::new(
             error_name::RELAY_IN_USE,
             "another relay of this session is live: finish or close it first",
             true,
-        );
-        return finish_with(&mut socket, Some(prepared.session.id), &end).await;
+        )),
+        Some(_live) => read_and_verify(&state, &mut socket, &prepared, ip, agent).await,
     };
-    let session = prepared.session.clone();
-    let challenge: [u8; AA_CHALLENGE_LEN] = rand::random();
-    let now = state.clock.now();
-    match state
-        .store
-        .start_reading(session.id, &challenge, ip.as_deref(), agent.as_deref(), now)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            let end = RelayEnd::new(
-                error_name::SESSION_FINISHED,
-                format!("session {} is finished or expired", session.id),
-                false,
-            );
-            return finish_with(&mut socket, Some(session.id), &end).await;
-        }
-        Err(error) => {
-            tracing::error!(session = session.id, %error, "starting the relayed read failed");
-            let end = RelayEnd::new(error_name::INTERNAL_ERROR, "the server could not start the read", true);
-            return finish_with(&mut socket, Some(session.id), &end).await;
-        }
-    }
-    tracing::info!(session = session.id, "relayed read started");
-    let files = match relay_read(&state, &mut socket, &prepared, challenge).await {
-        Ok(files) => files,
-        Err(end) => return finish_with(&mut socket, Some(session.id), &end).await,
-    };
-    let _ = send(
-        &mut socket,
-        &ServerMessage::Progress(Progress {
-            step: Some("verifying".into()),
-            file: None,
-            read: None,
-            total: None,
-        }),
-    )
-    .await;
-    let submission = submission_from(&files, &prepared.key, prepared.selfie.clone());
-    let outcome = verify_and_finish(
-        &state,
-        &session,
-        submission,
-        Some(challenge.to_vec()),
-        ip.as_deref(),
-        agent.as_deref(),
-        state.clock.now(),
-    )
-    .await;
     match outcome {
         Ok((final_state, rejection_reason)) => {
             let _ = send(
@@ -303,19 +267,78 @@ async fn run(
             .await;
             let _ = socket.send(Message::Close(None)).await;
         }
-        Err(ApiError::SessionFinished(_)) => {
-            let end = RelayEnd::new(
+        Err(end) => finish_with(&mut socket, Some(session.id), &end).await,
+    }
+}
+
+/// The read over the relay, then its verification: the session's final state.
+async fn read_and_verify(
+    state: &AppState,
+    socket: &mut WebSocket,
+    prepared: &Prepared,
+    ip: Option<String>,
+    agent: Option<String>,
+) -> Result<(crate::sessions::model::State, Option<String>), RelayEnd> {
+    let session = &prepared.session;
+    let challenge: [u8; AA_CHALLENGE_LEN] = rand::random();
+    let now = state.clock.now();
+    match state
+        .store
+        .start_reading(session.id, &challenge, ip.as_deref(), agent.as_deref(), now)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(RelayEnd::new(
                 error_name::SESSION_FINISHED,
-                "another read of this session started or finished while this one ran",
+                format!("session {} is finished or expired", session.id),
                 false,
-            );
-            finish_with(&mut socket, Some(session.id), &end).await;
+            ));
         }
-        Err(_) => {
-            let end = RelayEnd::new(error_name::INTERNAL_ERROR, "the server could not store the verification", false);
-            finish_with(&mut socket, Some(session.id), &end).await;
+        Err(error) => {
+            tracing::error!(session = session.id, %error, "starting the relayed read failed");
+            return Err(RelayEnd::new(
+                error_name::INTERNAL_ERROR,
+                "the server could not start the read",
+                true,
+            ));
         }
     }
+    tracing::info!(session = session.id, "relayed read started");
+    let files = relay_read(state, socket, prepared, challenge).await?;
+    let _ = send(
+        socket,
+        &ServerMessage::Progress(Progress {
+            step: Some("verifying".into()),
+            file: None,
+            read: None,
+            total: None,
+        }),
+    )
+    .await;
+    let submission = submission_from(&files, &prepared.key, prepared.selfie.clone());
+    verify_and_finish(
+        state,
+        session,
+        submission,
+        Some(challenge.to_vec()),
+        ip.as_deref(),
+        agent.as_deref(),
+        state.clock.now(),
+    )
+    .await
+    .map_err(|e| match e {
+        ApiError::SessionFinished(_) => RelayEnd::new(
+            error_name::SESSION_FINISHED,
+            "another read of this session started or finished while this one ran",
+            false,
+        ),
+        _ => RelayEnd::new(
+            error_name::INTERNAL_ERROR,
+            "the server could not store the verification",
+            false,
+        ),
+    })
 }
 
 /// What the hello gave: the session, the key, the selfie, the reader's abilities.
@@ -364,7 +387,11 @@ async fn prepare(
     if session.state.is_finished() {
         return Err(RelayEnd::new(
             error_name::SESSION_FINISHED,
-            format!("session {} is {}: its token is spent", session.id, session.state.as_str()),
+            format!(
+                "session {} is {}: its token is spent",
+                session.id,
+                session.state.as_str()
+            ),
             false,
         ));
     }
@@ -379,19 +406,29 @@ async fn prepare(
     }
     .map_err(|e| invalid(format!("access_key: {e}")))?;
     if let AccessKey::Mrz(m) = &hello.access_key {
-        for (name, value) in [("date_of_birth", &m.date_of_birth), ("date_of_expiry", &m.date_of_expiry)] {
+        for (name, value) in [
+            ("date_of_birth", &m.date_of_birth),
+            ("date_of_expiry", &m.date_of_expiry),
+        ] {
             if value.len() != 6 || !value.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(invalid(format!("access_key.{name} must be a date YYMMDD, as in the MRZ")));
+                return Err(invalid(format!(
+                    "access_key.{name} must be a date YYMMDD, as in the MRZ"
+                )));
             }
         }
     }
     let selfie = match (&hello.selfie, session.face_verification) {
         (Some(text), true) => {
             let bytes = STANDARD.decode(text.trim()).map_err(|_| {
-                invalid("selfie must be a JPEG or PNG image in base64 (standard alphabet, padded)".into())
+                invalid(
+                    "selfie must be a JPEG or PNG image in base64 (standard alphabet, padded)"
+                        .into(),
+                )
             })?;
             if bytes.len() > 4 * 1024 * 1024 {
-                return Err(invalid("selfie is larger than the limit of 4194304 bytes".into()));
+                return Err(invalid(
+                    "selfie is larger than the limit of 4194304 bytes".into(),
+                ));
             }
             Some(selfie_jpeg(&bytes).map_err(|e| invalid(e.to_string()))?)
         }

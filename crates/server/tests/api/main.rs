@@ -9,6 +9,7 @@ mod callbacks;
 mod durability;
 mod open_page;
 mod reader_api;
+mod relay;
 mod requests;
 mod server_behaviour;
 mod sessions;
