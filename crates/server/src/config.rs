@@ -47,8 +47,9 @@ pub struct Settings {
     /// Proxies (IP addresses or CIDR networks) whose `X-Forwarded-For` names the reading
     /// client's address; from any other peer the header is ignored.
     pub trusted_proxies: Vec<String>,
-    /// Reject documents whose clone check was not proven to the server (no active
-    /// authentication: chip authentication is only reported by the client).
+    /// Reject documents whose clone check was not proven to the server: proven by active
+    /// authentication on the server's challenge, or by chip authentication the server ran over
+    /// the APDU relay (a client's report in `reader.submit` proves nothing).
     pub require_proven_clone_check: bool,
     /// Face verification: the largest distance between the selfie's and the portrait's face
     /// descriptors (dlib's 128-d ResNet) that counts as the same person; default 0.55
