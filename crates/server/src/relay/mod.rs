@@ -11,7 +11,7 @@
 
 pub mod transport;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::{
@@ -38,9 +38,10 @@ use crate::reader_api::{AA_CHALLENGE_LEN, client, selfie_jpeg, verify_and_finish
 use crate::sessions::model::SessionRow;
 use transport::{Incoming, RelayFailure, RelayLimits, RelayTransport};
 
-/// The relays live on this server process, by session id: one at a time per session.
+/// The relays live on this server process, by session id (one at a time per session), with
+/// the last progress each reported, for the holder's page.
 #[derive(Debug, Default)]
-pub struct LiveRelays(Mutex<HashSet<i64>>);
+pub struct LiveRelays(Mutex<HashMap<i64, Option<String>>>);
 
 /// Holds a session's place in [`LiveRelays`] until dropped.
 struct LiveRelay {
@@ -49,19 +50,50 @@ struct LiveRelay {
 }
 
 impl LiveRelays {
+    fn live(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Option<String>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn claim(self: &Arc<Self>, session: i64) -> Option<LiveRelay> {
-        let mut live = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        live.insert(session).then(|| LiveRelay {
+        let mut live = self.live();
+        if live.contains_key(&session) {
+            return None;
+        }
+        live.insert(session, None);
+        Some(LiveRelay {
             relays: Arc::clone(self),
             session,
         })
+    }
+
+    fn report(&self, session: i64, progress: String) {
+        if let Some(slot) = self.live().get_mut(&session) {
+            *slot = Some(progress);
+        }
+    }
+
+    /// What a relay of `session` on this process last reported (`None`: no relay here, or
+    /// nothing reported yet).
+    pub fn progress(&self, session: i64) -> Option<String> {
+        self.live().get(&session).cloned().flatten()
     }
 }
 
 impl Drop for LiveRelay {
     fn drop(&mut self) {
-        let mut live = self.relays.0.lock().unwrap_or_else(|e| e.into_inner());
-        live.remove(&self.session);
+        self.relays.live().remove(&self.session);
+    }
+}
+
+/// The holder's words for a progress message.
+fn progress_text(p: &Progress) -> Option<String> {
+    match (&p.file, p.read, p.total, &p.step) {
+        (Some(file), Some(read), Some(total), _) => {
+            Some(format!("Reading {file}: {read} of {total} bytes"))
+        }
+        (_, _, _, Some(step)) if step == "verifying" => Some("Checking the chip's data".into()),
+        (_, _, _, Some(step)) => Some(format!("Chip: {step}")),
+        _ => None,
     }
 }
 
@@ -306,16 +338,16 @@ async fn read_and_verify(
     }
     tracing::info!(session = session.id, "relayed read started");
     let files = relay_read(state, socket, prepared, challenge).await?;
-    let _ = send(
-        socket,
-        &ServerMessage::Progress(Progress {
-            step: Some("verifying".into()),
-            file: None,
-            read: None,
-            total: None,
-        }),
-    )
-    .await;
+    let verifying = Progress {
+        step: Some("verifying".into()),
+        file: None,
+        read: None,
+        total: None,
+    };
+    if let Some(text) = progress_text(&verifying) {
+        state.relays.report(session.id, text);
+    }
+    let _ = send(socket, &ServerMessage::Progress(verifying)).await;
     let submission = submission_from(&files, &prepared.key, prepared.selfie.clone());
     verify_and_finish(
         state,
@@ -461,6 +493,8 @@ async fn relay_read(
     let capabilities = prepared.hello.reader;
     let key = prepared.chip_key.clone();
     let progress_tx = out_tx.clone();
+    let relays = Arc::clone(&state.relays);
+    let session_id = prepared.session.id;
     let mut reading = tokio::task::spawn_blocking(move || {
         let mut transport = RelayTransport::new(out_tx, in_rx, limits, capabilities.reset);
         let options = ReadOptions {
@@ -475,7 +509,11 @@ async fn relay_read(
             active_authentication_challenge: Some(challenge),
         };
         let result = reader::read_document(&mut transport, &key, &options, &mut |p| {
-            let _ = progress_tx.send(ServerMessage::Progress(progress_message(p)));
+            let message = progress_message(p);
+            if let Some(text) = progress_text(&message) {
+                relays.report(session_id, text);
+            }
+            let _ = progress_tx.send(ServerMessage::Progress(message));
         });
         (result, transport.failure().cloned(), transport.apdus())
     });

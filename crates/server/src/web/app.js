@@ -10,8 +10,9 @@
   var redirectUrl = status.getAttribute("data-redirect-url");
   var title = status.querySelector(".state-title");
   var message = status.querySelector(".state-message");
+  var progress = status.querySelector(".state-progress");
   var notice = document.getElementById("redirect-notice");
-  var POLL_MS = 2000;
+  var POLL_MS = 1000;
   var REDIRECT_DELAY_MS = 3000;
   var failures = 0;
 
@@ -63,6 +64,12 @@
         failures = 0;
         status.setAttribute("data-state", s.state);
         show(s.title, s.message);
+        // The reading's progress, as the server's APDU relay reports it.
+        var text = s.progress || "";
+        if (progress && progress.textContent !== text) {
+          progress.textContent = text;
+          progress.hidden = !text;
+        }
         if (s.finished) {
           finish();
         } else {

@@ -196,7 +196,8 @@ async fn open_page(
     )
 }
 
-/// `{"state", "finished", "title", "message"}`: what the page shows, and no personal data.
+/// `{"state", "finished", "title", "message", "progress"}`: what the page shows, and no
+/// personal data.
 async fn open_state(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let (token, _) = query_params(query.as_deref());
     let (status, body) = match session_for(&state, token.as_deref()).await {
@@ -209,6 +210,8 @@ async fn open_state(State(state): State<AppState>, RawQuery(query): RawQuery) ->
                     "finished": page::ends_flow(s.state),
                     "title": text.title,
                     "message": text.message,
+                    // A relay's progress, when the read runs on this server instance.
+                    "progress": if page::ends_flow(s.state) { None } else { state.relays.progress(s.id) },
                 }),
             )
         }

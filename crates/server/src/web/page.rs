@@ -191,7 +191,8 @@ pub fn holder_page(p: &HolderPage<'_>) -> String {
         "<section aria-labelledby=\"status-heading\">\n<h2 id=\"status-heading\">Status</h2>\n\
          <div id=\"status\" class=\"status\" role=\"status\" aria-live=\"polite\" \
          data-state=\"{state}\" data-state-url=\"{state_url}\"{redirect_attr}>\n\
-         <p class=\"state-title\">{title}</p>\n<p class=\"state-message\">{message}</p>\n</div>\n\
+         <p class=\"state-title\">{title}</p>\n<p class=\"state-message\">{message}</p>\n\
+         <p class=\"state-progress\" hidden></p>\n</div>\n\
          <p id=\"redirect-notice\" class=\"note\" hidden></p>\n\
          <noscript><p class=\"note\">This page follows the check by itself when JavaScript is on. \
          Without it, reload the page to see the current status.</p></noscript>\n",
@@ -219,13 +220,15 @@ pub fn holder_page(p: &HolderPage<'_>) -> String {
 
     body.push_str(
         "<section aria-labelledby=\"how-heading\">\n<h2 id=\"how-heading\">How to do it</h2>\n\
-         <p>Choose one of these two ways.</p>\n",
+         <p>Choose one of these ways.</p>\n",
     );
     let _ = write!(
         body,
-        "<h3>On your phone</h3>\n<p>Scan this code with your phone's camera to open this page \
-         on the phone, then hold your document against the back of the phone when asked. The \
-         phone needs NFC.</p>\n<figure>\n{qr}\n<figcaption>Or open this link on your phone: \
+        "<h3>On your phone, with a reading app</h3>\n<p>Only if the service that sent you here \
+         gave you a reading app for this (an app that reads passports for passport-reader): \
+         open the app and scan this code with it, then hold your document against the back of \
+         the phone when the app asks. The phone needs NFC. A phone's web browser cannot read the \
+         chip by itself.</p>\n<figure>\n{qr}\n<figcaption>The link in the code: \
          <a href=\"{href}\" class=\"link\">{text}</a></figcaption>\n</figure>\n",
         qr = super::qr::svg(&link, "QR code of the link to this page").unwrap_or_default(),
         href = escape(&link),

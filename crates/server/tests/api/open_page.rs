@@ -96,8 +96,12 @@ async fn page_says_what_is_asked_and_how(settings: Settings) {
         "<h1>Confirm your identity with your passport</h1>",
         "Only a passport is accepted",
         "selfie",
-        // The two ways: a USB reader with the CLI, and the phone through the QR code.
+        // The ways that exist: a USB reader with the CLI, and a reading app (the integrator's)
+        // through the QR code; a browser alone cannot read the chip, and the page says so.
         &format!("passport-reader read --server {} --token {token}", app.base),
+        "with a reading app",
+        "A phone's web browser cannot read the chip by itself",
+        "<p class=\"state-progress\" hidden></p>",
         "<svg class=\"qr\"",
         "aria-label=\"QR code of the link to this page\"",
         // The QR code's link, shown as text too, is this same link.
@@ -325,7 +329,8 @@ async fn state_endpoint_follows_the_session(settings: Settings) {
     // What the page shows, and nothing about the person or the integrator.
     let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["finished", "message", "state", "title"]);
+    assert_eq!(keys, ["finished", "message", "progress", "state", "title"]);
+    assert!(v["progress"].is_null(), "no relay, no progress: {v}");
     assert_eq!(v["state"], "CREATED");
     assert_eq!(v["finished"], false);
     assert_eq!(v["title"], "Waiting for you to start");
