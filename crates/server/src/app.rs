@@ -168,9 +168,12 @@ impl Application {
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let served = match self.tls {
+            // TCP_NODELAY: the relay's small request-answer frames must not wait on Nagle's
+            // algorithm and the peer's delayed ACKs (about 40 ms a round trip otherwise).
             Some(tls) => {
                 axum_server::from_tcp_rustls(self.listener, tls)
                     .map_err(StartError::Serve)?
+                    .map(|tls| tls.acceptor(axum_server::accept::NoDelayAcceptor::new()))
                     .handle(self.handle)
                     .serve(service)
                     .await
@@ -178,6 +181,7 @@ impl Application {
             None => {
                 axum_server::from_tcp(self.listener)
                     .map_err(StartError::Serve)?
+                    .acceptor(axum_server::accept::NoDelayAcceptor::new())
                     .handle(self.handle)
                     .serve(service)
                     .await
