@@ -139,8 +139,8 @@ fn main() {
                 client_version: "0".into(),
             };
             let start = Instant::now();
-            let outcome = reader::relay(&base, &token, &fields, &mut t, &options, &mut |_| {})
-                .unwrap();
+            let outcome =
+                reader::relay(&base, &token, &fields, &mut t, &options, &mut |_| {}).unwrap();
             times.push(start.elapsed());
             assert_eq!(outcome.state, "APPROVED");
             apdus = outcome.apdus;

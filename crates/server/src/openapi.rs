@@ -138,7 +138,8 @@ pub fn document() -> Value {
             json!({"post": operation}),
         );
     }
-    json!({
+    paths.insert(format!("/api/v1/{}", relay_protocol::PATH), relay_path());
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "passport-reader API",
@@ -170,7 +171,91 @@ pub fn document() -> Value {
                 }
             }
         }
-    })
+    });
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, schema) in relay_schemas() {
+            schemas.insert(name.to_owned(), schema);
+        }
+    }
+    doc
+}
+
+/// `GET /api/v1/reader.relay`: the APDU relay's WebSocket (README "The APDU relay").
+fn relay_path() -> Value {
+    json!({"get": {
+        "operationId": "reader.relay",
+        "tags": ["reader"],
+        "summary": "The APDU relay: a WebSocket on which the server runs the chip protocol and the client forwards APDUs",
+        "description": "Upgrade to a WebSocket (RFC 6455), with the session token in Authorization: Bearer (or in the hello). \
+            Every message is one text frame holding one JSON object: the client sends RelayClientMessage \
+            (first a hello, then one response or failure per command), the server sends RelayServerMessage \
+            (command, reset, progress, then result or error, then it closes). See README \"The APDU relay\".",
+        "security": [{"sessionToken": []}, {}],
+        "responses": {
+            "101": {"description": "Switching Protocols: the relay is open; see RelayClientMessage and RelayServerMessage"},
+            "401": error_response("A token in Authorization: Bearer that names no session (InvalidToken)"),
+            "405": error_response("Not GET (MethodNotAllowed)"),
+            "426": error_response("A GET without the WebSocket upgrade headers (UpgradeRequired)")
+        }
+    }})
+}
+
+/// JSON Schemas of the relay's messages, for client authors.
+fn relay_schemas() -> Vec<(&'static str, Value)> {
+    let hex = json!({"type": "string", "pattern": "^([0-9A-Fa-f]{2})*$"});
+    let seq = json!({"type": "integer", "minimum": 1});
+    let object = |kind: &str, props: Value, required: &[&str]| {
+        let mut properties = props;
+        if let Some(p) = properties.as_object_mut() {
+            p.insert("type".into(), json!({"const": kind}));
+        }
+        let mut req = vec!["type"];
+        req.extend_from_slice(required);
+        json!({"type": "object", "properties": properties, "required": req, "additionalProperties": false})
+    };
+    let access_key = json!({"oneOf": [
+        {"type": "object", "additionalProperties": false,
+         "required": ["document_number", "date_of_birth", "date_of_expiry"],
+         "properties": {"document_number": {"type": "string"},
+                        "date_of_birth": {"type": "string", "pattern": "^[0-9]{6}$"},
+                        "date_of_expiry": {"type": "string", "pattern": "^[0-9]{6}$"}}},
+        {"type": "object", "additionalProperties": false, "required": ["can"],
+         "properties": {"can": {"type": "string", "pattern": "^[0-9]+$"}}}
+    ]});
+    let client = json!({"oneOf": [
+        object("hello", json!({
+            "token": {"type": "string"},
+            "access_key": access_key,
+            "reader": {"type": "object", "additionalProperties": false, "properties": {
+                "extended_length": {"type": "boolean", "default": false},
+                "reset": {"type": "boolean", "default": false}}},
+            "client": {"type": "object", "additionalProperties": false, "required": ["name", "version"],
+                "properties": {"name": {"type": "string"}, "version": {"type": "string"}}},
+            "selfie": {"type": "string", "contentEncoding": "base64"}
+        }), &["access_key"]),
+        object("response", json!({"seq": seq, "apdu": hex}), &["seq", "apdu"]),
+        object("failure", json!({"seq": seq,
+            "reason": {"enum": ["card_removed", "transmit_failed", "reset_unsupported"]},
+            "message": {"type": "string"}}), &["seq", "reason"]),
+    ]});
+    let server = json!({"oneOf": [
+        object("command", json!({"seq": seq, "apdu": hex}), &["seq", "apdu"]),
+        object("reset", json!({"seq": seq}), &["seq"]),
+        object("progress", json!({"step": {"type": "string"}, "file": {"type": "string"},
+            "read": {"type": "integer"}, "total": {"type": "integer"}}), &[]),
+        object("result", json!({"session_id": {"type": "integer", "format": "int64"},
+            "state": {"enum": ["APPROVED", "REJECTED", "FAILED"]},
+            "rejection_reason": {"type": ["string", "null"]}}), &["session_id", "state", "rejection_reason"]),
+        object("error", json!({"error_name": {"type": "string"}, "error_message": {"type": "string"},
+            "retryable": {"type": "boolean"}}), &["error_name", "error_message", "retryable"]),
+    ]});
+    vec![
+        ("RelayClientMessage", client),
+        ("RelayServerMessage", server),
+    ]
 }
 
 #[cfg(test)]
@@ -191,9 +276,88 @@ mod tests {
             get["requestBody"]["content"]["application/json"]["schema"]["required"],
             json!(["id"])
         );
+        let relay = &doc["paths"]["/api/v1/reader.relay"]["get"];
+        assert_eq!(relay["operationId"], "reader.relay");
+        assert!(doc["components"]["schemas"]["RelayServerMessage"]["oneOf"].is_array());
         let session =
             &get["responses"]["200"]["content"]["application/json"]["schema"]["properties"];
         assert_eq!(session["reference"]["type"], json!(["string", "null"]));
         assert_eq!(session["id"]["type"], "integer");
+    }
+
+    /// The schemas name every message the relay's code sends and takes, with its properties.
+    #[test]
+    fn relay_schemas_match_the_protocol_types() {
+        use relay_protocol::{
+            AccessKey, CanKey, ClientMessage, FailureReason, Hello, Progress, ReaderCapabilities,
+            ServerMessage,
+        };
+        let doc = document();
+        let check = |schema: &Value, message: Value| {
+            let kind = message["type"].as_str().unwrap().to_owned();
+            let variant = schema["oneOf"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["properties"]["type"]["const"] == kind)
+                .unwrap_or_else(|| panic!("no schema for {kind}"));
+            for key in message.as_object().unwrap().keys() {
+                assert!(variant["properties"].get(key).is_some(), "{kind}.{key}");
+            }
+            for key in variant["required"].as_array().unwrap() {
+                assert!(
+                    message.get(key.as_str().unwrap()).is_some(),
+                    "{kind} lacks {key}"
+                );
+            }
+        };
+        let client = &doc["components"]["schemas"]["RelayClientMessage"];
+        let server = &doc["components"]["schemas"]["RelayServerMessage"];
+        let as_json = |m: String| serde_json::from_str::<Value>(&m).unwrap();
+        for m in [
+            ClientMessage::Hello(Hello {
+                token: Some("t".into()),
+                access_key: AccessKey::Can(CanKey { can: "1".into() }),
+                reader: ReaderCapabilities::default(),
+                client: None,
+                selfie: Some("AA==".into()),
+            }),
+            ClientMessage::Response {
+                seq: 1,
+                apdu: "9000".into(),
+            },
+            ClientMessage::Failure {
+                seq: 1,
+                reason: FailureReason::CardRemoved,
+                message: Some("x".into()),
+            },
+        ] {
+            check(client, as_json(m.to_json()));
+        }
+        for m in [
+            ServerMessage::Command {
+                seq: 1,
+                apdu: "00".into(),
+            },
+            ServerMessage::Reset { seq: 2 },
+            ServerMessage::Progress(Progress {
+                step: Some("PACE".into()),
+                file: Some("DG1".into()),
+                read: Some(1),
+                total: Some(2),
+            }),
+            ServerMessage::Result {
+                session_id: 1,
+                state: "APPROVED".into(),
+                rejection_reason: None,
+            },
+            ServerMessage::Error {
+                error_name: "x".into(),
+                error_message: "y".into(),
+                retryable: true,
+            },
+        ] {
+            check(server, as_json(m.to_json()));
+        }
     }
 }
