@@ -127,14 +127,18 @@ impl PcscTransport {
 
 impl Transport for PcscTransport {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-        let response = self
-            .card
-            .transmit(command, &mut self.buffer)
-            .map_err(map_error)?;
-        if response.len() < 2 {
-            return Err(TransportError::Malformed);
+        let error = match self.card.transmit(command, &mut self.buffer) {
+            Ok(response) if response.len() >= 2 => return Ok(response.to_vec()),
+            Ok(_) => TransportError::Malformed,
+            Err(e) => map_error(e),
+        };
+        // A card pulled away in the middle of an exchange can surface as a communication error
+        // or an empty answer before the reader reports the card gone: ask the reader, for a
+        // moment, whether the card is still there.
+        if error != TransportError::CardRemoved && self.card_left() {
+            return Err(TransportError::CardRemoved);
         }
-        Ok(response.to_vec())
+        Err(error)
     }
 
     fn reset(&mut self) -> Result<(), TransportError> {
@@ -145,5 +149,20 @@ impl Transport for PcscTransport {
                 pcsc::Disposition::ResetCard,
             )
             .map_err(map_error)
+    }
+}
+
+impl PcscTransport {
+    /// Whether the card left the reader (asked five times over half a second).
+    fn card_left(&self) -> bool {
+        (0..5).any(|i| {
+            if i > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            matches!(
+                self.card.status2_owned().map_err(map_error),
+                Err(TransportError::CardRemoved | TransportError::NoCard)
+            )
+        })
     }
 }

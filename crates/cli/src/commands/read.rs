@@ -545,7 +545,15 @@ mod tests {
             "the dump verifies, AA included"
         );
 
-        let server = start_server(&root.join("data"), vec![csca.pem().unwrap().into_bytes()]);
+        let (bac_csca, bac_doc) =
+            virtual_chip::issue_document(Profile::Bac, time::OffsetDateTime::now_utc()).unwrap();
+        let server = start_server(
+            &root.join("data"),
+            vec![
+                csca.pem().unwrap().into_bytes(),
+                bac_csca.pem().unwrap().into_bytes(),
+            ],
+        );
         let token = create_session(&server);
         let cli = Cli::parse_from([
             "read",
@@ -600,6 +608,70 @@ mod tests {
             let _ = control.shutdown(std::net::Shutdown::Both);
             wait_for_card(READER, false);
         }
+
+        // Over the relay through pcscd: a BAC + AA chip; a mistyped key (the session waits for
+        // another read); the card leaving the field in the middle of the read.
+        let insert = |chip: virtual_chip::VirtualChip| {
+            let stream = std::net::TcpStream::connect(("127.0.0.1", 35964)).unwrap();
+            let control = stream.try_clone().unwrap();
+            std::thread::spawn(move || {
+                let mut chip = chip;
+                let _ = virtual_chip::vpcd::serve(stream, &mut chip, false);
+            });
+            wait_for_card(READER, true);
+            control
+        };
+        let read_with = |token: &str, mrz: &[String]| {
+            let cli = Cli::parse_from([
+                "read",
+                "--server",
+                &server.base_url,
+                "--token",
+                token,
+                "--reader",
+                READER,
+                "--mrz",
+                &mrz[0],
+                &mrz[1],
+            ]);
+            run_inner(&cli.args)
+        };
+        let control =
+            insert(virtual_chip::VirtualChip::for_profile(&bac_doc, Profile::Bac).unwrap());
+        let token = create_session(&server);
+        assert_eq!(read_with(&token, bac_doc.mrz_lines()).unwrap(), "APPROVED");
+        let _ = control.shutdown(std::net::Shutdown::Both);
+        wait_for_card(READER, false);
+
+        let control = insert(virtual_chip::VirtualChip::for_profile(&doc, Profile::Pace).unwrap());
+        let token = create_session(&server);
+        let wrong = [
+            mrz[0].clone(),
+            format!("{}010101{}", &mrz[1][..13], &mrz[1][19..]),
+        ];
+        let error = read_with(&token, &wrong).unwrap_err().to_string();
+        assert!(error.contains("AccessDenied"), "{error}");
+        assert_eq!(
+            read_with(&token, &mrz).unwrap(),
+            "APPROVED",
+            "the same token, right key"
+        );
+        let _ = control.shutdown(std::net::Shutdown::Both);
+        wait_for_card(READER, false);
+
+        let slow = virtual_chip::ChipConfig::for_profile(Profile::Pace)
+            .with_quirk("slow=40".parse().unwrap());
+        let contents = virtual_chip::ChipContents::from_test_document(&doc, "123456").unwrap();
+        let control = insert(virtual_chip::VirtualChip::new(contents, slow).unwrap());
+        let token = create_session(&server);
+        let cut = control.try_clone().unwrap();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            let _ = cut.shutdown(std::net::Shutdown::Both);
+        });
+        let error = read_with(&token, &mrz).unwrap_err().to_string();
+        assert!(error.contains("CardRemoved"), "{error}");
+        wait_for_card(READER, false);
 
         if let Some(child) = pcscd.as_mut() {
             // SIGTERM, so that pcscd removes its socket and pid file (SIGKILL leaves them stale).

@@ -166,12 +166,19 @@ impl RelayTransport {
                 }
                 Ok(bytes)
             }
-            Incoming::Message(ClientMessage::Failure { seq: s, reason, .. }) if s == seq => {
+            Incoming::Message(ClientMessage::Failure {
+                seq: s,
+                reason,
+                message,
+            }) if s == seq => {
+                let said = message
+                    .map(|m| format!(" ({})", m.chars().take(200).collect::<String>()))
+                    .unwrap_or_default();
                 match reason {
                     FailureReason::CardRemoved => Err(TransportError::CardRemoved),
-                    FailureReason::TransmitFailed => Err(TransportError::Other(
-                        "the client's reader could not transmit the command".into(),
-                    )),
+                    FailureReason::TransmitFailed => Err(TransportError::Other(format!(
+                        "the client's reader could not transmit the command{said}"
+                    ))),
                     FailureReason::ResetUnsupported => Err(TransportError::Other(
                         "the client cannot reset the card".into(),
                     )),
@@ -241,5 +248,159 @@ impl Transport for RelayTransport {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    /// A transport whose client answers every command with `answer(seq)` from another thread.
+    fn with_client(
+        limits: RelayLimits,
+        answer: impl Fn(u64) -> Option<Incoming> + Send + 'static,
+    ) -> RelayTransport {
+        let (out_tx, mut out_rx) = tokio::sync::mpsc::unbounded_channel::<ServerMessage>();
+        let (in_tx, in_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            while let Some(message) = out_rx.blocking_recv() {
+                let seq = match message {
+                    ServerMessage::Command { seq, .. } | ServerMessage::Reset { seq } => seq,
+                    _ => continue,
+                };
+                if let Some(reply) = answer(seq)
+                    && in_tx.send(reply).is_err()
+                {
+                    return;
+                }
+            }
+        });
+        RelayTransport::new(out_tx, in_rx, limits, false)
+    }
+
+    fn ok(seq: u64) -> Option<Incoming> {
+        Some(Incoming::Message(ClientMessage::Response {
+            seq,
+            apdu: "0102039000".into(),
+        }))
+    }
+
+    #[test]
+    fn answers_pass_and_limits_end_the_relay() {
+        let limits = RelayLimits {
+            max_apdus: 3,
+            ..RelayLimits::default()
+        };
+        let mut t = with_client(limits, ok);
+        for _ in 0..3 {
+            assert_eq!(
+                t.transmit(&[0, 0xA4, 0, 0]).unwrap(),
+                vec![1, 2, 3, 0x90, 0]
+            );
+        }
+        assert!(t.transmit(&[0, 0xA4, 0, 0]).is_err());
+        assert_eq!(
+            t.failure().unwrap().error_name,
+            error_name::RELAY_LIMIT_EXCEEDED
+        );
+        // Once failed, always failed.
+        assert!(t.transmit(&[0, 0xA4, 0, 0]).is_err());
+
+        let limits = RelayLimits {
+            max_response_bytes: 12,
+            ..RelayLimits::default()
+        };
+        let mut t = with_client(limits, ok);
+        t.transmit(&[0]).unwrap();
+        t.transmit(&[0]).unwrap();
+        assert!(t.transmit(&[0]).is_err());
+        assert_eq!(
+            t.failure().unwrap().error_name,
+            error_name::RELAY_LIMIT_EXCEEDED
+        );
+    }
+
+    #[test]
+    fn silence_and_slowness_time_out() {
+        let limits = RelayLimits {
+            apdu_timeout: Duration::from_millis(100),
+            ..RelayLimits::default()
+        };
+        let mut t = with_client(limits, |_| None);
+        let started = Instant::now();
+        assert!(t.transmit(&[0]).is_err());
+        assert!(started.elapsed() < Duration::from_secs(2));
+        let failure = t.failure().unwrap();
+        assert_eq!(failure.error_name, error_name::RELAY_TIMEOUT);
+        assert!(
+            failure.message.contains("no response to command 1"),
+            "{failure:?}"
+        );
+
+        // Each answer in time, the whole read not.
+        let limits = RelayLimits {
+            apdu_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_millis(250),
+            ..RelayLimits::default()
+        };
+        let mut t = with_client(limits, |seq| {
+            std::thread::sleep(Duration::from_millis(100));
+            ok(seq)
+        });
+        let mut sent = 0;
+        while t.transmit(&[0]).is_ok() {
+            sent += 1;
+            assert!(sent < 10);
+        }
+        let failure = t.failure().unwrap();
+        assert_eq!(failure.error_name, error_name::RELAY_TIMEOUT);
+        assert!(
+            failure.message.contains("the read took longer"),
+            "{failure:?}"
+        );
+    }
+
+    #[test]
+    fn only_the_outstanding_command_may_be_answered() {
+        for (answer, what) in [
+            (
+                Incoming::Message(ClientMessage::Response {
+                    seq: 7,
+                    apdu: "9000".into(),
+                }),
+                "numbered 7",
+            ),
+            (Incoming::Garbage("x".into()), "not one of the protocol's"),
+            (
+                Incoming::Message(ClientMessage::Response {
+                    seq: 1,
+                    apdu: "90".into(),
+                }),
+                "shorter than a status word",
+            ),
+        ] {
+            let answer = std::sync::Mutex::new(Some(answer));
+            let mut t = with_client(RelayLimits::default(), move |_| {
+                answer.lock().unwrap().take()
+            });
+            assert!(t.transmit(&[0]).is_err());
+            let failure = t.failure().unwrap();
+            assert_eq!(failure.error_name, error_name::RELAY_PROTOCOL_ERROR);
+            assert!(failure.message.contains(what), "{failure:?}");
+        }
+        // A card the client lost is not the client's fault: not a protocol failure.
+        let mut t = with_client(RelayLimits::default(), |seq| {
+            Some(Incoming::Message(ClientMessage::Failure {
+                seq,
+                reason: FailureReason::CardRemoved,
+                message: None,
+            }))
+        });
+        assert_eq!(t.transmit(&[0]), Err(TransportError::CardRemoved));
+        assert!(t.failure().is_none());
+        // Without reset support, a reset is refused without asking the client.
+        assert!(t.reset().is_err());
     }
 }
