@@ -349,6 +349,24 @@ pub fn tlv(data: &[u8]) {
     walk(&mut TlvReader::new(data), 0);
 }
 
+/// The APDU relay's messages, both ways (`relay_protocol`): what a hostile client sends the
+/// server, and what a client takes from a server; with the APDU hex of the parsed message.
+pub fn relay_message(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(relay_protocol::ClientMessage::Response { apdu, .. }) =
+        relay_protocol::ClientMessage::parse(text)
+    {
+        let _ = relay_protocol::apdu_bytes(&apdu, relay_protocol::limits::MAX_RESPONSE_APDU);
+    }
+    if let Ok(relay_protocol::ServerMessage::Command { apdu, .. }) =
+        relay_protocol::ServerMessage::parse(text)
+    {
+        let _ = relay_protocol::apdu_bytes(&apdu, relay_protocol::limits::MAX_RESPONSE_APDU);
+    }
+}
+
 /// A fuzz target body.
 pub type Target = fn(&[u8]);
 
@@ -379,4 +397,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("sm_roundtrip", sm_roundtrip),
     ("apdu", apdu),
     ("tlv", tlv),
+    ("relay_message", relay_message),
 ];

@@ -448,6 +448,20 @@ pub fn seeds(target: &str, dir: &Path) -> Vec<Seed> {
             .filter(|(n, d)| d.len() <= 20_000 && !n.ends_with(".json") && !n.ends_with(".pem"))
             .map(|s| (*s).clone())
             .collect(),
+        "relay_message" => [
+            r#"{"type":"hello","access_key":{"document_number":"L898902C3","date_of_birth":"740812","date_of_expiry":"120415"},"reader":{"extended_length":true,"reset":false},"client":{"name":"app","version":"1"}}"#,
+            r#"{"type":"hello","token":"abc","access_key":{"can":"123456"},"selfie":"AAAA"}"#,
+            r#"{"type":"response","seq":1,"apdu":"6A82"}"#,
+            r#"{"type":"failure","seq":2,"reason":"card_removed","message":"lost"}"#,
+            r#"{"type":"command","seq":3,"apdu":"00A4040C07A0000002471001"}"#,
+            r#"{"type":"progress","file":"DG2","read":10,"total":100}"#,
+            r#"{"type":"result","session_id":1,"state":"APPROVED","rejection_reason":null}"#,
+            r#"{"type":"error","error_name":"RelayTimeout","error_message":"x","retryable":true}"#,
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (format!("message{i}"), m.as_bytes().to_vec()))
+        .collect(),
         _ => Vec::new(),
     }
 }

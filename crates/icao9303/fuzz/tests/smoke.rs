@@ -111,6 +111,7 @@ smoke_tests!(
     sm_roundtrip,
     apdu,
     tlv,
+    relay_message,
 );
 
 /// The MAC the `sm_response_mac` target computes is the one the terminal checks: its seeds
