@@ -9,8 +9,9 @@
 
 use std::time::Instant;
 
-use reader::{AccessKey, BlockSize, ReadOptions, VirtualTransport, read_document};
+use reader::{AccessKey, BlockSize, ReadOptions, read_document};
 use testdoc::{Csca, CscaOptions, DocumentBuilder, DocumentSignerOptions, Holder, KeyAlgorithm};
+use virtual_chip::VirtualTransport;
 use virtual_chip::{ChipConfig, ChipContents, LinkModel, Profile, VirtualChip};
 
 const DG2_LEN: usize = 20_000;

@@ -1,5 +1,5 @@
-//! The eMRTD terminal: how APDUs reach a chip ([`Transport`]: in-process [`VirtualTransport`]
-//! over a `virtual_chip::VirtualChip`, or [`PcscTransport`] through PC/SC), and
+//! The eMRTD terminal: how APDUs reach a chip ([`Transport`]: [`PcscTransport`] through PC/SC;
+//! `virtual_chip::VirtualTransport` is the in-process one, for tests and `--simulate`), and
 //! [`read_document`], which reads a whole chip the way ICAO 9303 Part 10 and 11 describe:
 //!
 //! 1. EF.CardAccess (and EF.ATR/INFO, for extended length) from the master file, in plain;
@@ -41,7 +41,7 @@ pub use relay_client::{RelayError, RelayOptions, RelayOutcome, relay, relay_url}
 pub use session_client::{
     AccessKeyFields, SessionClient, SessionClientError, SessionStart, SubmitOutcome,
 };
-pub use transport::{Transport, TransportError, VirtualTransport};
+pub use transport::{Transport, TransportError};
 
 /// A fresh random 8-byte Active Authentication challenge (in production the verifying server
 /// issues it, so the chip's signature cannot be replayed).

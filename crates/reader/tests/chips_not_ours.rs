@@ -8,7 +8,7 @@ use virtual_chip::{ChipConfig, Profile, Quirk};
 
 use crate::helpers::*;
 
-fn chip(profile: Profile, quirks: &[Quirk]) -> reader::VirtualTransport {
+fn chip(profile: Profile, quirks: &[Quirk]) -> virtual_chip::VirtualTransport {
     let config = quirks
         .iter()
         .fold(ChipConfig::for_profile(profile), |c, q| c.with_quirk(*q));

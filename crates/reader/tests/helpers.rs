@@ -30,12 +30,17 @@ pub fn contents(doc: &testdoc::TestDocument) -> ChipContents {
     ChipContents::from_test_document(doc, CAN).unwrap()
 }
 
-pub fn transport(profile: Profile) -> reader::VirtualTransport {
-    reader::VirtualTransport::new(VirtualChip::for_profile(document(profile), profile).unwrap())
+pub fn transport(profile: Profile) -> virtual_chip::VirtualTransport {
+    virtual_chip::VirtualTransport::new(
+        VirtualChip::for_profile(document(profile), profile).unwrap(),
+    )
 }
 
-pub fn transport_with(contents: ChipContents, config: ChipConfig) -> reader::VirtualTransport {
-    reader::VirtualTransport::new(VirtualChip::new(contents, config).unwrap())
+pub fn transport_with(
+    contents: ChipContents,
+    config: ChipConfig,
+) -> virtual_chip::VirtualTransport {
+    virtual_chip::VirtualTransport::new(VirtualChip::new(contents, config).unwrap())
 }
 
 pub fn mrz_key(doc: &testdoc::TestDocument) -> AccessKey {

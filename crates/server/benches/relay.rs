@@ -10,9 +10,10 @@
 
 use std::time::{Duration, Instant};
 
-use reader::{AccessKeyFields, RelayOptions, Transport, TransportError, VirtualTransport};
+use reader::{AccessKeyFields, RelayOptions, Transport, TransportError};
 use serde_json::Value;
 use server::{Application, Settings, accounts};
+use virtual_chip::VirtualTransport;
 use virtual_chip::{Profile, VirtualChip};
 
 /// The client's transport: sleeps per command for the network's round trip `rtt` (between it

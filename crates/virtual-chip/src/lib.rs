@@ -9,6 +9,7 @@
 //!   plain command or an error, GET RESPONSE, Le correction, slow answers, short APDUs only).
 //! - [`VirtualChip`]: command APDU bytes in, response APDU bytes out; `power_on` / `reset`.
 //! - [`LinkModel`] / [`LinkStats`]: a computed (never slept) model of the contactless link.
+//! - [`VirtualTransport`]: the chip on a virtual reader, as a `reader::Transport`.
 //! - [`vpcd`]: serves the chip to a PC/SC stack through vsmartcard's virtual reader driver.
 //!
 //! The protocol arithmetic comes from `icao9303::protocol` (`bac::Card`, `pace::Card`,
@@ -26,6 +27,7 @@ mod error;
 mod link;
 mod profile;
 mod quirks;
+mod transport;
 pub mod vpcd;
 
 pub use chip::{ATR, EF_ATR_INFO_FID, VirtualChip};
@@ -34,3 +36,4 @@ pub use error::ChipError;
 pub use link::{LinkModel, LinkStats};
 pub use profile::{ChipConfig, KeyUse, Profile, card_access_for, issue_document};
 pub use quirks::{QUIRK_NAMES, Quirk, Quirks};
+pub use transport::VirtualTransport;

@@ -9,9 +9,9 @@ use clap::ArgGroup;
 use indicatif::{ProgressBar, ProgressStyle};
 use reader::{
     AccessControl, AccessKey, BlockSize, ChipAuthentication, ChipFiles, PcscTransport, Progress,
-    ReadOptions, Transport, VirtualTransport, read_document, write_dump,
+    ReadOptions, Transport, read_document, write_dump,
 };
-use virtual_chip::Profile;
+use virtual_chip::{Profile, VirtualTransport};
 
 use super::virtual_chip::{DEFAULT_CAN, simulated_chip};
 
@@ -66,15 +66,15 @@ pub struct ChipArgs {
     /// virtual-chip --help`), e.g. refuse-ca=6D00, plain-ends-sm, get-response=64.
     #[arg(long, value_name = "QUIRK", requires = "simulate")]
     pub quirk: Vec<virtual_chip::Quirk>,
-    /// Skip chip authentication.
+    /// Skip chip authentication (dump, and read --client-side).
     #[arg(long)]
     pub no_ca: bool,
-    /// Use BAC even when the chip offers PACE.
+    /// Use BAC even when the chip offers PACE (dump, and read --client-side).
     #[arg(long)]
     pub bac: bool,
-    /// READ BINARY block size in bytes [default: the largest the chip allows, over 223 only with
-    /// extended-length commands; if the reader cannot carry those, the card is read again in
-    /// short ones by itself].
+    /// READ BINARY block size in bytes (dump, and read --client-side) [default: the largest the
+    /// chip allows, over 223 only with extended-length commands; if the reader cannot carry
+    /// those, the card is read again in short ones by itself].
     #[arg(long, value_name = "BYTES")]
     pub block_size: Option<usize>,
 }

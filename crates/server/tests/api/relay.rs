@@ -34,8 +34,8 @@ async fn document(app: &TestApp, profile: Profile) -> testdoc::TestDocument {
     doc
 }
 
-fn chip(doc: &testdoc::TestDocument, profile: Profile) -> reader::VirtualTransport {
-    reader::VirtualTransport::new(VirtualChip::for_profile(doc, profile).unwrap())
+fn chip(doc: &testdoc::TestDocument, profile: Profile) -> virtual_chip::VirtualTransport {
+    virtual_chip::VirtualTransport::new(VirtualChip::for_profile(doc, profile).unwrap())
 }
 
 fn mrz_key(doc: &testdoc::TestDocument) -> AccessKeyFields {
@@ -137,7 +137,7 @@ async fn chip_authentication_over_the_relay_proves_the_chip(settings: Settings) 
         &app,
         &token,
         mrz_key(&doc),
-        reader::VirtualTransport::new(clone),
+        virtual_chip::VirtualTransport::new(clone),
     )
     .await;
     let outcome = result.unwrap();
@@ -198,7 +198,7 @@ async fn every_profile_and_access_key_over_the_relay(settings: Settings) {
 
 /// Garbles the MAC of every protected response from the `nth` on.
 struct BreakingSm {
-    inner: reader::VirtualTransport,
+    inner: virtual_chip::VirtualTransport,
     protected: usize,
     nth: usize,
 }
@@ -296,7 +296,7 @@ async fn failed_reads_leave_the_session_waiting_and_say_why(settings: Settings) 
 
 /// Records every command and response that crossed the client.
 struct Recording {
-    inner: reader::VirtualTransport,
+    inner: virtual_chip::VirtualTransport,
     seen: Vec<Vec<u8>>,
 }
 
