@@ -23,6 +23,7 @@ both_backends!(
     hostile_clients_cannot_crash_stall_or_mislead_the_server,
     two_instances_one_database,
     the_holders_page_shows_the_relays_progress,
+    face_verification_over_the_relay,
 );
 
 const CAN: &str = "123456";
@@ -687,4 +688,48 @@ async fn the_holders_page_shows_the_relays_progress(settings: Settings) {
     assert_eq!(end["state"], "APPROVED", "{end}");
     let after = state(&app, &token).await;
     assert!(after["progress"].is_null(), "{after}");
+}
+
+async fn face_verification_over_the_relay(settings: Settings) {
+    use testdoc::{
+        Csca, CscaOptions, DocumentBuilder, DocumentSignerOptions, Holder, KeyAlgorithm,
+    };
+    let app = start(settings).await;
+    let portrait = icao9303::portrait::jpeg_from_image(&crate::verification::face_photo(
+        "astronaut_portrait.jp2",
+    ))
+    .unwrap();
+    let mut csca = Csca::generate(&CscaOptions::new("NL", now())).unwrap();
+    let ds = csca
+        .issue_document_signer(&DocumentSignerOptions::new(KeyAlgorithm::Rsa(2048), now()))
+        .unwrap();
+    let doc = DocumentBuilder::new(Holder::specimen())
+        .portrait(portrait)
+        .build(&ds)
+        .unwrap();
+    trust_csca(&app, &csca).await;
+    for (selfie, state, face_match) in [
+        ("astronaut_mirrored_320.jpg", "APPROVED", "PASSED"),
+        ("camera_320.jpg", "REJECTED", "FAILED"),
+    ] {
+        let (id, token) = new_session(&app, json!({"face_verification": true})).await;
+        let (base, token2, key) = (app.base.clone(), token.clone(), mrz_key(&doc));
+        let photo = crate::verification::face_photo(selfie);
+        let card = chip(&doc, Profile::Pace);
+        let outcome = tokio::task::spawn_blocking(move || {
+            let mut card = card;
+            let options = RelayOptions {
+                selfie: Some(photo),
+                ..options()
+            };
+            reader::relay(&base, &token2, &key, &mut card, &options, &mut |_| {})
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(outcome.state, state, "{selfie}");
+        let v = session_get(&app, id).await;
+        assert_eq!(v["face_match"], face_match, "{selfie}: {v}");
+        assert!(v["face"].is_string(), "the selfie is kept with the session");
+    }
 }

@@ -446,7 +446,7 @@ async fn clone_check_policy_for_chips_without_active_authentication(settings: Se
 /// Real photographs (crates/face/tests/data, public domain / CC0): the chip's portrait is the
 /// astronaut (a JPEG 2000 portrait, transcoded as the server does), the selfies are the same
 /// person mirrored and rescaled, another person, and a photo with no face.
-fn face_photo(name: &str) -> Vec<u8> {
+pub fn face_photo(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../face/tests/data")
         .join(name);
