@@ -22,6 +22,8 @@ pub struct RelayOptions {
     pub extended_length: bool,
     /// The client can reset the card when the server asks.
     pub can_reset: bool,
+    /// The largest response APDU the reader carries, if it is known to be limited.
+    pub max_response_apdu: Option<u32>,
     /// For face-verification sessions: the holder's photo (JPEG or PNG).
     pub selfie: Option<Vec<u8>>,
     pub client_name: String,
@@ -133,6 +135,7 @@ pub fn relay(
         reader: ReaderCapabilities {
             extended_length: options.extended_length,
             reset: options.can_reset,
+            max_response_apdu: options.max_response_apdu,
         },
         client: Some(ClientInfo {
             name: options.client_name.clone(),

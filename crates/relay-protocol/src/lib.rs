@@ -124,6 +124,10 @@ pub struct ReaderCapabilities {
     /// Whether the client can answer `reset` (PC/SC: yes; phones: usually no).
     #[serde(default)]
     pub reset: bool,
+    /// The largest response APDU the reader can carry, in bytes, data and status word (Android:
+    /// `IsoDep.getMaxTransceiveLength()`); absent: 258 without extended length, 65 538 with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_response_apdu: Option<u32>,
 }
 
 /// The client's name and version, for the operator's logs.

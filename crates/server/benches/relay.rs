@@ -135,6 +135,7 @@ fn main() {
             let options = RelayOptions {
                 extended_length: true,
                 can_reset: true,
+                max_response_apdu: None,
                 selfie: None,
                 client_name: "bench".into(),
                 client_version: "0".into(),

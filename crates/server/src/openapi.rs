@@ -231,7 +231,8 @@ fn relay_schemas() -> Vec<(&'static str, Value)> {
             "access_key": access_key,
             "reader": {"type": "object", "additionalProperties": false, "properties": {
                 "extended_length": {"type": "boolean", "default": false},
-                "reset": {"type": "boolean", "default": false}}},
+                "reset": {"type": "boolean", "default": false},
+                "max_response_apdu": {"type": "integer", "minimum": 1}}},
             "client": {"type": "object", "additionalProperties": false, "required": ["name", "version"],
                 "properties": {"name": {"type": "string"}, "version": {"type": "string"}}},
             "selfie": {"type": "string", "contentEncoding": "base64"}

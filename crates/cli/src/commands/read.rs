@@ -95,6 +95,7 @@ fn run_inner(args: &Args) -> anyhow::Result<String> {
         // when the reader cannot carry an extended one.
         extended_length: true,
         can_reset: true,
+        max_response_apdu: None,
         selfie,
         client_name: "passport-reader".into(),
         client_version: env!("CARGO_PKG_VERSION").into(),

@@ -498,12 +498,7 @@ async fn relay_read(
     let mut reading = tokio::task::spawn_blocking(move || {
         let mut transport = RelayTransport::new(out_tx, in_rx, limits, capabilities.reset);
         let options = ReadOptions {
-            // Without extended length on the client's reader, short commands from the start.
-            block_size: if capabilities.extended_length {
-                BlockSize::Auto
-            } else {
-                BlockSize::Fixed(223)
-            },
+            block_size: block_size(capabilities),
             pace: true,
             chip_authentication: true,
             active_authentication_challenge: Some(challenge),
@@ -562,6 +557,22 @@ async fn relay_read(
         return Err(failure.into());
     }
     result.map_err(read_error_end)
+}
+
+/// The READ BINARY size the client's reader can carry: short commands without extended
+/// length; with it, what fits the reader's largest response under secure messaging (the data
+/// object headers, padding, DO'99', DO'8E' and the status word take at most 40 bytes).
+fn block_size(reader: relay_protocol::ReaderCapabilities) -> BlockSize {
+    const SHORT: usize = 223;
+    const SM_OVERHEAD: usize = 40;
+    match (reader.extended_length, reader.max_response_apdu) {
+        (false, _) => BlockSize::Fixed(SHORT),
+        (true, None) => BlockSize::Auto,
+        (true, Some(max)) => {
+            let max = usize::try_from(max).unwrap_or(usize::MAX);
+            BlockSize::Fixed(max.saturating_sub(SM_OVERHEAD).max(SHORT))
+        }
+    }
 }
 
 fn read_error_end(error: ReadError) -> RelayEnd {

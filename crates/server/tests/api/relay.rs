@@ -53,6 +53,7 @@ fn options() -> RelayOptions {
     RelayOptions {
         extended_length: true,
         can_reset: true,
+        max_response_apdu: None,
         selfie: None,
         client_name: "tests".into(),
         client_version: "0".into(),
@@ -188,6 +189,30 @@ async fn every_profile_and_access_key_over_the_relay(settings: Settings) {
             assert_eq!(v["chip_authentication"], ca, "{v}");
         }
     }
+    // A reader whose largest response is 600 bytes: more, smaller reads, the same outcome.
+    let doc = document(&app, Profile::Pace).await;
+    let (_, token) = new_session(&app, json!({})).await;
+    let (base, key) = (app.base.clone(), mrz_key(&doc));
+    let mut card = chip(&doc, Profile::Pace);
+    let outcome = tokio::task::spawn_blocking(move || {
+        let options = RelayOptions {
+            max_response_apdu: Some(600),
+            ..options()
+        };
+        reader::relay(&base, &token, &key, &mut card, &options, &mut |_| {})
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(outcome.state, "APPROVED");
+    let (_, token) = new_session(&app, json!({})).await;
+    let (unlimited, ..) = relay(&app, &token, mrz_key(&doc), chip(&doc, Profile::Pace)).await;
+    assert!(
+        outcome.apdus > unlimited.unwrap().apdus,
+        "{} APDUs with 600-byte responses",
+        outcome.apdus
+    );
+
     // A reader that cannot carry extended-length commands: the server reads in short ones.
     let doc = document(&app, Profile::Pace).await;
     let (_, token) = new_session(&app, json!({})).await;
