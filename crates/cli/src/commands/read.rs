@@ -471,6 +471,19 @@ mod tests {
         skip("pcscd started but the vpcd reader did not appear (not root?)")
     }
 
+    /// Connects `chip` to vpcd's second slot and waits for the card; returns the connection,
+    /// whose shutdown takes the card away.
+    fn insert_into_vpcd(chip: virtual_chip::VirtualChip, reader_name: &str) -> std::net::TcpStream {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", 35964)).unwrap();
+        let control = stream.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let mut chip = chip;
+            let _ = virtual_chip::vpcd::serve(stream, &mut chip, false);
+        });
+        wait_for_card(reader_name, true);
+        control
+    }
+
     /// Waits (up to 10 s) until the reader shows a card, or none.
     fn wait_for_card(reader_name: &str, present: bool) {
         for _ in 0..100 {
@@ -501,14 +514,10 @@ mod tests {
             virtual_chip::issue_document(Profile::Pace, time::OffsetDateTime::now_utc()).unwrap();
         let doc_dir = root.join("doc");
         doc.write_to_dir(&doc_dir).unwrap();
-        let chip = virtual_chip::VirtualChip::for_profile(&doc, Profile::Pace).unwrap();
-        let stream = std::net::TcpStream::connect(("127.0.0.1", 35964)).unwrap();
-        let control = stream.try_clone().unwrap();
-        std::thread::spawn(move || {
-            let mut chip = chip;
-            let _ = virtual_chip::vpcd::serve(stream, &mut chip, false);
-        });
-        wait_for_card(READER, true);
+        let control = insert_into_vpcd(
+            virtual_chip::VirtualChip::for_profile(&doc, Profile::Pace).unwrap(),
+            READER,
+        );
         assert_eq!(
             super::super::readers::run(super::super::readers::Args {}),
             ExitCode::SUCCESS
@@ -555,73 +564,6 @@ mod tests {
                 bac_csca.pem().unwrap().into_bytes(),
             ],
         );
-        let token = create_session(&server);
-        let cli = Cli::parse_from([
-            "read",
-            "--server",
-            &server.base_url,
-            "--token",
-            &token,
-            "--reader",
-            READER,
-            "--mrz",
-            &mrz[0],
-            &mrz[1],
-        ]);
-        assert_eq!(run_inner(&cli.args).unwrap(), "APPROVED");
-        let _ = control.shutdown(std::net::Shutdown::Both);
-        wait_for_card(READER, false);
-
-        // Chips that behave unlike ours, through the same stack: `dump` and `read` of each.
-        for (quirks, expected) in chips_not_ours() {
-            let config = quirks.iter().fold(
-                virtual_chip::ChipConfig::for_profile(Profile::Pace),
-                |c, q| c.with_quirk(q.parse().unwrap()),
-            );
-            let contents = virtual_chip::ChipContents::from_test_document(&doc, "123456").unwrap();
-            let chip = virtual_chip::VirtualChip::new(contents, config).unwrap();
-            let stream = std::net::TcpStream::connect(("127.0.0.1", 35964)).unwrap();
-            let control = stream.try_clone().unwrap();
-            std::thread::spawn(move || {
-                let mut chip = chip;
-                let _ = virtual_chip::vpcd::serve(stream, &mut chip, false);
-            });
-            wait_for_card(READER, true);
-            dump_and_compare(&["--reader", READER], &mrz, &root.join("dump"), &doc_dir);
-            let token = create_session(&server);
-            let cli = Cli::parse_from([
-                "read",
-                "--server",
-                &server.base_url,
-                "--token",
-                &token,
-                "--reader",
-                READER,
-                "--mrz",
-                &mrz[0],
-                &mrz[1],
-            ]);
-            assert_eq!(
-                run_inner(&cli.args).unwrap(),
-                expected,
-                "{quirks:?} through pcscd"
-            );
-            let _ = control.shutdown(std::net::Shutdown::Both);
-            wait_for_card(READER, false);
-        }
-
-        // Over the relay through pcscd: a BAC + AA chip; a mistyped key (the session waits for
-        // another read); the card leaving the field in the middle of the read.
-        let insert = |chip: virtual_chip::VirtualChip| {
-            let stream = std::net::TcpStream::connect(("127.0.0.1", 35964)).unwrap();
-            let control = stream.try_clone().unwrap();
-            std::thread::spawn(move || {
-                let mut chip = chip;
-                let _ = virtual_chip::vpcd::serve(stream, &mut chip, false);
-            });
-            wait_for_card(READER, true);
-            control
-        };
         let read_with = |token: &str, mrz: &[String]| {
             let cli = Cli::parse_from([
                 "read",
@@ -637,14 +579,43 @@ mod tests {
             ]);
             run_inner(&cli.args)
         };
-        let control =
-            insert(virtual_chip::VirtualChip::for_profile(&bac_doc, Profile::Bac).unwrap());
+        let token = create_session(&server);
+        assert_eq!(read_with(&token, &mrz).unwrap(), "APPROVED");
+        let _ = control.shutdown(std::net::Shutdown::Both);
+        wait_for_card(READER, false);
+
+        // Chips that behave unlike ours, through the same stack: `dump` and `read` of each.
+        for (quirks, expected) in chips_not_ours() {
+            let config = quirks.iter().fold(
+                virtual_chip::ChipConfig::for_profile(Profile::Pace),
+                |c, q| c.with_quirk(q.parse().unwrap()),
+            );
+            let contents = virtual_chip::ChipContents::from_test_document(&doc, "123456").unwrap();
+            let chip = virtual_chip::VirtualChip::new(contents, config).unwrap();
+            let control = insert_into_vpcd(chip, READER);
+            dump_and_compare(&["--reader", READER], &mrz, &root.join("dump"), &doc_dir);
+            let token = create_session(&server);
+            let state = read_with(&token, &mrz).unwrap();
+            assert_eq!(state, expected, "{quirks:?} through pcscd");
+            let _ = control.shutdown(std::net::Shutdown::Both);
+            wait_for_card(READER, false);
+        }
+
+        // Over the relay through pcscd: a BAC + AA chip; a mistyped key (the session waits for
+        // another read); the card leaving the field in the middle of the read.
+        let control = insert_into_vpcd(
+            virtual_chip::VirtualChip::for_profile(&bac_doc, Profile::Bac).unwrap(),
+            READER,
+        );
         let token = create_session(&server);
         assert_eq!(read_with(&token, bac_doc.mrz_lines()).unwrap(), "APPROVED");
         let _ = control.shutdown(std::net::Shutdown::Both);
         wait_for_card(READER, false);
 
-        let control = insert(virtual_chip::VirtualChip::for_profile(&doc, Profile::Pace).unwrap());
+        let control = insert_into_vpcd(
+            virtual_chip::VirtualChip::for_profile(&doc, Profile::Pace).unwrap(),
+            READER,
+        );
         let token = create_session(&server);
         let wrong = [
             mrz[0].clone(),
@@ -663,7 +634,10 @@ mod tests {
         let slow = virtual_chip::ChipConfig::for_profile(Profile::Pace)
             .with_quirk("slow=40".parse().unwrap());
         let contents = virtual_chip::ChipContents::from_test_document(&doc, "123456").unwrap();
-        let control = insert(virtual_chip::VirtualChip::new(contents, slow).unwrap());
+        let control = insert_into_vpcd(
+            virtual_chip::VirtualChip::new(contents, slow).unwrap(),
+            READER,
+        );
         let token = create_session(&server);
         let cut = control.try_clone().unwrap();
         std::thread::spawn(move || {
