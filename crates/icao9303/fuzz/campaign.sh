@@ -26,13 +26,9 @@ fi
 bins=()
 for t in "${targets[@]}"; do bins+=(--bin "$t"); done
 
-# SanitizerCoverage as cargo-fuzz turns it on, but with stable flags only: inline 8-bit counters,
-# the PC table and comparison tracing for libFuzzer; `--cfg fuzzing` as cargo-fuzz sets it; debug
-# assertions and overflow checks on in the optimised build. An explicit --target keeps the flags
-# away from build scripts and proc macros (they would not link without libFuzzer).
-export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
--Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
--Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow_checks"
+# SanitizerCoverage on stable (sancov-rustflags.sh). An explicit --target keeps the flags away
+# from build scripts and proc macros (they would not link without libFuzzer).
+. "$FUZZ_DIR/sancov-rustflags.sh"
 cargo build --release --manifest-path Cargo.toml -p icao9303-fuzz --features libfuzzer \
   --target "$TRIPLE" --target-dir "$FUZZ_DIR/target" "${bins[@]}"
 unset RUSTFLAGS

@@ -35,7 +35,7 @@ pub use error::ReadError;
 pub use pcsc_transport::{PcscReader, PcscTransport, list_readers};
 pub use read::{
     AccessControl, AccessKey, ActiveAuthentication, BlockSize, ChipAuthentication, ChipFiles,
-    Progress, ReadOptions, read_document,
+    Progress, ReadOptions, file_label, read_document,
 };
 pub use relay_client::{RelayError, RelayOptions, RelayOutcome, relay, relay_url};
 pub use session_client::{

@@ -709,7 +709,8 @@ fn read_binary(offset: usize, ne: usize) -> Result<CommandApdu, ReadError> {
     })
 }
 
-fn file_label(file: FileId) -> String {
+/// A file's name as ICAO 9303 writes it ("EF.COM", "EF.SOD", "DG2"), for messages and progress.
+pub fn file_label(file: FileId) -> String {
     match file {
         FileId::Com => "EF.COM".into(),
         FileId::Sod => "EF.SOD".into(),

@@ -14,9 +14,7 @@ MAX_TIME=${MAX_TIME:-0}
 FUZZ_CPU=${FUZZ_CPU:-1}
 TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
 
-export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
--Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
--Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow_checks"
+. "$FUZZ_DIR/../../icao9303/fuzz/sancov-rustflags.sh"
 cargo build --release --features libfuzzer --target "$TRIPLE" --target-dir "$FUZZ_DIR/target" --bin reader_submit
 unset RUSTFLAGS
 # The seeds, with an ordinary debug build sharing the workspace's target folder (already built).

@@ -437,18 +437,6 @@ async fn prepare(
         AccessKey::Can(c) => ChipKey::can(&c.can),
     }
     .map_err(|e| invalid(format!("access_key: {e}")))?;
-    if let AccessKey::Mrz(m) = &hello.access_key {
-        for (name, value) in [
-            ("date_of_birth", &m.date_of_birth),
-            ("date_of_expiry", &m.date_of_expiry),
-        ] {
-            if value.len() != 6 || !value.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(invalid(format!(
-                    "access_key.{name} must be a date YYMMDD, as in the MRZ"
-                )));
-            }
-        }
-    }
     let selfie = match (&hello.selfie, session.face_verification) {
         (Some(text), true) => {
             let bytes = STANDARD.decode(text.trim()).map_err(|_| {
@@ -585,16 +573,6 @@ fn read_error_end(error: ReadError) -> RelayEnd {
     }
 }
 
-fn file_label(file: FileId) -> String {
-    match file {
-        FileId::Com => "EF.COM".into(),
-        FileId::Sod => "EF.SOD".into(),
-        FileId::CardAccess => "EF.CardAccess".into(),
-        FileId::Dg(n) => format!("DG{n}"),
-        other => format!("{other:?}"),
-    }
-}
-
 fn progress_message(p: reader::Progress) -> Progress {
     let mut out = Progress {
         step: None,
@@ -605,12 +583,12 @@ fn progress_message(p: reader::Progress) -> Progress {
     match p {
         reader::Progress::Step(step) => out.step = Some(step),
         reader::Progress::File { file, read, total } => {
-            out.file = Some(file_label(file));
+            out.file = Some(reader::file_label(file));
             out.read = Some(read as u64);
             out.total = Some(total as u64);
         }
         reader::Progress::FileSkipped { file, reason } => {
-            out.step = Some(format!("{} skipped: {reason}", file_label(file)));
+            out.step = Some(format!("{} skipped: {reason}", reader::file_label(file)));
         }
         _ => {}
     }
