@@ -375,7 +375,7 @@ impl CrateSources {
             .filter(|f| f.lines > max_lines)
             .cloned()
             .collect();
-        long.sort_by(|a, b| b.lines.cmp(&a.lines));
+        long.sort_by_key(|f| std::cmp::Reverse(f.lines));
         long
     }
 
