@@ -84,7 +84,11 @@ fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
 }
 
 /// Flattens a `use` tree into full paths; `(path, alias)` where alias is the name it binds.
-fn flatten_use(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
+fn flatten_use(
+    tree: &syn::UseTree,
+    prefix: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, String)>,
+) {
     match tree {
         syn::UseTree::Path(p) => {
             prefix.push(p.ident.to_string());
@@ -323,7 +327,10 @@ impl CrateSources {
                 current = next;
                 continue;
             }
-            let Some(target) = self.modules.get(&current).and_then(|m| m.reexports.get(seg))
+            let Some(target) = self
+                .modules
+                .get(&current)
+                .and_then(|m| m.reexports.get(seg))
             else {
                 return Some(current);
             };
@@ -332,9 +339,7 @@ impl CrateSources {
             }
             let mut full = target.clone();
             full.extend(rest.get(i + 1..).unwrap_or_default().iter().cloned());
-            return self
-                .resolve(&current, &full, depth + 1)
-                .or(Some(current));
+            return self.resolve(&current, &full, depth + 1).or(Some(current));
         }
         Some(current)
     }
@@ -499,8 +504,14 @@ mod tests {
         write(
             &dir,
             &[
-                ("lib.rs", "pub mod a; pub mod b; pub mod c; pub use b::Thing;"),
-                ("a/mod.rs", "mod inner; pub fn f() { crate::Thing::new(); inner::g(); }"),
+                (
+                    "lib.rs",
+                    "pub mod a; pub mod b; pub mod c; pub use b::Thing;",
+                ),
+                (
+                    "a/mod.rs",
+                    "mod inner; pub fn f() { crate::Thing::new(); inner::g(); }",
+                ),
                 ("a/inner.rs", "pub fn g() { super::f(); }"),
                 ("b.rs", "use crate::a::inner; pub struct Thing;"),
                 ("c.rs", "use crate::a; use super::b::Thing;"),
@@ -510,7 +521,12 @@ mod tests {
         let cycles = sources.cycles();
         assert_eq!(cycles.len(), 1, "{cycles:?}");
         assert_eq!(cycles[0].modules, vec!["a", "b"]);
-        assert!(cycles[0].edges.iter().any(|(a, b, w)| a == "a" && b == "b" && w.line == 1));
+        assert!(
+            cycles[0]
+                .edges
+                .iter()
+                .any(|(a, b, w)| a == "a" && b == "b" && w.line == 1)
+        );
     }
 
     #[test]
@@ -521,12 +537,18 @@ mod tests {
             &[
                 ("lib.rs", "pub mod a; pub mod b;"),
                 ("a.rs", "use crate::b::X; pub fn f() -> X { X }"),
-                ("b.rs", "pub struct X; #[cfg(test)] mod tests { use crate::a::f; }"),
+                (
+                    "b.rs",
+                    "pub struct X; #[cfg(test)] mod tests { use crate::a::f; }",
+                ),
             ],
         );
         // A test module may use anything; outside tests, `b` using `a` closes a ring.
         assert!(CrateSources::load(&dir).unwrap().cycles().is_empty());
-        write(&dir, &[("b.rs", "pub struct X; pub fn g() { crate::a::f(); }")]);
+        write(
+            &dir,
+            &[("b.rs", "pub struct X; pub fn g() { crate::a::f(); }")],
+        );
         assert_eq!(CrateSources::load(&dir).unwrap().cycles().len(), 1);
     }
 

@@ -54,7 +54,12 @@ fn main() -> ExitCode {
         for cycle in &cycles {
             println!("  cycle: {}", cycle.modules.join(" <-> "));
             for (a, b, w) in &cycle.edges {
-                println!("    {a} -> {b}: {} ({}:{})", w.path, w.file.display(), w.line);
+                println!(
+                    "    {a} -> {b}: {} ({}:{})",
+                    w.path,
+                    w.file.display(),
+                    w.line
+                );
             }
         }
         problems += cycles.len();
@@ -62,7 +67,13 @@ fn main() -> ExitCode {
             let long = sources.long_functions(max);
             println!("  {} functions over {max} lines", long.len());
             for f in &long {
-                println!("    {} lines: {} ({}:{})", f.lines, f.name, f.file.display(), f.line);
+                println!(
+                    "    {} lines: {} ({}:{})",
+                    f.lines,
+                    f.name,
+                    f.file.display(),
+                    f.line
+                );
             }
             problems += long.len();
         }

@@ -5,10 +5,11 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::Rng;
 
-use crate::auth::{PUBLIC_KEY_PREFIX, SECRET_PREFIX, sha256};
-use crate::clock::Clock;
-use crate::ids::{random_id, random_token};
+use crate::auth::{PUBLIC_KEY_PREFIX, SECRET_PREFIX};
 use crate::store::{AccountRow, CredentialRow, Store, StoreError};
+use crate::support::clock::Clock;
+use crate::support::digest::sha256;
+use crate::support::ids::{random_id, random_token};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

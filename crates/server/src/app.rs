@@ -7,11 +7,12 @@ use axum::Router;
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 
-use crate::api::{self, AppState};
-use crate::callbacks::{self, worker::Worker};
-use crate::clock::Clock;
+use crate::callbacks;
 use crate::config::Settings;
+use crate::jobs::worker::Worker;
+use crate::state::AppState;
 use crate::store::{Store, StoreError};
+use crate::support::clock::Clock;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -80,9 +81,6 @@ impl Application {
             }
         };
         check_transport(addr, tls.is_some(), settings.insecure_http).map_err(StartError::Config)?;
-        if let Some(url) = &settings.public_url {
-            crate::web::check_public_url(url).map_err(StartError::Config)?;
-        }
         let worker = match settings.background_tasks {
             true => Some(Worker {
                 sender: callbacks::Sender::from_settings(&settings).map_err(|e| {
@@ -92,13 +90,10 @@ impl Application {
             }),
             false => None,
         };
-        for proxy in &settings.trusted_proxies {
-            crate::reader_api::client::IpNetwork::parse(proxy)
-                .map_err(|e| StartError::Config(format!("trusted_proxies: {e}")))?;
-        }
         let store = Store::open(&settings).await?;
         let state = AppState::new(store.clone(), &settings);
-        let router = api::router(state, Duration::from_secs(settings.request_timeout_seconds));
+        let router =
+            crate::router::router(state, Duration::from_secs(settings.request_timeout_seconds));
         let listener = std::net::TcpListener::bind(addr)
             .map_err(|source| StartError::Bind { addr, source })?;
         listener
@@ -154,7 +149,7 @@ impl Application {
     pub async fn run(self) -> Result<(), StartError> {
         tracing::info!(url = %self.base_url(), "serving the API");
         let eraser = self.worker.is_some().then(|| {
-            crate::reader_api::spawn_retention_eraser(
+            crate::jobs::retention::spawn_retention_eraser(
                 self.store.clone(),
                 self.clock.clone(),
                 self.personal_data_retention_seconds,

@@ -5,12 +5,10 @@
 //! credential is looked up in the database on every request, so a revocation takes effect at
 //! once on every server instance.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::store::{Store, StoreError};
+use crate::support::digest::sha256;
 
 pub const PUBLIC_KEY_PREFIX: &str = "public-key-";
 pub const SECRET_PREFIX: &str = "secret-";
@@ -21,22 +19,6 @@ pub struct Caller {
     pub account_id: i64,
     pub email: String,
     pub credential_id: i64,
-}
-
-pub fn sha256(data: &[u8]) -> Vec<u8> {
-    Sha256::digest(data).to_vec()
-}
-
-/// Splits an `Authorization: Basic base64(public_key:secret)` header value.
-pub fn parse_basic(header: &str) -> Option<(String, String)> {
-    let (scheme, encoded) = header.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = STANDARD.decode(encoded.trim()).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, pass) = text.split_once(':')?;
-    Some((user.to_owned(), pass.to_owned()))
 }
 
 /// The caller, if the pair names an unrevoked credential and the secret matches.
@@ -61,21 +43,4 @@ pub async fn authenticate(
         email,
         credential_id: credential.id,
     }))
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_basic_header() {
-        let h = format!("Basic {}", STANDARD.encode("public-key-abc:secret-x:y"));
-        assert_eq!(
-            parse_basic(&h),
-            Some(("public-key-abc".into(), "secret-x:y".into()))
-        );
-        assert_eq!(parse_basic("Bearer abc"), None);
-        assert_eq!(parse_basic("Basic !!!"), None);
-    }
 }

@@ -4,9 +4,12 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::clock::Clock;
+use crate::support::clock::Clock;
+use crate::support::ip_network::IpNetwork;
+use relay_protocol::limits;
+use std::time::Duration;
 
 /// Default listen address: loopback, so plain HTTP is allowed without `--insecure-http`.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4000";
@@ -15,7 +18,7 @@ pub const DEFAULT_DATA_DIR: &str = "./data";
 /// File name of the SQLite database inside the data folder.
 pub const SQLITE_FILE_NAME: &str = "passport-reader.db";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     /// Address to listen on, `IP:PORT` (port 0 picks a free port).
@@ -46,7 +49,7 @@ pub struct Settings {
     pub relay_read_timeout_seconds: u64,
     /// Proxies (IP addresses or CIDR networks) whose `X-Forwarded-For` names the reading
     /// client's address; from any other peer the header is ignored.
-    pub trusted_proxies: Vec<String>,
+    pub trusted_proxies: Vec<IpNetwork>,
     /// Reject documents whose clone check was not proven to the server: proven by active
     /// authentication on the server's challenge, or by chip authentication the server ran over
     /// the APDU relay (a client's report in `reader.submit` proves nothing).
@@ -61,7 +64,7 @@ pub struct Settings {
     pub personal_data_retention_seconds: u64,
     /// Where holders reach this server, e.g. `https://id.example.com` (the QR code and the
     /// command on the holder's page link there). Unset: each request's `Host` header.
-    pub public_url: Option<String>,
+    pub public_url: Option<PublicUrl>,
     /// Attempts to deliver one callback before it is abandoned (retries after 2, 4, 8, 16 s,
     /// then 1, 5, 15 min, 1, 3, 6 h, then every 12 h).
     pub callback_max_attempts: u32,
@@ -137,7 +140,9 @@ pub enum ConfigError {
         source: toml::de::Error,
     },
     #[error("invalid value for environment variable {name}: {value:?}")]
-    Env { name: &'static str, value: String },
+    Env { name: String, value: String },
+    #[error("settings: {0}")]
+    Internal(String),
 }
 
 /// The database a [`Settings`] points at.
@@ -182,88 +187,31 @@ impl Settings {
         })
     }
 
-    /// Overlays `PASSPORT_READER_<SETTING>` variables (upper-case setting names).
+    /// Overlays `PASSPORT_READER_<SETTING>` variables: every setting a file may hold, its name
+    /// in upper case (`trusted_proxies` comma-separated). An empty variable counts as unset.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        fn parsed<T: std::str::FromStr>(
-            name: &'static str,
-            value: String,
-        ) -> Result<T, ConfigError> {
-            value.parse().map_err(|_| ConfigError::Env { name, value })
+        let mut table =
+            toml::Table::try_from(&*self).map_err(|e| ConfigError::Internal(e.to_string()))?;
+        for field in setting_names() {
+            let name = format!("{ENV_PREFIX}{}", field.to_ascii_uppercase());
+            let Some(value) = var(&name).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            let parsed = env_value(field, &value).ok_or_else(|| ConfigError::Env {
+                name: name.clone(),
+                value: value.clone(),
+            })?;
+            table.insert((*field).to_owned(), parsed);
         }
-        let get = |name: &str| var(name).filter(|v| !v.is_empty());
-        if let Some(v) = get("PASSPORT_READER_LISTEN") {
-            self.listen = v;
-        }
-        if let Some(v) = get("PASSPORT_READER_DATA_DIR") {
-            self.data_dir = PathBuf::from(v);
-        }
-        if let Some(v) = get("PASSPORT_READER_DATABASE_URL") {
-            self.database_url = Some(v);
-        }
-        if let Some(v) = get("PASSPORT_READER_TLS_CERT") {
-            self.tls_cert = Some(PathBuf::from(v));
-        }
-        if let Some(v) = get("PASSPORT_READER_TLS_KEY") {
-            self.tls_key = Some(PathBuf::from(v));
-        }
-        if let Some(v) = get("PASSPORT_READER_INSECURE_HTTP") {
-            self.insecure_http = parsed("PASSPORT_READER_INSECURE_HTTP", v)?;
-        }
-        if let Some(v) = get("PASSPORT_READER_SESSION_TTL_SECONDS") {
-            self.session_ttl_seconds = parsed("PASSPORT_READER_SESSION_TTL_SECONDS", v)?;
-        }
-        if let Some(v) = get("PASSPORT_READER_REQUEST_TIMEOUT_SECONDS") {
-            self.request_timeout_seconds = parsed("PASSPORT_READER_REQUEST_TIMEOUT_SECONDS", v)?;
-        }
-        if let Some(v) = get("PASSPORT_READER_MAX_BODY_BYTES") {
-            self.max_body_bytes = parsed("PASSPORT_READER_MAX_BODY_BYTES", v)?;
-        }
-        if let Some(v) = get("PASSPORT_READER_RELAY_APDU_TIMEOUT_SECONDS") {
-            self.relay_apdu_timeout_seconds =
-                parsed("PASSPORT_READER_RELAY_APDU_TIMEOUT_SECONDS", v)?;
-        }
-        if let Some(v) = get("PASSPORT_READER_RELAY_READ_TIMEOUT_SECONDS") {
-            self.relay_read_timeout_seconds =
-                parsed("PASSPORT_READER_RELAY_READ_TIMEOUT_SECONDS", v)?;
-        }
-        if let Some(v) = get("PASSPORT_READER_MAX_DB_CONNECTIONS") {
-            self.max_db_connections = parsed("PASSPORT_READER_MAX_DB_CONNECTIONS", v)?;
-        }
-        if let Some(v) = get("PASSPORT_READER_MAX_SUBMIT_BYTES") {
-            self.max_submit_bytes = parsed("PASSPORT_READER_MAX_SUBMIT_BYTES", v)?;
-        }
-        if let Some(v) = get("PASSPORT_READER_TRUSTED_PROXIES") {
-            // Comma-separated.
-            self.trusted_proxies = v
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect();
-        }
-        if let Some(v) = get("PASSPORT_READER_REQUIRE_PROVEN_CLONE_CHECK") {
-            self.require_proven_clone_check =
-                parsed("PASSPORT_READER_REQUIRE_PROVEN_CLONE_CHECK", v)?;
-        }
-        if let Some(v) = get("PASSPORT_READER_FACE_MATCH_THRESHOLD") {
-            self.face_match_threshold = parsed("PASSPORT_READER_FACE_MATCH_THRESHOLD", v)?;
-        }
-        if let Some(v) = get("PASSPORT_READER_PERSONAL_DATA_RETENTION_SECONDS") {
-            self.personal_data_retention_seconds =
-                parsed("PASSPORT_READER_PERSONAL_DATA_RETENTION_SECONDS", v)?;
-        }
-        if let Some(v) = get("PASSPORT_READER_CALLBACK_MAX_ATTEMPTS") {
-            self.callback_max_attempts = parsed("PASSPORT_READER_CALLBACK_MAX_ATTEMPTS", v)?;
-        }
-        if let Some(v) = get("PASSPORT_READER_CALLBACK_TIMEOUT_SECONDS") {
-            self.callback_timeout_seconds = parsed("PASSPORT_READER_CALLBACK_TIMEOUT_SECONDS", v)?;
-        }
-        if let Some(v) = get("PASSPORT_READER_SESSION_SWEEP_SECONDS") {
-            self.session_sweep_seconds = parsed("PASSPORT_READER_SESSION_SWEEP_SECONDS", v)?;
-        }
-        if let Some(v) = get("PASSPORT_READER_PUBLIC_URL") {
-            self.public_url = Some(v);
-        }
+        let overlaid: Settings = table
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Internal(e.to_string()))?;
+        *self = Settings {
+            clock: self.clock.clone(),
+            background_tasks: self.background_tasks,
+            enable_panic_route: self.enable_panic_route,
+            ..overlaid
+        };
         Ok(())
     }
 
@@ -324,6 +272,127 @@ impl Settings {
     }
 }
 
+/// The prefix of the environment variables that set settings.
+pub const ENV_PREFIX: &str = "PASSPORT_READER_";
+
+/// The names of the settings a file or the environment may set, as serde sees them (so that
+/// the environment's names cannot drift from the file's).
+pub fn setting_names() -> &'static [&'static str] {
+    use serde::de::{self, Deserializer, Visitor};
+    struct Names(std::cell::Cell<&'static [&'static str]>);
+    #[derive(Debug)]
+    struct Stop;
+    impl std::fmt::Display for Stop {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("stop")
+        }
+    }
+    impl std::error::Error for Stop {}
+    impl de::Error for Stop {
+        fn custom<T: std::fmt::Display>(_: T) -> Self {
+            Stop
+        }
+    }
+    impl<'de> Deserializer<'de> for &Names {
+        type Error = Stop;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+            Err(Stop)
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Stop> {
+            self.0.set(fields);
+            Err(Stop)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    static NAMES: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let names = Names(std::cell::Cell::new(&[]));
+        let _ = Settings::deserialize(&names);
+        names.0.get()
+    })
+}
+
+/// An environment variable's text as the TOML value of setting `field`: a number or boolean
+/// where the setting is one, else a string; `trusted_proxies` is comma-separated. `None` if the
+/// setting refuses it.
+fn env_value(field: &str, text: &str) -> Option<toml::Value> {
+    let fits = |value: &toml::Value| {
+        let mut table = toml::Table::new();
+        table.insert(field.to_owned(), value.clone());
+        Settings::deserialize(table).is_ok()
+    };
+    let candidates = if field == "trusted_proxies" {
+        vec![toml::Value::Array(
+            text.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_owned()))
+                .collect(),
+        )]
+    } else {
+        let typed = format!("v = {text}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .filter(|v| !matches!(v, toml::Value::Table(_) | toml::Value::Array(_)));
+        typed
+            .into_iter()
+            .chain([toml::Value::String(text.to_owned())])
+            .collect()
+    };
+    candidates.into_iter().find(fits)
+}
+
+/// `public_url`: an absolute `http(s)://HOST[:PORT][/PATH]` without query, kept without a
+/// trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    pub fn parse(raw: &str) -> Result<PublicUrl, String> {
+        let parsed =
+            url::Url::parse(raw).map_err(|e| format!("invalid public_url {raw:?}: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https")
+            || parsed.host_str().is_none()
+            || parsed.query().is_some()
+            || parsed.fragment().is_some()
+            || !parsed.username().is_empty()
+        {
+            return Err(format!(
+                "invalid public_url {raw:?}: expected http(s)://HOST[:PORT][/PATH], without query"
+            ));
+        }
+        Ok(PublicUrl(parsed.as_str().trim_end_matches('/').to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<PublicUrl> for String {
+    fn from(u: PublicUrl) -> String {
+        u.0
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        PublicUrl::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A URL with any password replaced, fit for logs and error messages.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
@@ -334,6 +403,26 @@ pub fn redact_url(url: &str) -> String {
             parsed.to_string()
         }
         Err(_) => "<unparseable URL>".to_owned(),
+    }
+}
+
+/// The limits of one relay (the protocol's, shorter in tests).
+#[derive(Debug, Clone, Copy)]
+pub struct RelayLimits {
+    pub apdu_timeout: Duration,
+    pub read_timeout: Duration,
+    pub max_apdus: u64,
+    pub max_response_bytes: u64,
+}
+
+impl Default for RelayLimits {
+    fn default() -> Self {
+        RelayLimits {
+            apdu_timeout: limits::APDU_TIMEOUT,
+            read_timeout: limits::READ_TIMEOUT,
+            max_apdus: limits::MAX_APDUS,
+            max_response_bytes: limits::MAX_RESPONSE_BYTES,
+        }
     }
 }
 

@@ -1,24 +1,31 @@
-//! passport-reader's service: configuration, the integrator API, authentication, sessions and
-//! their storage (SQLite or PostgreSQL).
+//! passport-reader's service, in layers:
+//!
+//! - [`router`], [`api`] (the integrator's and the holder's API, the APDU relay), [`web`] (the
+//!   holder's pages), on [`http`] (errors, extractors) and [`state`]: HTTP;
+//! - [`accounts`], [`auth`], [`sessions`], [`verification`], [`trust`], [`callbacks`]: the
+//!   domain services, with no HTTP in them; [`jobs`]: their background work;
+//! - [`store`]: SQLite or PostgreSQL, one API over both;
+//! - [`model`] (the vocabulary), [`config`] and [`support`] underneath.
 
-pub mod access_log;
 pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod auth;
 pub mod callbacks;
-pub mod clock;
 pub mod config;
-pub mod ids;
-pub mod openapi;
-pub mod reader_api;
-pub mod relay;
+pub mod http;
+pub mod jobs;
+pub mod model;
+pub mod router;
 pub mod sessions;
+pub mod state;
 pub mod store;
+pub mod support;
 pub mod trust;
+pub mod verification;
 pub mod web;
 
 pub use app::{Application, StartError};
-pub use clock::Clock;
 pub use config::{Overrides, Settings};
 pub use store::Store;
+pub use support::clock::Clock;

@@ -43,7 +43,7 @@ fn kind_name(kind: EntryKind) -> &'static str {
 
 /// Hex SHA-256 of an entry's DER: the `sha256` column, unique per entry.
 pub fn fingerprint(der: &[u8]) -> String {
-    hex::encode(crate::auth::sha256(der))
+    hex::encode(crate::support::digest::sha256(der))
 }
 
 /// Parses the contents of one file: PEM (certificates, CRLs, `CMS`/`PKCS7` master lists), a DER

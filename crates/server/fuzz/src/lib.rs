@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-/// The target: `server::reader_api::decode_submission` with and without face verification.
+/// The target: `server::api::reader::decode_submission` with and without face verification.
 pub fn reader_submit(data: &[u8]) {
     let face_verification = data.last().is_some_and(|b| b & 1 == 1);
-    let _ = server::reader_api::decode_submission(data, face_verification);
+    let _ = server::api::reader::decode_submission(data, face_verification);
 }
 
 /// The vectors folder: `$PASSPORT_READER_VECTORS` when set, else the repository's

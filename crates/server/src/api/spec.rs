@@ -3,8 +3,9 @@
 
 use serde_json::{Map, Value};
 
-use super::error::ApiError;
-use crate::sessions::model::{DocumentType, Sex};
+use crate::http::error::ApiError;
+use crate::model::{DocumentType, Sex};
+pub use crate::support::time::{format_timestamp, is_date, parse_timestamp};
 
 /// The type a request property must have; named in the error message when it does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,8 +58,56 @@ pub enum Returns {
     List(&'static [Field]),
 }
 
+/// Every API method, for an exhaustive dispatch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiMethod {
+    ReaderStart,
+    ReaderSubmit,
+    ReaderAbort,
+    ReaderState,
+    AccountGet,
+    SessionCreate,
+    SessionGet,
+    SessionState,
+    SessionList,
+    SessionUpdate,
+    SessionAbort,
+    SessionDelete,
+    CallbackList,
+}
+
+impl ApiMethod {
+    pub const ALL: [ApiMethod; 13] = [
+        ApiMethod::ReaderStart,
+        ApiMethod::ReaderSubmit,
+        ApiMethod::ReaderAbort,
+        ApiMethod::ReaderState,
+        ApiMethod::AccountGet,
+        ApiMethod::SessionCreate,
+        ApiMethod::SessionGet,
+        ApiMethod::SessionState,
+        ApiMethod::SessionList,
+        ApiMethod::SessionUpdate,
+        ApiMethod::SessionAbort,
+        ApiMethod::SessionDelete,
+        ApiMethod::CallbackList,
+    ];
+
+    /// The holder's reader API (session token), not the integrator's (Basic credentials).
+    pub fn is_reader(self) -> bool {
+        matches!(
+            self,
+            ApiMethod::ReaderStart
+                | ApiMethod::ReaderSubmit
+                | ApiMethod::ReaderAbort
+                | ApiMethod::ReaderState
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Method {
+    pub id: ApiMethod,
     pub class: &'static str,
     pub method: &'static str,
     pub summary: &'static str,
@@ -568,6 +617,7 @@ pub const METHODS: &[Method] = &[
     Method {
         class: "reader",
         method: "start",
+        id: ApiMethod::ReaderStart,
         summary: "Reader API (session token): start reading; the session becomes INITIATED. Returns what the session asks for and a fresh active-authentication challenge for INTERNAL AUTHENTICATE.",
         properties: &[],
         returns: Returns::Object(READER_START_FIELDS),
@@ -575,6 +625,7 @@ pub const METHODS: &[Method] = &[
     Method {
         class: "reader",
         method: "submit",
+        id: ApiMethod::ReaderSubmit,
         summary: "Reader API (session token): submit the chip's files, the chip's response to the challenge and the access key. The session is verified at once and ends APPROVED or REJECTED (FAILED if the server could not verify). Only one submit per session.",
         properties: READER_SUBMIT_PROPERTIES,
         returns: Returns::Object(READER_SUBMIT_FIELDS),
@@ -582,6 +633,7 @@ pub const METHODS: &[Method] = &[
     Method {
         class: "reader",
         method: "abort",
+        id: ApiMethod::ReaderAbort,
         summary: "Reader API (session token): the holder gives up; the session becomes ABORTED.",
         properties: &[],
         returns: Returns::Object(STATE_FIELDS),
@@ -589,6 +641,7 @@ pub const METHODS: &[Method] = &[
     Method {
         class: "reader",
         method: "state",
+        id: ApiMethod::ReaderState,
         summary: "Reader API (session token): the session's state. Answers also once the session is finished.",
         properties: &[],
         returns: Returns::Object(READER_STATE_FIELDS),
@@ -596,6 +649,7 @@ pub const METHODS: &[Method] = &[
     Method {
         class: "account",
         method: "get",
+        id: ApiMethod::AccountGet,
         summary: "The account the credentials belong to; a cheap way to check a credential pair.",
         properties: &[],
         returns: Returns::Object(ACCOUNT_FIELDS),
@@ -603,6 +657,7 @@ pub const METHODS: &[Method] = &[
     Method {
         class: "session",
         method: "create",
+        id: ApiMethod::SessionCreate,
         summary: "Create a session for one holder to read their passport.",
         properties: &[
             prop(
@@ -635,6 +690,7 @@ pub const METHODS: &[Method] = &[
     Method {
         class: "session",
         method: "get",
+        id: ApiMethod::SessionGet,
         summary: "Retrieve a session by id.",
         properties: &[ID],
         returns: Returns::Object(SESSION_FIELDS),
@@ -642,6 +698,7 @@ pub const METHODS: &[Method] = &[
     Method {
         class: "session",
         method: "state",
+        id: ApiMethod::SessionState,
         summary: "Retrieve only the state of a session.",
         properties: &[ID],
         returns: Returns::Object(STATE_FIELDS),
@@ -649,6 +706,7 @@ pub const METHODS: &[Method] = &[
     Method {
         class: "session",
         method: "list",
+        id: ApiMethod::SessionList,
         summary: "List sessions, newest first, with filters and a cursor.",
         properties: &[
             prop(
@@ -693,6 +751,7 @@ pub const METHODS: &[Method] = &[
     Method {
         class: "session",
         method: "update",
+        id: ApiMethod::SessionUpdate,
         summary: "Change reference and/or callback_url of a session that is not finished.",
         properties: &[
             ID,
@@ -709,6 +768,7 @@ pub const METHODS: &[Method] = &[
     Method {
         class: "session",
         method: "abort",
+        id: ApiMethod::SessionAbort,
         summary: "Give up a session that is not finished: its state becomes ABORTED.",
         properties: &[ID],
         returns: Returns::Object(SESSION_FIELDS),
@@ -716,6 +776,7 @@ pub const METHODS: &[Method] = &[
     Method {
         class: "session",
         method: "delete",
+        id: ApiMethod::SessionDelete,
         summary: "Delete a session and all personal data it holds.",
         properties: &[ID],
         returns: Returns::Object(&[]),
@@ -723,6 +784,7 @@ pub const METHODS: &[Method] = &[
     Method {
         class: "callback",
         method: "list",
+        id: ApiMethod::CallbackList,
         summary: "List the callbacks sent or to be sent on session state changes, newest first, \
                   with their delivery attempts and outcome.",
         properties: &[
@@ -754,29 +816,6 @@ pub fn find(name: &str) -> Option<&'static Method> {
 /// counts as absent.
 #[derive(Debug, Default)]
 pub struct Props(Map<String, Value>);
-
-const TIMESTAMP_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
-    time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-const DATE_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
-    time::macros::format_description!("[year]-[month]-[day]");
-
-/// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds.
-pub fn format_timestamp(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(TIMESTAMP_FORMAT).ok())
-        .unwrap_or_default()
-}
-
-pub fn parse_timestamp(s: &str) -> Option<i64> {
-    time::PrimitiveDateTime::parse(s, TIMESTAMP_FORMAT)
-        .ok()
-        .map(|t| t.assume_utc().unix_timestamp())
-}
-
-pub fn is_date(s: &str) -> bool {
-    time::Date::parse(s, DATE_FORMAT).is_ok()
-}
 
 fn type_error(p: &Property) -> ApiError {
     let must = match p.ty {
@@ -875,6 +914,18 @@ impl Props {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_method_has_its_own_entry() {
+        for id in ApiMethod::ALL {
+            let entries: Vec<&Method> = METHODS.iter().filter(|m| m.id == id).collect();
+            assert_eq!(entries.len(), 1, "{id:?}");
+            let m = entries[0];
+            assert_eq!(find(&m.path_name()).map(|f| f.id), Some(id));
+            assert_eq!(id.is_reader(), m.class == "reader");
+        }
+        assert_eq!(METHODS.len(), ApiMethod::ALL.len());
+    }
     use serde_json::json;
 
     fn extract(name: &str, body: Value) -> Result<Props, ApiError> {

@@ -8,20 +8,15 @@
 //! abandoning. The [`worker`] calls it every second inside `serve`; tests call it directly and
 //! move the [`Clock`] instead of sleeping.
 
-pub mod outbox;
 pub mod signing;
-pub mod worker;
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
-
-use crate::api::spec::format_timestamp;
-use crate::clock::Clock;
 use crate::config::Settings;
 use crate::sessions::SessionError;
+pub use crate::store::CallbackEvent;
 use crate::store::{Store, StoreError};
-pub use outbox::CallbackEvent;
+use crate::support::clock::Clock;
 
 /// Events claimed (and sent concurrently) per round of [`deliver_due`].
 pub const BATCH: i64 = 16;
@@ -111,14 +106,17 @@ pub async fn account_secret(
 ) -> Result<String, StoreError> {
     if rotate {
         let secret = signing::generate_secret();
-        outbox::set_webhook_secret(store, account_id, &secret, false).await?;
+        store.set_webhook_secret(account_id, &secret, false).await?;
         return Ok(secret);
     }
-    if let Some(secret) = outbox::webhook_secret(store, account_id).await? {
+    if let Some(secret) = store.webhook_secret(account_id).await? {
         return Ok(secret);
     }
-    outbox::set_webhook_secret(store, account_id, &signing::generate_secret(), true).await?;
-    outbox::webhook_secret(store, account_id)
+    store
+        .set_webhook_secret(account_id, &signing::generate_secret(), true)
+        .await?;
+    store
+        .webhook_secret(account_id)
         .await?
         .ok_or_else(|| StoreError::Config(format!("account {account_id} does not exist")))
 }
@@ -131,13 +129,9 @@ pub async fn deliver_due(
     clock: &Clock,
 ) -> Result<usize, StoreError> {
     let now = clock.now();
-    let claimed = outbox::claim_due(
-        store,
-        now,
-        now.saturating_add(sender.lease_seconds()),
-        BATCH,
-    )
-    .await?;
+    let claimed = store
+        .claim_due(now, now.saturating_add(sender.lease_seconds()), BATCH)
+        .await?;
     let count = claimed.len();
     let mut tasks = tokio::task::JoinSet::new();
     for event in claimed {
@@ -183,7 +177,7 @@ async fn deliver_one(
     };
     let now = clock.now();
     let attempts = event.attempts.saturating_add(1);
-    let mut record = outbox::AttemptRecord {
+    let mut record = crate::store::AttemptRecord {
         id: event.id,
         attempts_before: event.attempts,
         status: None,
@@ -215,7 +209,7 @@ async fn deliver_one(
             }
         }
     }
-    if !outbox::record_attempt(store, &record).await? {
+    if !store.record_attempt(&record).await? {
         tracing::warn!(
             event = event.id,
             "callback event changed while it was being sent"
@@ -283,7 +277,7 @@ pub async fn prune_finished(
     now: i64,
 ) -> Result<u64, StoreError> {
     let retention = i64::try_from(retention_seconds).unwrap_or(i64::MAX);
-    outbox::prune_finished(store, now.saturating_sub(retention)).await
+    store.prune_finished(now.saturating_sub(retention)).await
 }
 
 /// The account's callback events, newest first; those of one session if `session_id` is given
@@ -300,33 +294,15 @@ pub async fn list(
             return Err(SessionError::NotFound(id));
         }
     }
-    Ok(outbox::list_events(store, account_id, session_id, limit).await?)
-}
-
-/// A callback event as `callback.list` shows it: flat, the fields of
-/// [`crate::api::spec::CALLBACK_FIELDS`].
-pub fn event_json(e: &CallbackEvent) -> Value {
-    let pending = e.delivered.is_none() && e.abandoned.is_none();
-    json!({
-        "id": e.id,
-        "session_id": e.session_id,
-        "session_state": e.session_state,
-        "url": e.url,
-        "created": format_timestamp(e.created),
-        "attempts": e.attempts,
-        // The trigger queues with next_attempt 0, meaning "at once".
-        "next_attempt": pending.then(|| format_timestamp(e.next_attempt.max(e.created))),
-        "delivered": e.delivered.map(format_timestamp),
-        "abandoned": e.abandoned.map(format_timestamp),
-        "last_status": e.last_status,
-        "last_error": e.last_error,
-    })
+    Ok(store.list_events(account_id, session_id, limit).await?)
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::api::views::event_json;
+    use serde_json::Value;
 
     #[test]
     fn backoff_starts_as_the_reference_recommends_and_grows() {

@@ -1,12 +1,13 @@
 //! Sessions: one identity check requested by an integrator. No HTTP here; the API layer calls
 //! these functions with an authenticated account and the current time.
 
-pub mod model;
+pub mod live;
 
-use crate::auth::sha256;
-use crate::ids::{random_id, random_token};
+use crate::model::state_reason;
 use crate::store::{Change, Store, StoreError};
-use model::{NewSession, SessionFilter, SessionRow, state_reason};
+use crate::store::{NewSession, SessionFilter, SessionRow};
+use crate::support::digest::sha256;
+use crate::support::ids::{random_id, random_token};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

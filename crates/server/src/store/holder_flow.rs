@@ -4,8 +4,10 @@
 
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{SESSION_COLUMNS, Store, StoreError};
-use crate::sessions::model::{DocumentType, HolderFlow, SessionRow, Sex, State};
+use super::sessions::SESSION_COLUMNS;
+use super::{HolderFlow, SessionRow};
+use super::{Store, StoreError};
+use crate::model::{DocumentType, Sex, State};
 
 /// Everything a finished verification writes onto the session.
 #[derive(Debug, Clone, Default)]

@@ -13,10 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
-use crate::api::AppState;
-use crate::auth;
-use crate::config::Settings;
-use crate::sessions::model::SessionRow;
+use crate::state::{AppState, PageSettings};
+use crate::store::SessionRow;
 use crate::store::StoreError;
 use page::{HolderPage, Redirect};
 
@@ -30,62 +28,18 @@ const MAX_TOKEN_LEN: usize = 128;
 const APP_JS: &str = include_str!("app.js");
 const APP_CSS: &str = include_str!("app.css");
 
-/// What the pages need from the settings: where holders reach this server.
-#[derive(Debug, Clone)]
-pub struct PageSettings {
-    /// `public_url`, checked, without a trailing slash.
-    public_url: Option<String>,
-    /// For a base URL taken from the `Host` header.
-    scheme: &'static str,
-    listen: String,
-}
-
-impl PageSettings {
-    /// An invalid `public_url` is left out here; [`check_public_url`] refuses it at start-up.
-    pub fn new(settings: &Settings) -> PageSettings {
-        PageSettings {
-            public_url: settings
-                .public_url
-                .as_deref()
-                .and_then(|u| check_public_url(u).ok()),
-            scheme: if settings.tls_cert.is_some() {
-                "https"
-            } else {
-                "http"
-            },
-            listen: settings.listen.clone(),
-        }
+/// `public_url` if set, else this request's `Host` (or the listen address) with the scheme
+/// this server speaks.
+fn base_url(settings: &PageSettings, headers: &HeaderMap) -> String {
+    if let Some(u) = &settings.public_url {
+        return u.clone();
     }
-
-    /// `public_url` if set, else this request's `Host` (or the listen address) with the scheme
-    /// this server speaks.
-    fn base_url(&self, headers: &HeaderMap) -> String {
-        if let Some(u) = &self.public_url {
-            return u.clone();
-        }
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| is_plausible_host(h))
-            .unwrap_or(&self.listen);
-        format!("{}://{host}", self.scheme)
-    }
-}
-
-/// `public_url` normalized (no trailing slash), or why it is unusable.
-pub fn check_public_url(raw: &str) -> Result<String, String> {
-    let parsed = url::Url::parse(raw).map_err(|e| format!("invalid public_url {raw:?}: {e}"))?;
-    if !matches!(parsed.scheme(), "http" | "https")
-        || parsed.host_str().is_none()
-        || parsed.query().is_some()
-        || parsed.fragment().is_some()
-        || !parsed.username().is_empty()
-    {
-        return Err(format!(
-            "invalid public_url {raw:?}: expected http(s)://HOST[:PORT][/PATH], without query"
-        ));
-    }
-    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| is_plausible_host(h))
+        .unwrap_or(&settings.listen);
+    format!("{}://{host}", settings.scheme)
 }
 
 /// A `Host` header fit to be shown and linked to: a name or address and a port, nothing else.
@@ -127,7 +81,10 @@ async fn session_for(
     };
     state
         .store
-        .session_by_token_hash(&auth::sha256(token.as_bytes()), state.clock.now())
+        .session_by_token_hash(
+            &crate::support::digest::sha256(token.as_bytes()),
+            state.clock.now(),
+        )
         .await
 }
 
@@ -181,7 +138,7 @@ async fn open_page(
             page::ended_page(text, session.state, &redirect),
         );
     }
-    let base_url = state.web.base_url(&headers);
+    let base_url = base_url(&state.web, &headers);
     html(
         StatusCode::OK,
         page::holder_page(&HolderPage {
@@ -257,15 +214,16 @@ async fn app_css() -> Response {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::config::{PublicUrl, Settings};
 
     #[test]
     fn public_url_must_be_an_absolute_http_base() {
         assert_eq!(
-            check_public_url("https://id.example/").unwrap(),
+            PublicUrl::parse("https://id.example/").unwrap().as_str(),
             "https://id.example"
         );
         assert_eq!(
-            check_public_url("https://id.example/pr/").unwrap(),
+            PublicUrl::parse("https://id.example/pr/").unwrap().as_str(),
             "https://id.example/pr"
         );
         for bad in [
@@ -274,7 +232,7 @@ mod tests {
             "https://id.example/?a=b",
             "/x",
         ] {
-            assert!(check_public_url(bad).is_err(), "{bad}");
+            assert!(PublicUrl::parse(bad).is_err(), "{bad}");
         }
     }
 
@@ -283,22 +241,22 @@ mod tests {
         let mut settings = Settings::default();
         let mut headers = HeaderMap::new();
         assert_eq!(
-            PageSettings::new(&settings).base_url(&headers),
+            base_url(&PageSettings::new(&settings), &headers),
             "http://127.0.0.1:4000"
         );
         headers.insert(header::HOST, HeaderValue::from_static("id.example:8443"));
         assert_eq!(
-            PageSettings::new(&settings).base_url(&headers),
+            base_url(&PageSettings::new(&settings), &headers),
             "http://id.example:8443"
         );
         headers.insert(header::HOST, HeaderValue::from_static("a\"b"));
         assert_eq!(
-            PageSettings::new(&settings).base_url(&headers),
+            base_url(&PageSettings::new(&settings), &headers),
             "http://127.0.0.1:4000"
         );
-        settings.public_url = Some("https://id.example/".into());
+        settings.public_url = Some(PublicUrl::parse("https://id.example/").unwrap());
         assert_eq!(
-            PageSettings::new(&settings).base_url(&headers),
+            base_url(&PageSettings::new(&settings), &headers),
             "https://id.example"
         );
     }

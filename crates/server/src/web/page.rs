@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::sessions::model::{State, state_reason};
+use crate::model::{State, state_reason};
 
 /// Text made safe for HTML element content and for double- or single-quoted attribute values.
 pub fn escape(text: &str) -> String {

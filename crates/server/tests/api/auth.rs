@@ -108,7 +108,7 @@ async fn pairs_are_prefixed_and_secret_never_listed(settings: Settings) {
         .unwrap();
     assert_eq!(
         row.secret_hash,
-        server::auth::sha256(app.creds.secret.as_bytes())
+        server::support::digest::sha256(app.creds.secret.as_bytes())
     );
     // Accounts: duplicate emails are refused; the password is stored as argon2.
     let again =

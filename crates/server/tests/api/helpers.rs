@@ -48,7 +48,7 @@ impl TestDb {
             };
             let schema = format!(
                 "test_{}",
-                server::ids::random_token(9)
+                server::support::ids::random_token(9)
                     .to_lowercase()
                     .replace('-', "_")
             );
@@ -113,7 +113,7 @@ pub async fn start(settings: Settings) -> TestApp {
     tokio::spawn(app.run());
     let email = format!(
         "{}@example.com",
-        server::ids::random_token(6).to_lowercase()
+        server::support::ids::random_token(6).to_lowercase()
     );
     accounts::create_account(&store, &clock, &email, "correct horse battery staple")
         .await
@@ -150,7 +150,7 @@ impl TestApp {
     pub async fn other_account(&self) -> NewCredentials {
         let email = format!(
             "{}@example.com",
-            server::ids::random_token(6).to_lowercase()
+            server::support::ids::random_token(6).to_lowercase()
         );
         accounts::create_account(&self.store, &self.clock, &email, "another long password")
             .await

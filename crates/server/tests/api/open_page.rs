@@ -355,7 +355,7 @@ async fn state_endpoint_follows_the_session(settings: Settings) {
 }
 
 async fn public_url_setting_is_used_for_links(mut settings: Settings) {
-    settings.public_url = Some("https://id.example/".into());
+    settings.public_url = Some(server::config::PublicUrl::parse("https://id.example/").unwrap());
     let app = start(settings).await;
     let (_, token) = session(&app, json!({})).await;
     let (status, _, page) = get(&app, &open_url(&app, &token, None)).await;
@@ -368,12 +368,18 @@ async fn public_url_setting_is_used_for_links(mut settings: Settings) {
 }
 
 #[tokio::test]
-async fn invalid_public_url_stops_the_start() {
+async fn invalid_public_url_is_refused_by_the_settings() {
+    let err = toml::from_str::<Settings>("public_url = \"id.example\"").unwrap_err();
+    assert!(err.to_string().contains("public_url"), "{err}");
     let dir = tempfile::tempdir().unwrap();
     let mut settings = Settings::for_test(dir.path());
-    settings.public_url = Some("id.example".into());
-    let err = server::Application::build(settings).await.err().unwrap();
-    assert!(err.to_string().contains("public_url"), "{err}");
+    let err = settings
+        .apply_env(|name| (name == "PASSPORT_READER_PUBLIC_URL").then(|| "ftp://id.example".into()))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("PASSPORT_READER_PUBLIC_URL"),
+        "{err}"
+    );
 }
 
 /// In headless Chromium: the page follows the session live and lands on redirect_url.

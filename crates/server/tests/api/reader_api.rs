@@ -304,7 +304,10 @@ async fn submit_checks_every_file_is_well_formed(mut settings: Settings) {
 
 async fn forwarded_for_is_believed_only_from_trusted_proxies(settings: Settings) {
     let trusting = Settings {
-        trusted_proxies: vec!["127.0.0.0/8".into(), "10.0.0.0/8".into()],
+        trusted_proxies: vec![
+            "127.0.0.0/8".parse().unwrap(),
+            "10.0.0.0/8".parse().unwrap(),
+        ],
         ..settings.clone()
     };
     let app = start(trusting).await;
@@ -348,7 +351,7 @@ async fn personal_data_is_erased_after_the_retention_period(settings: Settings) 
         let store = app.store.clone();
         let now = app.clock.now();
         async move {
-            server::reader_api::erase_expired_personal_data(&store, retention, now)
+            server::jobs::retention::erase_expired_personal_data(&store, retention, now)
                 .await
                 .unwrap()
         }

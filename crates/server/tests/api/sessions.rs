@@ -413,7 +413,7 @@ async fn token_finds_its_session_until_expiry(settings: Settings) {
         .call("session.create", json!({"reference": "holder"}))
         .await;
     let token = created["token"].as_str().unwrap();
-    let hash = server::auth::sha256(token.as_bytes());
+    let hash = server::support::digest::sha256(token.as_bytes());
     let found = app
         .store
         .session_by_token_hash(&hash, app.clock.now())
@@ -422,7 +422,7 @@ async fn token_finds_its_session_until_expiry(settings: Settings) {
         .unwrap();
     assert_eq!(json!(found.id), created["id"]);
     assert_eq!(found.reference.as_deref(), Some("holder"));
-    let wrong = server::auth::sha256(b"not the token");
+    let wrong = server::support::digest::sha256(b"not the token");
     assert!(
         app.store
             .session_by_token_hash(&wrong, app.clock.now())
@@ -437,6 +437,6 @@ async fn token_finds_its_session_until_expiry(settings: Settings) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(expired.state, server::sessions::model::State::Aborted);
+    assert_eq!(expired.state, server::model::State::Aborted);
     assert_eq!(expired.state_reason.as_deref(), Some("EXPIRED"));
 }

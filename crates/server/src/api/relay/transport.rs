@@ -8,8 +8,9 @@
 //! once, and the relay ends with it.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use crate::config::RelayLimits;
 use reader::{Transport, TransportError};
 use relay_protocol::{
     ClientMessage, FailureReason, ServerMessage, apdu_bytes, apdu_hex, error_name, limits,
@@ -32,26 +33,6 @@ pub enum Incoming {
 pub struct RelayFailure {
     pub error_name: &'static str,
     pub message: String,
-}
-
-/// The limits of one relay (the protocol's, shorter in tests).
-#[derive(Debug, Clone, Copy)]
-pub struct RelayLimits {
-    pub apdu_timeout: Duration,
-    pub read_timeout: Duration,
-    pub max_apdus: u64,
-    pub max_response_bytes: u64,
-}
-
-impl Default for RelayLimits {
-    fn default() -> Self {
-        RelayLimits {
-            apdu_timeout: limits::APDU_TIMEOUT,
-            read_timeout: limits::READ_TIMEOUT,
-            max_apdus: limits::MAX_APDUS,
-            max_response_bytes: limits::MAX_RESPONSE_BYTES,
-        }
-    }
 }
 
 pub struct RelayTransport {
@@ -254,6 +235,7 @@ impl Transport for RelayTransport {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+    use std::time::Duration;
 
     use super::*;
 

@@ -13,7 +13,7 @@ use icao9303::report::{CheckName, Outcome, ReasonCode, Report};
 use icao9303::verify::{ActiveAuthenticationExchange, DocumentFiles, verify_document};
 use time::OffsetDateTime;
 
-use crate::sessions::model::{DocumentType, Sex, State};
+use crate::model::{DocumentType, Sex, State};
 use crate::store::VerificationRecord;
 
 /// Check results as the API spells them.

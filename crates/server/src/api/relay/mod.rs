@@ -11,8 +11,8 @@
 
 pub mod transport;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::extract::ws::{
     Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
@@ -30,60 +30,14 @@ use relay_protocol::{
 };
 use tokio::sync::mpsc;
 
-use crate::api::AppState;
-use crate::api::error::ApiError;
-use crate::auth::sha256;
-use crate::reader_api::verification::{self, Submission};
-use crate::reader_api::{AA_CHALLENGE_LEN, client, selfie_jpeg, verify_and_finish};
-use crate::sessions::model::SessionRow;
-use transport::{Incoming, RelayFailure, RelayLimits, RelayTransport};
-
-/// The relays live on this server process, by session id (one at a time per session), with
-/// the last progress each reported, for the holder's page.
-#[derive(Debug, Default)]
-pub struct LiveRelays(Mutex<HashMap<i64, Option<String>>>);
-
-/// Holds a session's place in [`LiveRelays`] until dropped.
-struct LiveRelay {
-    relays: Arc<LiveRelays>,
-    session: i64,
-}
-
-impl LiveRelays {
-    fn live(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Option<String>>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn claim(self: &Arc<Self>, session: i64) -> Option<LiveRelay> {
-        let mut live = self.live();
-        if live.contains_key(&session) {
-            return None;
-        }
-        live.insert(session, None);
-        Some(LiveRelay {
-            relays: Arc::clone(self),
-            session,
-        })
-    }
-
-    fn report(&self, session: i64, progress: String) {
-        if let Some(slot) = self.live().get_mut(&session) {
-            *slot = Some(progress);
-        }
-    }
-
-    /// What a relay of `session` on this process last reported (`None`: no relay here, or
-    /// nothing reported yet).
-    pub fn progress(&self, session: i64) -> Option<String> {
-        self.live().get(&session).cloned().flatten()
-    }
-}
-
-impl Drop for LiveRelay {
-    fn drop(&mut self) {
-        self.relays.live().remove(&self.session);
-    }
-}
+use crate::api::reader::{AA_CHALLENGE_LEN, selfie_jpeg, verify_and_finish};
+use crate::http::client;
+use crate::http::error::ApiError;
+use crate::state::AppState;
+use crate::store::SessionRow;
+use crate::support::digest::sha256;
+use crate::verification::{self, Submission};
+use transport::{Incoming, RelayFailure, RelayTransport};
 
 /// The holder's words for a progress message.
 fn progress_text(p: &Progress) -> Option<String> {
@@ -95,12 +49,6 @@ fn progress_text(p: &Progress) -> Option<String> {
         (_, _, _, Some(step)) => Some(format!("Chip: {step}")),
         _ => None,
     }
-}
-
-/// The relay's settings, from the server's.
-#[derive(Debug, Clone, Copy)]
-pub struct RelaySettings {
-    pub limits: RelayLimits,
 }
 
 /// A relay's end: the error message sent to the client before the socket closes.
@@ -161,7 +109,7 @@ pub async fn upgrade(
         }
     };
     let header_session = if headers.contains_key(axum::http::header::AUTHORIZATION) {
-        match session_for(&state, crate::reader_api::bearer(&headers).ok()).await {
+        match session_for(&state, crate::http::extract::bearer(&headers).ok()).await {
             Ok(session) => Some(session),
             Err(e) => return e.into_response(),
         }
@@ -310,7 +258,7 @@ async fn read_and_verify(
     prepared: &Prepared,
     ip: Option<String>,
     agent: Option<String>,
-) -> Result<(crate::sessions::model::State, Option<String>), RelayEnd> {
+) -> Result<(crate::model::State, Option<String>), RelayEnd> {
     let session = &prepared.session;
     let challenge: [u8; AA_CHALLENGE_LEN] = rand::random();
     let now = state.clock.now();
@@ -477,7 +425,7 @@ async fn relay_read(
 ) -> Result<ChipFiles, RelayEnd> {
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<ServerMessage>();
     let (in_tx, in_rx) = std::sync::mpsc::channel::<Incoming>();
-    let limits = state.relay.limits;
+    let limits = state.relay_limits;
     let capabilities = prepared.hello.reader;
     let key = prepared.chip_key.clone();
     let progress_tx = out_tx.clone();

@@ -6,15 +6,12 @@
 //! (the chip's files → COMPLETED while verified → APPROVED / REJECTED, or FAILED on our side),
 //! `reader.abort` (→ ABORTED), `reader.state`. Tokens, files and personal data are never logged.
 
-pub mod client;
-pub mod verification;
-
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -23,50 +20,19 @@ use icao9303::lds::{CardAccess, Dg1, Dg2, Dg7, Dg11, Dg12, Dg14, Dg15, EfCom};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::api::AppState;
-use crate::api::error::ApiError;
 use crate::api::spec::{self, Method, Props, format_timestamp};
-use crate::auth::sha256;
-use crate::config::Settings;
-use crate::sessions::model::{SessionRow, State, state_reason};
+use crate::http::client;
+use crate::http::error::ApiError;
+use crate::http::extract::{bearer, read_body};
+use crate::model::{State, state_reason};
+use crate::state::AppState;
+use crate::store::SessionRow;
 use crate::store::VerificationRecord;
-use crate::trust::TrustCache;
-use client::IpNetwork;
-use verification::{AccessKey, Requirements, Submission};
+use crate::support::digest::sha256;
+use crate::verification::{self, AccessKey, Requirements, Submission};
 
 /// Length of the active-authentication challenge (ICAO 9303 Part 11 §6.1: 8 bytes).
 pub const AA_CHALLENGE_LEN: usize = 8;
-
-/// The reader API's share of the settings, and the trust store cache.
-#[derive(Debug)]
-pub struct ReaderConfig {
-    pub max_submit_bytes: usize,
-    pub trusted_proxies: Vec<IpNetwork>,
-    pub require_proven_clone_check: bool,
-    pub trust: TrustCache,
-    pub face_match_threshold: f32,
-    /// Loaded on the first face-verification session (tens of milliseconds), then shared.
-    pub face_engine: Arc<std::sync::OnceLock<Result<face::FaceEngine, String>>>,
-}
-
-impl ReaderConfig {
-    /// Invalid `trusted_proxies` entries were refused by [`Settings::check`]; any left are
-    /// skipped here.
-    pub fn from_settings(settings: &Settings) -> ReaderConfig {
-        ReaderConfig {
-            max_submit_bytes: settings.max_submit_bytes,
-            trusted_proxies: settings
-                .trusted_proxies
-                .iter()
-                .filter_map(|t| IpNetwork::parse(t).ok())
-                .collect(),
-            require_proven_clone_check: settings.require_proven_clone_check,
-            trust: TrustCache::new(),
-            face_match_threshold: settings.face_match_threshold,
-            face_engine: Arc::new(std::sync::OnceLock::new()),
-        }
-    }
-}
 
 /// The selfie as the JPEG the API shows: a JPEG as sent, a PNG transcoded.
 pub(crate) fn selfie_jpeg(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
@@ -81,22 +47,6 @@ pub(crate) fn selfie_jpeg(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
             .map_err(|e| refuse(e.to_string()));
     }
     icao9303::portrait::jpeg_from_image(bytes).map_err(|e| refuse(e.to_string()))
-}
-
-/// The session token from `Authorization: Bearer …`.
-pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
-    let missing = ApiError::Unauthorized(
-        "Reader API requests need the session token: Authorization: Bearer <token>",
-    );
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .ok_or(missing.clone())?;
-    let (scheme, token) = value.trim().split_once(' ').ok_or(missing.clone())?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(missing);
-    }
-    Ok(token.trim())
 }
 
 /// Handles `reader.*`; `method` comes from [`spec::METHODS`].
@@ -119,7 +69,7 @@ pub async fn call(
     } else {
         state.max_body_bytes
     };
-    let body = crate::api::read_body(headers, body, limit).await?;
+    let body = read_body(headers, body, limit).await?;
     let props = Props::extract(method, spec::parse_body(&body)?)?;
     let ip = client::client_ip(peer, headers, &state.reader.trusted_proxies).map(|i| i.to_string());
     let agent = client::user_agent(headers);
@@ -468,46 +418,6 @@ async fn run_verification(
     })
     .await
     .map_err(|e| format!("verification task: {e}"))?
-}
-
-/// Erases personal data older than the retention period; returns how many sessions.
-pub async fn erase_expired_personal_data(
-    store: &crate::store::Store,
-    retention_seconds: u64,
-    now: i64,
-) -> Result<u64, crate::store::StoreError> {
-    let retention = i64::try_from(retention_seconds).unwrap_or(i64::MAX);
-    store
-        .erase_personal_data(now.saturating_sub(retention), now)
-        .await
-}
-
-/// Erases personal data past its retention period, and deletes finished callback events as old,
-/// now and then every minute, until aborted.
-pub fn spawn_retention_eraser(
-    store: crate::store::Store,
-    clock: crate::clock::Clock,
-    retention_seconds: u64,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            ticks.tick().await;
-            match erase_expired_personal_data(&store, retention_seconds, clock.now()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(sessions = n, "personal data erased after retention"),
-                Err(error) => tracing::warn!(%error, "erasing personal data failed"),
-            }
-            match crate::callbacks::prune_finished(&store, retention_seconds, clock.now()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(
-                    events = n,
-                    "finished callback events deleted after retention"
-                ),
-                Err(error) => tracing::warn!(%error, "deleting old callback events failed"),
-            }
-        }
-    })
 }
 
 #[cfg(test)]

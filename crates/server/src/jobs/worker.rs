@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::{BATCH, Sender, deliver_due};
-use crate::clock::Clock;
+use crate::callbacks::{BATCH, Sender, deliver_due};
 use crate::store::Store;
+use crate::support::clock::Clock;
 
 /// How often due callbacks are looked for.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);

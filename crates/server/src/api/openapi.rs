@@ -362,3 +362,27 @@ mod tests {
         }
     }
 }
+
+/// `GET /api/openapi.json`; any other method is refused with the API's 405, naming GET.
+pub async fn serve(method: axum::http::Method) -> axum::response::Response {
+    use axum::http::{Method, StatusCode, header};
+    use axum::response::IntoResponse;
+
+    use crate::http::error::ApiError;
+
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    if method != Method::GET && method != Method::HEAD {
+        return axum::response::Response::builder()
+            .status(StatusCode::METHOD_NOT_ALLOWED)
+            .header(header::ALLOW, "GET")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from(
+                ApiError::MethodNotAllowed
+                    .body()
+                    .to_string()
+                    .replace("POST", "GET"),
+            ))
+            .unwrap_or_else(|_| ApiError::Internal.into_response());
+    }
+    axum::Json(DOCUMENT.get_or_init(document).clone()).into_response()
+}

@@ -1,0 +1,99 @@
+//! What every request handler shares: the store, the clock, the typed settings each area needs
+//! and the caches. No per-process session or credential state lives here, except the relays
+//! running on this process (see [`LiveRelays`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{RelayLimits, Settings};
+use crate::sessions::live::LiveRelays;
+use crate::store::Store;
+use crate::support::clock::Clock;
+use crate::support::ip_network::IpNetwork;
+use crate::trust::TrustCache;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Clock,
+    pub session_ttl_seconds: i64,
+    pub max_body_bytes: usize,
+    pub enable_panic_route: bool,
+    /// The reader API's settings and trust store cache.
+    pub reader: Arc<ReaderConfig>,
+    /// Where holders reach this server.
+    pub web: PageSettings,
+    /// The APDU relay's limits.
+    pub relay_limits: RelayLimits,
+    /// The relays live on this process (one per session).
+    pub relays: Arc<LiveRelays>,
+}
+
+impl AppState {
+    pub fn new(store: Store, settings: &Settings) -> AppState {
+        AppState {
+            store,
+            clock: settings.clock.clone(),
+            session_ttl_seconds: i64::try_from(settings.session_ttl_seconds).unwrap_or(i64::MAX),
+            max_body_bytes: settings.max_body_bytes,
+            enable_panic_route: settings.enable_panic_route,
+            reader: Arc::new(ReaderConfig::from_settings(settings)),
+            web: PageSettings::new(settings),
+            relay_limits: RelayLimits {
+                apdu_timeout: Duration::from_secs(settings.relay_apdu_timeout_seconds),
+                read_timeout: Duration::from_secs(settings.relay_read_timeout_seconds),
+                ..RelayLimits::default()
+            },
+            relays: Arc::default(),
+        }
+    }
+}
+
+/// The reader API's share of the settings, and the caches verification uses.
+#[derive(Debug)]
+pub struct ReaderConfig {
+    pub max_submit_bytes: usize,
+    pub trusted_proxies: Vec<IpNetwork>,
+    pub require_proven_clone_check: bool,
+    pub trust: TrustCache,
+    pub face_match_threshold: f32,
+    /// Loaded on the first face-verification session (tens of milliseconds), then shared.
+    pub face_engine: Arc<std::sync::OnceLock<Result<face::FaceEngine, String>>>,
+}
+
+impl ReaderConfig {
+    pub fn from_settings(settings: &Settings) -> ReaderConfig {
+        ReaderConfig {
+            max_submit_bytes: settings.max_submit_bytes,
+            trusted_proxies: settings.trusted_proxies.clone(),
+            require_proven_clone_check: settings.require_proven_clone_check,
+            trust: TrustCache::new(),
+            face_match_threshold: settings.face_match_threshold,
+            face_engine: Arc::new(std::sync::OnceLock::new()),
+        }
+    }
+}
+
+/// What the holder's pages need from the settings: where holders reach this server.
+#[derive(Debug, Clone)]
+pub struct PageSettings {
+    /// `public_url`, without a trailing slash.
+    pub public_url: Option<String>,
+    /// For a base URL taken from the `Host` header.
+    pub scheme: &'static str,
+    pub listen: String,
+}
+
+impl PageSettings {
+    pub fn new(settings: &Settings) -> PageSettings {
+        PageSettings {
+            public_url: settings.public_url.as_ref().map(|u| u.as_str().to_owned()),
+            scheme: if settings.tls_cert.is_some() {
+                "https"
+            } else {
+                "http"
+            },
+            listen: settings.listen.clone(),
+        }
+    }
+}

@@ -1,0 +1,447 @@
+//! The `sessions` table as the integrator's API sees it: create, read, list, change, delete.
+
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{Bind, Change, Store, StoreError};
+use crate::model::{DocumentType, Sex, State};
+
+/// One session row. Times are Unix seconds (UTC); dates are `YYYY-MM-DD` text. Everything the
+/// holder's flow fills in later is `None` until then.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub state: State,
+    pub state_reason: Option<String>,
+    pub reference: Option<String>,
+    pub callback_url: Option<String>,
+    pub face_verification: bool,
+    pub passport_only: bool,
+    pub created: i64,
+    pub expires: i64,
+    pub user_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub given_names: Option<String>,
+    pub surname: Option<String>,
+    /// ISO 3166 alpha-2.
+    pub nationality: Option<String>,
+    pub sex: Option<Sex>,
+    pub date_of_birth: Option<String>,
+    pub personal_number: Option<String>,
+    pub document_type: Option<DocumentType>,
+    pub document_number: Option<String>,
+    pub expiry_date: Option<String>,
+    /// ISO 3166 alpha-2.
+    pub issuing_country: Option<String>,
+    pub issuer: Option<String>,
+    /// Image bytes as read from the chip (DG2).
+    pub portrait: Option<Vec<u8>>,
+    /// Image bytes of the holder's live face capture.
+    pub face: Option<Vec<u8>>,
+    /// What the reader API and the verification wrote (migration 0002).
+    pub holder_flow: HolderFlow,
+}
+
+/// The holder's flow on a session: the server's active-authentication challenge and the
+/// verification outcome. Check results are `PASSED`, `FAILED`, `NOT_SUPPORTED` or
+/// `NOT_CHECKED`; times are Unix seconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HolderFlow {
+    /// The challenge issued by `reader.start`; never shown by the API.
+    pub aa_challenge: Option<Vec<u8>>,
+    pub passive_authentication: Option<String>,
+    pub active_authentication: Option<String>,
+    pub chip_authentication: Option<String>,
+    pub clone_check: Option<String>,
+    /// Selfie against the chip's portrait: PASSED, FAILED, NO_FACE, MULTIPLE_FACES, NOT_CHECKED.
+    pub face_match: Option<String>,
+    /// Distance between the two faces' descriptors, a decimal string (lower is more alike).
+    pub face_match_score: Option<String>,
+    pub rejection_reason: Option<String>,
+    /// Subject of the Document Signer certificate.
+    pub document_signer: Option<String>,
+    pub verified: Option<i64>,
+    pub personal_data_erased: Option<i64>,
+}
+
+/// What `session.create` stores.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: i64,
+    pub account_id: i64,
+    pub reference: Option<String>,
+    pub callback_url: Option<String>,
+    pub face_verification: bool,
+    pub passport_only: bool,
+    pub created: i64,
+    pub expires: i64,
+    /// SHA-256 of the session token; the token itself is never stored.
+    pub token_hash: Vec<u8>,
+}
+
+/// Filters and cursor of `session.list`.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub state: Option<State>,
+    pub reference: Option<String>,
+    /// Exclusive bounds on `created`, Unix seconds.
+    pub created_after: Option<i64>,
+    pub created_before: Option<i64>,
+    /// Continue after this session (newest first).
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
+pub(super) const SESSION_COLUMNS: &str = "id, account_id, state, state_reason, reference, callback_url, \
+    face_verification, passport_only, created, expires, user_ip, user_agent, given_names, surname, \
+    nationality, sex, date_of_birth, personal_number, document_type, document_number, expiry_date, \
+    issuing_country, issuer, portrait, face, aa_challenge, passive_authentication, \
+    active_authentication, chip_authentication, clone_check, face_match, face_match_score, rejection_reason, document_signer, \
+    verified, personal_data_erased";
+
+macro_rules! session_from_row {
+    ($row:expr) => {{
+        let row = &$row;
+        let state: String = row.try_get("state")?;
+        let sex: Option<String> = row.try_get("sex")?;
+        let document_type: Option<String> = row.try_get("document_type")?;
+        SessionRow {
+            id: row.try_get("id")?,
+            account_id: row.try_get("account_id")?,
+            state: State::parse(&state).ok_or(StoreError::Corrupt {
+                column: "state",
+                value: state.clone(),
+            })?,
+            state_reason: row.try_get("state_reason")?,
+            reference: row.try_get("reference")?,
+            callback_url: row.try_get("callback_url")?,
+            face_verification: row.try_get("face_verification")?,
+            passport_only: row.try_get("passport_only")?,
+            created: row.try_get("created")?,
+            expires: row.try_get("expires")?,
+            user_ip: row.try_get("user_ip")?,
+            user_agent: row.try_get("user_agent")?,
+            given_names: row.try_get("given_names")?,
+            surname: row.try_get("surname")?,
+            nationality: row.try_get("nationality")?,
+            sex: match sex {
+                None => None,
+                Some(s) => Some(Sex::parse(&s).ok_or(StoreError::Corrupt {
+                    column: "sex",
+                    value: s.clone(),
+                })?),
+            },
+            date_of_birth: row.try_get("date_of_birth")?,
+            personal_number: row.try_get("personal_number")?,
+            document_type: match document_type {
+                None => None,
+                Some(s) => Some(DocumentType::parse(&s).ok_or(StoreError::Corrupt {
+                    column: "document_type",
+                    value: s.clone(),
+                })?),
+            },
+            document_number: row.try_get("document_number")?,
+            expiry_date: row.try_get("expiry_date")?,
+            issuing_country: row.try_get("issuing_country")?,
+            issuer: row.try_get("issuer")?,
+            portrait: row.try_get("portrait")?,
+            face: row.try_get("face")?,
+            holder_flow: HolderFlow {
+                aa_challenge: row.try_get("aa_challenge")?,
+                passive_authentication: row.try_get("passive_authentication")?,
+                active_authentication: row.try_get("active_authentication")?,
+                chip_authentication: row.try_get("chip_authentication")?,
+                clone_check: row.try_get("clone_check")?,
+                face_match: row.try_get("face_match")?,
+                face_match_score: row.try_get("face_match_score")?,
+                rejection_reason: row.try_get("rejection_reason")?,
+                document_signer: row.try_get("document_signer")?,
+                verified: row.try_get("verified")?,
+                personal_data_erased: row.try_get("personal_data_erased")?,
+            },
+        }
+    }};
+}
+
+impl Store {
+    /// Fails with a unique violation if the id (or token hash) is taken; the caller retries.
+    pub async fn insert_session(&self, s: &NewSession) -> Result<(), StoreError> {
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO sessions (id, account_id, state, reference, callback_url, face_verification, \
+                 passport_only, created, expires, token_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(s.id)
+            .bind(s.account_id)
+            .bind(State::Created.as_str())
+            .bind(&s.reference)
+            .bind(&s.callback_url)
+            .bind(s.face_verification)
+            .bind(s.passport_only)
+            .bind(s.created)
+            .bind(s.expires)
+            .bind(&s.token_hash)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Turns the account's unfinished sessions past `expires` into ABORTED/EXPIRED (only the one
+    /// with `id`, if given). A conditional UPDATE, so every instance sees the same outcome.
+    pub async fn expire_sessions(
+        &self,
+        account_id: i64,
+        id: Option<i64>,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let mut sql = String::from(
+            "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' \
+             WHERE account_id = $1 AND state IN ('CREATED', 'INITIATED') AND expires <= $2",
+        );
+        let mut binds = vec![Bind::I64(account_id), Bind::I64(now)];
+        if let Some(id) = id {
+            sql.push_str(" AND id = $3");
+            binds.push(Bind::I64(id));
+        }
+        with_pool!(self, |pool| {
+            let q = bind_all!(sqlx::query(AssertSqlSafe(sql)), &binds);
+            Ok(q.execute(pool).await?.rows_affected())
+        })
+    }
+
+    /// Ends every account's unfinished sessions past `expires` (ABORTED/EXPIRED): the sweep
+    /// that `serve` runs, so that their callbacks fire without anyone asking about them.
+    pub async fn expire_all_sessions(&self, now: i64) -> Result<u64, StoreError> {
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' \
+                 WHERE state IN ('CREATED', 'INITIATED') AND expires <= $1",
+            )
+            .bind(now)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    /// The account's session with this id, expiry applied; `None` also for another account's.
+    pub async fn get_session(
+        &self,
+        account_id: i64,
+        id: i64,
+        now: i64,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        let found = self.select_session(account_id, id).await?;
+        match found {
+            // Only a session that looks expired costs a write; the conditional UPDATE decides
+            // (another instance may have finished it meanwhile), then the row is read again.
+            Some(s) if !s.state.is_finished() && s.expires <= now => {
+                self.expire_sessions(account_id, Some(id), now).await?;
+                self.select_session(account_id, id).await
+            }
+            other => Ok(other),
+        }
+    }
+
+    async fn select_session(
+        &self,
+        account_id: i64,
+        id: i64,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        let sql =
+            format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1 AND account_id = $2");
+        with_pool!(self, |pool| {
+            let row = sqlx::query(AssertSqlSafe(sql))
+                .bind(id)
+                .bind(account_id)
+                .fetch_optional(pool)
+                .await?;
+            Ok(match row {
+                None => None,
+                Some(r) => Some(session_from_row!(r)),
+            })
+        })
+    }
+
+    /// Whether the account has unfinished sessions past `expires` (a read, so that listing does
+    /// not take SQLite's write lock when there is nothing to expire).
+    async fn has_expired_sessions(&self, account_id: i64, now: i64) -> Result<bool, StoreError> {
+        with_pool!(self, |pool| {
+            let row = sqlx::query(
+                "SELECT 1 AS one FROM sessions WHERE account_id = $1 AND state IN ('CREATED', 'INITIATED') \
+                 AND expires <= $2 LIMIT 1",
+            )
+            .bind(account_id)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.is_some())
+        })
+    }
+
+    /// The session whose token hashes to `token_hash`, expiry applied (for the holder's flow).
+    pub async fn session_by_token_hash(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1");
+        let found = with_pool!(self, |pool| {
+            let row = sqlx::query(AssertSqlSafe(sql.clone()))
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await?;
+            match row {
+                None => None,
+                Some(r) => Some(session_from_row!(r)),
+            }
+        });
+        match found {
+            Some(s) if !s.state.is_finished() && s.expires <= now => {
+                self.get_session(s.account_id, s.id, now).await
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// The account's sessions matching `filter`, newest first (by `created`, then `id`).
+    /// `Ok(None)` if `after_id` names no session of this account.
+    pub async fn list_sessions(
+        &self,
+        account_id: i64,
+        filter: &SessionFilter,
+        now: i64,
+    ) -> Result<Option<Vec<SessionRow>>, StoreError> {
+        if self.has_expired_sessions(account_id, now).await? {
+            self.expire_sessions(account_id, None, now).await?;
+        }
+        let mut sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE account_id = $1");
+        let mut binds = vec![Bind::I64(account_id)];
+        let mut push = |cond: &str, bind: Bind, sql: &mut String| {
+            binds.push(bind);
+            sql.push_str(&cond.replace('?', &format!("${}", binds.len())));
+        };
+        if let Some(state) = filter.state {
+            push(
+                " AND state = ?",
+                Bind::Text(state.as_str().to_owned()),
+                &mut sql,
+            );
+        }
+        if let Some(reference) = &filter.reference {
+            push(
+                " AND reference = ?",
+                Bind::Text(reference.clone()),
+                &mut sql,
+            );
+        }
+        if let Some(t) = filter.created_after {
+            push(" AND created > ?", Bind::I64(t), &mut sql);
+        }
+        if let Some(t) = filter.created_before {
+            push(" AND created < ?", Bind::I64(t), &mut sql);
+        }
+        if let Some(after_id) = filter.after_id {
+            let Some(cursor) = self.get_session(account_id, after_id, now).await? else {
+                return Ok(None);
+            };
+            push(" AND (created < ?", Bind::I64(cursor.created), &mut sql);
+            push(" OR (created = ?", Bind::I64(cursor.created), &mut sql);
+            push(" AND id < ?))", Bind::I64(cursor.id), &mut sql);
+        }
+        push(
+            " ORDER BY created DESC, id DESC LIMIT ?",
+            Bind::I64(filter.limit),
+            &mut sql,
+        );
+        with_pool!(self, |pool| {
+            let rows = bind_all!(sqlx::query(AssertSqlSafe(sql)), &binds)
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(session_from_row!(r));
+            }
+            Ok(Some(out))
+        })
+    }
+
+    /// Sets `reference` / `callback_url` (those given) on an unfinished, unexpired session.
+    pub async fn update_session(
+        &self,
+        account_id: i64,
+        id: i64,
+        reference: Option<&str>,
+        callback_url: Option<&str>,
+        now: i64,
+    ) -> Result<Change, StoreError> {
+        let done = with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE sessions SET reference = COALESCE($1, reference), callback_url = COALESCE($2, callback_url) \
+                 WHERE id = $3 AND account_id = $4 AND state IN ('CREATED', 'INITIATED') AND expires > $5",
+            )
+            .bind(reference)
+            .bind(callback_url)
+            .bind(id)
+            .bind(account_id)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        self.change_outcome(done, account_id, id, now).await
+    }
+
+    /// Moves an unfinished, unexpired session to ABORTED with `reason`.
+    pub async fn abort_session(
+        &self,
+        account_id: i64,
+        id: i64,
+        reason: &str,
+        now: i64,
+    ) -> Result<Change, StoreError> {
+        let done = with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE sessions SET state = 'ABORTED', state_reason = $1 \
+                 WHERE id = $2 AND account_id = $3 AND state IN ('CREATED', 'INITIATED') AND expires > $4",
+            )
+            .bind(reason)
+            .bind(id)
+            .bind(account_id)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        self.change_outcome(done, account_id, id, now).await
+    }
+
+    async fn change_outcome(
+        &self,
+        rows: u64,
+        account_id: i64,
+        id: i64,
+        now: i64,
+    ) -> Result<Change, StoreError> {
+        if rows == 1 {
+            return Ok(Change::Applied);
+        }
+        Ok(match self.get_session(account_id, id, now).await? {
+            None => Change::NotFound,
+            Some(_) => Change::Finished,
+        })
+    }
+
+    /// Deletes the session and with it every piece of personal data it holds.
+    pub async fn delete_session(&self, account_id: i64, id: i64) -> Result<bool, StoreError> {
+        with_pool!(self, |pool| {
+            let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND account_id = $2")
+                .bind(id)
+                .bind(account_id)
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+}
