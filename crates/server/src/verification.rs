@@ -13,40 +13,8 @@ use icao9303::report::{CheckName, Outcome, ReasonCode, Report};
 use icao9303::verify::{ActiveAuthenticationExchange, DocumentFiles, verify_document};
 use time::OffsetDateTime;
 
-use crate::model::{DocumentType, Sex, State};
+use crate::model::{CheckResult, CloneCheck, DocumentType, FaceMatch, Reason, Sex, State};
 use crate::store::VerificationRecord;
-
-/// Check results as the API spells them.
-pub const PASSED: &str = "PASSED";
-pub const FAILED: &str = "FAILED";
-pub const NOT_SUPPORTED: &str = "NOT_SUPPORTED";
-pub const NOT_CHECKED: &str = "NOT_CHECKED";
-
-/// Stable reason codes of a REJECTED session (`rejection_reason`).
-pub mod reason {
-    pub const NO_TRUSTED_CSCA: &str = "NO_TRUSTED_CSCA";
-    pub const UNTRUSTED_DOCUMENT_SIGNER: &str = "UNTRUSTED_DOCUMENT_SIGNER";
-    pub const DOCUMENT_SIGNER_EXPIRED: &str = "DOCUMENT_SIGNER_NOT_VALID_AT_SIGNING_TIME";
-    pub const CSCA_NOT_VALID: &str = "CSCA_NOT_VALID_AT_SIGNING_TIME";
-    pub const DOCUMENT_SIGNER_REVOKED: &str = "DOCUMENT_SIGNER_REVOKED";
-    pub const SOD_SIGNATURE_INVALID: &str = "SOD_SIGNATURE_INVALID";
-    pub const DATA_GROUP_HASH_MISMATCH: &str = "DATA_GROUP_HASH_MISMATCH";
-    pub const PASSIVE_AUTHENTICATION_FAILED: &str = "PASSIVE_AUTHENTICATION_FAILED";
-    pub const ACTIVE_AUTHENTICATION_FAILED: &str = "ACTIVE_AUTHENTICATION_FAILED";
-    pub const ACTIVE_AUTHENTICATION_MISSING: &str = "ACTIVE_AUTHENTICATION_MISSING";
-    pub const CHIP_AUTHENTICATION_FAILED: &str = "CHIP_AUTHENTICATION_FAILED";
-    pub const CLONE_CHECK_NOT_PROVEN: &str = "CLONE_CHECK_NOT_PROVEN";
-    pub const MRZ_CHECK_DIGITS_INVALID: &str = "MRZ_CHECK_DIGITS_INVALID";
-    pub const ACCESS_KEY_MISMATCH: &str = "ACCESS_KEY_MISMATCH";
-    pub const DOCUMENT_EXPIRED: &str = "DOCUMENT_EXPIRED";
-    pub const NOT_A_PASSPORT: &str = "NOT_A_PASSPORT";
-    pub const FACE_MISMATCH: &str = "FACE_MISMATCH";
-    pub const NO_FACE_IN_SELFIE: &str = "NO_FACE_IN_SELFIE";
-    pub const NO_FACE_IN_PORTRAIT: &str = "NO_FACE_IN_PORTRAIT";
-    pub const MULTIPLE_FACES_IN_SELFIE: &str = "MULTIPLE_FACES_IN_SELFIE";
-    pub const MULTIPLE_FACES_IN_PORTRAIT: &str = "MULTIPLE_FACES_IN_PORTRAIT";
-    pub const FACE_NOT_CHECKED: &str = "FACE_NOT_CHECKED";
-}
 
 /// The key the holder used to open the chip (BAC/PACE with MRZ data, or PACE with the CAN).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,17 +32,17 @@ pub enum AccessKey {
 }
 
 /// What the reading client submitted, decoded and checked to be well formed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Submission {
-    pub com: Option<Vec<u8>>,
-    pub sod: Option<Vec<u8>>,
+    pub com: Vec<u8>,
+    pub sod: Vec<u8>,
     /// By data-group number.
     pub data_groups: BTreeMap<u8, Vec<u8>>,
     pub aa_response: Option<Vec<u8>>,
-    pub access_key: Option<AccessKey>,
-    /// PASSED, FAILED, NOT_SUPPORTED or NOT_CHECKED: as reported by the client
-    /// (`reader.submit`), or as the server ran it itself (the relay).
-    pub chip_authentication: Option<String>,
+    pub access_key: AccessKey,
+    /// As reported by the client (`reader.submit`; NOT_CHECKED if it says nothing), or as the
+    /// server ran it itself (the relay).
+    pub chip_authentication: CheckResult,
     /// Whether `chip_authentication` is the server's own result (the relay: the server held
     /// the session keys and ran chip authentication against DG14's key), which proves the chip
     /// genuine; a client's report proves nothing.
@@ -105,8 +73,8 @@ pub fn verify_submission(
     at: OffsetDateTime,
 ) -> VerificationRecord {
     let files = DocumentFiles {
-        com: submission.com.clone(),
-        sod: submission.sod.clone(),
+        com: Some(submission.com.clone()).filter(|b| !b.is_empty()),
+        sod: Some(submission.sod.clone()).filter(|b| !b.is_empty()),
         data_groups: submission.data_groups.clone(),
     };
     let exchange = match (aa_challenge, &submission.aa_response) {
@@ -117,8 +85,6 @@ pub fn verify_submission(
         _ => None,
     };
     let report = verify_document(&files, trust, exchange.as_ref(), at);
-    let today = at.date();
-
     let mut record = VerificationRecord {
         verified: at.unix_timestamp(),
         document_signer: report.document_signer.clone(),
@@ -129,32 +95,96 @@ pub fn verify_submission(
         .get(&1)
         .and_then(|b| Dg1::parse(b).ok());
     if let Some(dg1) = &dg1 {
-        let dg11 = submission
-            .data_groups
-            .get(&11)
-            .and_then(|b| Dg11::parse(b).ok());
-        let dg12 = submission
-            .data_groups
-            .get(&12)
-            .and_then(|b| Dg12::parse(b).ok());
-        let identity = dg1.identity(dg11.as_ref(), dg12.as_ref(), today);
-        record.given_names = identity.given_names;
-        record.surname = identity.surname;
-        record.nationality = identity.nationality;
-        record.sex = identity.sex.as_deref().and_then(Sex::parse);
-        record.date_of_birth = identity.date_of_birth;
-        record.personal_number = identity.personal_number;
-        record.document_type = identity
-            .document_type
-            .as_deref()
-            .and_then(DocumentType::parse);
-        record.document_number = identity.document_number;
-        record.expiry_date = identity.expiry_date;
-        record.issuing_country = identity.issuing_country;
-        // DG12's issuing authority, else the Document Signer certificate's organisation.
-        record.issuer = identity.issuer.or_else(|| report.identity.issuer.clone());
+        record_identity(&mut record, dg1, submission, &report, at);
     }
-    record.portrait = submission
+    record.portrait = portrait_jpeg(submission);
+    let face_reason = if requirements.face_verification {
+        record.face = submission.selfie.clone();
+        let (result, score, reason) = match_faces(
+            face_engine,
+            record.face.as_deref(),
+            record.portrait.as_deref(),
+            requirements.face_match_threshold,
+        );
+        record.face_match = Some(result);
+        record.face_match_score = score;
+        reason
+    } else {
+        None
+    };
+    let (pa_result, pa_reason) = passive_authentication(&report, trust);
+    let (aa_result, aa_reason) = active_authentication(&report);
+    let ca_result = submission.chip_authentication;
+    let ca_reason = (ca_result == CheckResult::Failed).then_some(Reason::ChipAuthenticationFailed);
+    let clone_check = clone_check(aa_result, ca_result, submission, &report);
+    let clone_reason = (clone_check == CloneCheck::NotProven
+        && requirements.require_proven_clone_check)
+        .then_some(Reason::CloneCheckNotProven);
+    record.passive_authentication = Some(pa_result);
+    record.active_authentication = Some(aa_result);
+    record.chip_authentication = Some(ca_result);
+    record.clone_check = Some(clone_check);
+
+    // The first failed requirement names the rejection: the document's authenticity first.
+    let rejection = [pa_reason, aa_reason, ca_reason]
+        .into_iter()
+        .chain(document_reasons(
+            submission,
+            dg1.as_ref(),
+            &report,
+            requirements,
+        ))
+        .chain([clone_reason, face_reason])
+        .flatten()
+        .next();
+    match rejection {
+        None => record.state = Some(State::Approved),
+        Some(code) => {
+            record.state = Some(State::Rejected);
+            record.rejection_reason = Some(code);
+            record.state_reason = Some(code);
+        }
+    }
+    record
+}
+
+/// The holder's identity from DG1 (and DG11/DG12 where present) onto the record.
+fn record_identity(
+    record: &mut VerificationRecord,
+    dg1: &Dg1,
+    submission: &Submission,
+    report: &Report,
+    at: OffsetDateTime,
+) {
+    let dg11 = submission
+        .data_groups
+        .get(&11)
+        .and_then(|b| Dg11::parse(b).ok());
+    let dg12 = submission
+        .data_groups
+        .get(&12)
+        .and_then(|b| Dg12::parse(b).ok());
+    let identity = dg1.identity(dg11.as_ref(), dg12.as_ref(), at.date());
+    record.given_names = identity.given_names;
+    record.surname = identity.surname;
+    record.nationality = identity.nationality;
+    record.sex = identity.sex.as_deref().and_then(Sex::parse);
+    record.date_of_birth = identity.date_of_birth;
+    record.personal_number = identity.personal_number;
+    record.document_type = identity
+        .document_type
+        .as_deref()
+        .and_then(DocumentType::parse);
+    record.document_number = identity.document_number;
+    record.expiry_date = identity.expiry_date;
+    record.issuing_country = identity.issuing_country;
+    // DG12's issuing authority, else the Document Signer certificate's organisation.
+    record.issuer = identity.issuer.or_else(|| report.identity.issuer.clone());
+}
+
+/// DG2's first face as a JPEG the API can show, if it can be shown.
+fn portrait_jpeg(submission: &Submission) -> Option<Vec<u8>> {
+    submission
         .data_groups
         .get(&2)
         .and_then(|b| Dg2::parse(b).ok())
@@ -165,131 +195,103 @@ pub fn verify_submission(
                 tracing::warn!(error = %e, "the DG2 portrait cannot be shown as JPEG");
                 None
             }
-        });
-    if requirements.face_verification {
-        record.face = submission.selfie.clone();
-    }
-    let face_reason = if requirements.face_verification {
-        let (result, score, reason) = match_faces(
-            face_engine,
-            record.face.as_deref(),
-            record.portrait.as_deref(),
-            requirements.face_match_threshold,
-        );
-        record.face_match = Some(result.to_owned());
-        record.face_match_score = score;
-        reason
-    } else {
-        None
-    };
+        })
+}
 
-    let (pa_result, pa_reason) = passive_authentication(&report, trust);
-    record.passive_authentication = Some(pa_result.to_owned());
-
-    // Active authentication: a chip whose SOD lists DG15 can prove it is not a clone, and must.
+/// Active authentication: a chip whose SOD lists DG15 can prove it is not a clone, and must.
+fn active_authentication(report: &Report) -> (CheckResult, Option<Reason>) {
     let sod_lists_dg15 = report.data_groups.iter().any(|d| d.data_group == 15);
-    let aa_outcome = report.outcome(CheckName::ActiveAuthentication);
-    let (aa_result, aa_reason) = match aa_outcome {
-        Outcome::Passed => (PASSED, None),
-        Outcome::Failed => (FAILED, Some(reason::ACTIVE_AUTHENTICATION_FAILED)),
-        Outcome::NotPresent if sod_lists_dg15 => {
-            (FAILED, Some(reason::ACTIVE_AUTHENTICATION_MISSING))
-        }
-        Outcome::NotPresent => (NOT_SUPPORTED, None),
+    match report.outcome(CheckName::ActiveAuthentication) {
+        Outcome::Passed => (CheckResult::Passed, None),
+        Outcome::Failed => (
+            CheckResult::Failed,
+            Some(Reason::ActiveAuthenticationFailed),
+        ),
+        Outcome::NotPresent if sod_lists_dg15 => (
+            CheckResult::Failed,
+            Some(Reason::ActiveAuthenticationMissing),
+        ),
+        Outcome::NotPresent => (CheckResult::NotSupported, None),
         Outcome::NotChecked
             if report
                 .check(CheckName::ActiveAuthentication)
                 .and_then(|c| c.reason_code)
                 == Some(ReasonCode::NoChallenge) =>
         {
-            (FAILED, Some(reason::ACTIVE_AUTHENTICATION_MISSING))
+            (
+                CheckResult::Failed,
+                Some(Reason::ActiveAuthenticationMissing),
+            )
         }
-        Outcome::NotChecked => (NOT_CHECKED, None),
-    };
-    record.active_authentication = Some(aa_result.to_owned());
+        Outcome::NotChecked => (CheckResult::NotChecked, None),
+    }
+}
 
-    let ca_result = submission
-        .chip_authentication
-        .clone()
-        .unwrap_or_else(|| NOT_CHECKED.to_owned());
-    let ca_reason = (ca_result == FAILED).then_some(reason::CHIP_AUTHENTICATION_FAILED);
-    record.chip_authentication = Some(ca_result.clone());
-
-    // Chip authentication the server ran itself proves the chip holds the private key of
-    // DG14's public key, when DG14 itself is the issuer's (its hash verified against the SOD).
+/// Whether the chip is proven genuine to this server: by active authentication on its
+/// challenge, or by chip authentication the server ran itself (the relay), which proves the
+/// chip holds the private key of DG14's public key when DG14 is the issuer's (its hash
+/// verified against the SOD). A client's report of chip authentication proves nothing.
+fn clone_check(
+    aa: CheckResult,
+    ca: CheckResult,
+    submission: &Submission,
+    report: &Report,
+) -> CloneCheck {
     let dg14_verified = report
         .data_groups
         .iter()
         .any(|d| d.data_group == 14 && d.result == Outcome::Passed);
     let server_ca = submission.chip_authentication_by_server;
-    let clone_check = match aa_result {
-        FAILED => "FAILED",
-        _ if server_ca && ca_result == FAILED => "FAILED",
-        PASSED => "PROVEN",
-        _ if server_ca && ca_result == PASSED && dg14_verified => "PROVEN",
-        _ => "NOT_PROVEN",
-    };
-    record.clone_check = Some(clone_check.to_owned());
-    let clone_reason = (clone_check == "NOT_PROVEN" && requirements.require_proven_clone_check)
-        .then_some(reason::CLONE_CHECK_NOT_PROVEN);
+    match aa {
+        CheckResult::Failed => CloneCheck::Failed,
+        _ if server_ca && ca == CheckResult::Failed => CloneCheck::Failed,
+        CheckResult::Passed => CloneCheck::Proven,
+        _ if server_ca && ca == CheckResult::Passed && dg14_verified => CloneCheck::Proven,
+        _ => CloneCheck::NotProven,
+    }
+}
 
+/// The document's own requirements, in order: MRZ check digits, the access key against DG1,
+/// expiry, passports only.
+fn document_reasons(
+    submission: &Submission,
+    dg1: Option<&Dg1>,
+    report: &Report,
+    requirements: Requirements,
+) -> [Option<Reason>; 4] {
     let mrz_reason = match report.outcome(CheckName::MrzCheckDigits) {
         Outcome::Passed => None,
-        _ => Some(reason::MRZ_CHECK_DIGITS_INVALID),
+        _ => Some(Reason::MrzCheckDigitsInvalid),
     };
-    let access_reason = match (&submission.access_key, &dg1) {
+    let access_reason = match (&submission.access_key, dg1) {
         (
-            Some(AccessKey::Mrz {
+            AccessKey::Mrz {
                 document_number,
                 date_of_birth,
                 date_of_expiry,
-            }),
+            },
             Some(dg1),
         ) => {
             let mrz = &dg1.mrz;
             let same = normalise(document_number) == normalise(&mrz.document_number)
                 && date_of_birth == &mrz.date_of_birth
                 && date_of_expiry == &mrz.date_of_expiry;
-            (!same).then_some(reason::ACCESS_KEY_MISMATCH)
+            (!same).then_some(Reason::AccessKeyMismatch)
         }
         _ => None,
     };
     let expiry_reason = match report.outcome(CheckName::DocumentExpiry) {
         Outcome::Passed => None,
-        _ => Some(reason::DOCUMENT_EXPIRED),
+        _ => Some(Reason::DocumentExpired),
     };
-    let passport_reason = match &dg1 {
+    let passport_reason = match dg1 {
         Some(dg1) if dg1.mrz.format == MrzFormat::Td3 && dg1.mrz.document_code.starts_with('P') => {
             None
         }
-        _ if requirements.passport_only => Some(reason::NOT_A_PASSPORT),
+        _ if requirements.passport_only => Some(Reason::NotAPassport),
         _ => None,
     };
-
-    // The first failed requirement names the rejection: the document's authenticity first.
-    let rejection = [
-        pa_reason,
-        aa_reason,
-        ca_reason,
-        mrz_reason,
-        access_reason,
-        expiry_reason,
-        passport_reason,
-        clone_reason,
-        face_reason,
-    ]
-    .into_iter()
-    .flatten()
-    .next();
-    match rejection {
-        None => record.state = Some(State::Approved),
-        Some(code) => {
-            record.state = Some(State::Rejected);
-            record.rejection_reason = Some(code.to_owned());
-            record.state_reason = Some(code.to_owned());
-        }
-    }
-    record
+    [mrz_reason, access_reason, expiry_reason, passport_reason]
 }
 
 /// `(face_match, face_match_score, rejection reason)` of the selfie against the portrait: the
@@ -300,89 +302,84 @@ fn match_faces(
     selfie: Option<&[u8]>,
     portrait: Option<&[u8]>,
     threshold: f32,
-) -> (&'static str, Option<String>, Option<&'static str>) {
+) -> (FaceMatch, Option<f64>, Option<Reason>) {
+    let not_checked = (FaceMatch::NotChecked, None, Some(Reason::FaceNotChecked));
     let (Some(engine), Some(selfie), Some(portrait)) = (engine, selfie, portrait) else {
-        return (NOT_CHECKED, None, Some(reason::FACE_NOT_CHECKED));
+        return not_checked;
     };
     let comparison = match engine.compare(selfie, portrait, threshold) {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "face comparison could not be made");
-            return (NOT_CHECKED, None, Some(reason::FACE_NOT_CHECKED));
+            return not_checked;
         }
     };
-    let score = comparison.distance.map(|d| format!("{d:.4}"));
+    let score = comparison.distance.map(f64::from);
     let selfie_first = |which: face::Which, selfie_reason, portrait_reason| match which {
         face::Which::First => selfie_reason,
         face::Which::Second => portrait_reason,
     };
     match comparison.decision {
-        face::Decision::Match => (PASSED, score, None),
-        face::Decision::NoMatch => (FAILED, score, Some(reason::FACE_MISMATCH)),
+        face::Decision::Match => (FaceMatch::Passed, score, None),
+        face::Decision::NoMatch => (FaceMatch::Failed, score, Some(Reason::FaceMismatch)),
         face::Decision::NoFace { image } => (
-            "NO_FACE",
+            FaceMatch::NoFace,
             score,
             Some(selfie_first(
                 image,
-                reason::NO_FACE_IN_SELFIE,
-                reason::NO_FACE_IN_PORTRAIT,
+                Reason::NoFaceInSelfie,
+                Reason::NoFaceInPortrait,
             )),
         ),
         face::Decision::MultipleFaces { image, .. } => (
-            "MULTIPLE_FACES",
+            FaceMatch::MultipleFaces,
             score,
             Some(selfie_first(
                 image,
-                reason::MULTIPLE_FACES_IN_SELFIE,
-                reason::MULTIPLE_FACES_IN_PORTRAIT,
+                Reason::MultipleFacesInSelfie,
+                Reason::MultipleFacesInPortrait,
             )),
         ),
     }
 }
 
 /// `(result, rejection reason)` of passive authentication.
-fn passive_authentication(
-    report: &Report,
-    trust: &TrustStore,
-) -> (&'static str, Option<&'static str>) {
+fn passive_authentication(report: &Report, trust: &TrustStore) -> (CheckResult, Option<Reason>) {
     let check = |name| report.check(name);
     let failed_reason = |name| {
         check(name)
             .filter(|c| c.result != Outcome::Passed)
             .map(|c| c.reason_code)
     };
+    let failed = |reason| (CheckResult::Failed, Some(reason));
     if let Some(code) = failed_reason(CheckName::SodSignature) {
-        let r = match code {
-            Some(ReasonCode::DocumentSignerNotFound) => reason::UNTRUSTED_DOCUMENT_SIGNER,
+        return failed(match code {
+            Some(ReasonCode::DocumentSignerNotFound) => Reason::UntrustedDocumentSigner,
             Some(
                 ReasonCode::SignatureInvalid
                 | ReasonCode::MessageDigestMismatch
                 | ReasonCode::ContentTypeMismatch,
-            ) => reason::SOD_SIGNATURE_INVALID,
-            _ => reason::PASSIVE_AUTHENTICATION_FAILED,
-        };
-        return (FAILED, Some(r));
+            ) => Reason::SodSignatureInvalid,
+            _ => Reason::PassiveAuthenticationFailed,
+        });
     }
     if let Some(code) = failed_reason(CheckName::DocumentSignerChain) {
-        let r = match code {
-            _ if trust.anchors().is_empty() => reason::NO_TRUSTED_CSCA,
+        return failed(match code {
+            _ if trust.anchors().is_empty() => Reason::NoTrustedCsca,
             Some(ReasonCode::CscaNotFound | ReasonCode::DocumentSignerSignatureInvalid) => {
-                reason::UNTRUSTED_DOCUMENT_SIGNER
+                Reason::UntrustedDocumentSigner
             }
-            Some(ReasonCode::DocumentSignerNotValidAtSigningTime) => {
-                reason::DOCUMENT_SIGNER_EXPIRED
-            }
-            Some(ReasonCode::CscaNotValid) => reason::CSCA_NOT_VALID,
-            _ => reason::PASSIVE_AUTHENTICATION_FAILED,
-        };
-        return (FAILED, Some(r));
+            Some(ReasonCode::DocumentSignerNotValidAtSigningTime) => Reason::DocumentSignerExpired,
+            Some(ReasonCode::CscaNotValid) => Reason::CscaNotValid,
+            _ => Reason::PassiveAuthenticationFailed,
+        });
     }
     if report.outcome(CheckName::DocumentSignerRevocation) == Outcome::Failed {
-        return (FAILED, Some(reason::DOCUMENT_SIGNER_REVOKED));
+        return failed(Reason::DocumentSignerRevoked);
     }
     match report.outcome(CheckName::DataGroupHashes) {
-        Outcome::Passed => (PASSED, None),
-        _ => (FAILED, Some(reason::DATA_GROUP_HASH_MISMATCH)),
+        Outcome::Passed => (CheckResult::Passed, None),
+        _ => failed(Reason::DataGroupHashMismatch),
     }
 }
 

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::http::error::ApiError;
-use crate::model::{DocumentType, Sex};
+use crate::model::{CheckResult, CloneCheck, DocumentType, FaceMatch, Reason, Sex, State};
 pub use crate::support::time::{format_timestamp, is_date, parse_timestamp};
 
 /// The type a request property must have; named in the error message when it does not.
@@ -121,15 +121,7 @@ impl Method {
     }
 }
 
-pub const STATE_NAMES: &[&str] = &[
-    "CREATED",
-    "INITIATED",
-    "COMPLETED",
-    "APPROVED",
-    "REJECTED",
-    "FAILED",
-    "ABORTED",
-];
+pub const STATE_NAMES: &[&str] = State::NAMES;
 
 const fn prop(
     name: &'static str,
@@ -355,17 +347,11 @@ pub const SESSION_FIELDS: &[Field] = &[
 ];
 
 /// Outcomes of a verification check.
-pub const CHECK_RESULTS: &[&str] = &["PASSED", "FAILED", "NOT_SUPPORTED", "NOT_CHECKED"];
+pub const CHECK_RESULTS: &[&str] = CheckResult::NAMES;
 /// Outcomes of the clone check.
-pub const CLONE_CHECKS: &[&str] = &["PROVEN", "NOT_PROVEN", "FAILED"];
+pub const CLONE_CHECKS: &[&str] = CloneCheck::NAMES;
 /// Outcomes of the face comparison.
-pub const FACE_MATCHES: &[&str] = &[
-    "PASSED",
-    "FAILED",
-    "NO_FACE",
-    "MULTIPLE_FACES",
-    "NOT_CHECKED",
-];
+pub const FACE_MATCHES: &[&str] = FaceMatch::NAMES;
 
 const CREATED_FIELDS: &[Field] = &[
     field("id", FieldType::Integer, false, "The new session's id."),
@@ -914,6 +900,34 @@ impl Props {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documented_codes_are_the_enums() {
+        let field = |name: &str| SESSION_FIELDS.iter().find(|f| f.name == name).unwrap();
+        let described = field("rejection_reason").description;
+        for reason in Reason::ALL.iter().filter(|r| r.is_rejection()) {
+            assert!(
+                described.contains(reason.as_str()),
+                "{reason} is not documented"
+            );
+        }
+        assert!(
+            field("state_reason")
+                .description
+                .contains(Reason::Expired.as_str())
+        );
+        assert!(matches!(field("state").ty, FieldType::Enum(names) if names == State::NAMES));
+        assert!(matches!(field("sex").ty, FieldType::Enum(names) if names == Sex::NAMES));
+        assert!(
+            matches!(field("document_type").ty, FieldType::Enum(names) if names == DocumentType::NAMES)
+        );
+        assert!(
+            matches!(field("clone_check").ty, FieldType::Enum(names) if names == CloneCheck::NAMES)
+        );
+        assert!(
+            matches!(field("face_match").ty, FieldType::Enum(names) if names == FaceMatch::NAMES)
+        );
+    }
 
     #[test]
     fn every_method_has_its_own_entry() {

@@ -5,6 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
+use crate::model::{CheckResult, CloneCheck, FaceMatch, Reason, format_face_score};
 use crate::store::{CallbackEvent, SessionRow};
 use crate::support::time::format_timestamp;
 
@@ -19,7 +20,7 @@ pub fn session_json(s: &SessionRow) -> Value {
     put("created", json!(format_timestamp(s.created)));
     put("expires", json!(format_timestamp(s.expires)));
     put("state", json!(s.state.as_str()));
-    put("state_reason", json!(s.state_reason));
+    put("state_reason", json!(s.state_reason.map(Reason::as_str)));
     put("reference", json!(s.reference));
     put("callback_url", json!(s.callback_url));
     put("face_verification", json!(s.face_verification));
@@ -40,13 +41,31 @@ pub fn session_json(s: &SessionRow) -> Value {
     put("portrait", json!(bytes(&s.portrait)));
     put("face", json!(bytes(&s.face)));
     let flow = &s.holder_flow;
-    put("passive_authentication", json!(flow.passive_authentication));
-    put("active_authentication", json!(flow.active_authentication));
-    put("chip_authentication", json!(flow.chip_authentication));
-    put("clone_check", json!(flow.clone_check));
-    put("face_match", json!(flow.face_match));
-    put("face_match_score", json!(flow.face_match_score));
-    put("rejection_reason", json!(flow.rejection_reason));
+    put(
+        "passive_authentication",
+        json!(flow.passive_authentication.map(CheckResult::as_str)),
+    );
+    put(
+        "active_authentication",
+        json!(flow.active_authentication.map(CheckResult::as_str)),
+    );
+    put(
+        "chip_authentication",
+        json!(flow.chip_authentication.map(CheckResult::as_str)),
+    );
+    put(
+        "clone_check",
+        json!(flow.clone_check.map(CloneCheck::as_str)),
+    );
+    put("face_match", json!(flow.face_match.map(FaceMatch::as_str)));
+    put(
+        "face_match_score",
+        json!(flow.face_match_score.map(format_face_score)),
+    );
+    put(
+        "rejection_reason",
+        json!(flow.rejection_reason.map(Reason::as_str)),
+    );
     put("document_signer", json!(flow.document_signer));
     put("verified", json!(flow.verified.map(format_timestamp)));
     put(

@@ -3,7 +3,7 @@
 
 pub mod live;
 
-use crate::model::state_reason;
+use crate::model::Reason;
 use crate::store::{Change, Store, StoreError};
 use crate::store::{NewSession, SessionFilter, SessionRow};
 use crate::support::digest::sha256;
@@ -127,7 +127,7 @@ pub async fn abort(
     now: i64,
 ) -> Result<SessionRow, SessionError> {
     match store
-        .abort_session(account_id, id, state_reason::ABORTED_BY_INTEGRATOR, now)
+        .abort_session(account_id, id, Reason::AbortedByIntegrator, now)
         .await?
     {
         Change::Applied => get(store, account_id, id, now).await,

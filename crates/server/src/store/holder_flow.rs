@@ -7,21 +7,25 @@ use sqlx::{AssertSqlSafe, Row};
 use super::sessions::SESSION_COLUMNS;
 use super::{HolderFlow, SessionRow};
 use super::{Store, StoreError};
-use crate::model::{DocumentType, Sex, State};
+use crate::model::unfinished_states_sql;
+use crate::model::{
+    CheckResult, CloneCheck, DocumentType, FaceMatch, Reason, Sex, State, format_face_score,
+};
 
 /// Everything a finished verification writes onto the session.
 #[derive(Debug, Clone, Default)]
 pub struct VerificationRecord {
     /// APPROVED, REJECTED or FAILED.
     pub state: Option<State>,
-    pub state_reason: Option<String>,
-    pub rejection_reason: Option<String>,
-    pub passive_authentication: Option<String>,
-    pub active_authentication: Option<String>,
-    pub chip_authentication: Option<String>,
-    pub clone_check: Option<String>,
-    pub face_match: Option<String>,
-    pub face_match_score: Option<String>,
+    pub state_reason: Option<Reason>,
+    pub rejection_reason: Option<Reason>,
+    pub passive_authentication: Option<CheckResult>,
+    pub active_authentication: Option<CheckResult>,
+    pub chip_authentication: Option<CheckResult>,
+    pub clone_check: Option<CloneCheck>,
+    pub face_match: Option<FaceMatch>,
+    /// The face descriptors' distance.
+    pub face_match_score: Option<f64>,
     pub document_signer: Option<String>,
     pub verified: i64,
     pub given_names: Option<String>,
@@ -69,8 +73,8 @@ impl Store {
     ) -> Result<bool, StoreError> {
         with_pool!(self, |pool| {
             let done = sqlx::query(
-                "UPDATE sessions SET state = 'INITIATED', aa_challenge = $1, user_ip = $2, user_agent = $3 \
-                 WHERE id = $4 AND state IN ('CREATED', 'INITIATED') AND expires > $5",
+                concat!("UPDATE sessions SET state = 'INITIATED', aa_challenge = $1, user_ip = $2, user_agent = $3 \
+                 WHERE id = $4 AND state IN ", unfinished_states_sql!(), " AND expires > $5"),
             )
             .bind(aa_challenge)
             .bind(user_ip)
@@ -127,12 +131,12 @@ impl Store {
                  WHERE id = $25 AND state = 'COMPLETED'",
             )
             .bind(state.as_str())
-            .bind(&r.state_reason)
-            .bind(&r.rejection_reason)
-            .bind(&r.passive_authentication)
-            .bind(&r.active_authentication)
-            .bind(&r.chip_authentication)
-            .bind(&r.clone_check)
+            .bind(r.state_reason.map(Reason::as_str))
+            .bind(r.rejection_reason.map(Reason::as_str))
+            .bind(r.passive_authentication.map(CheckResult::as_str))
+            .bind(r.active_authentication.map(CheckResult::as_str))
+            .bind(r.chip_authentication.map(CheckResult::as_str))
+            .bind(r.clone_check.map(CloneCheck::as_str))
             .bind(&r.document_signer)
             .bind(r.verified)
             .bind(&r.given_names)
@@ -148,8 +152,8 @@ impl Store {
             .bind(&r.issuer)
             .bind(&r.portrait)
             .bind(&r.face)
-            .bind(&r.face_match)
-            .bind(&r.face_match_score)
+            .bind(r.face_match.map(FaceMatch::as_str))
+            .bind(r.face_match_score.map(format_face_score))
             .bind(id)
             .execute(pool)
             .await?;
@@ -161,15 +165,17 @@ impl Store {
     pub async fn abort_by_holder(
         &self,
         id: i64,
-        reason: &str,
+        reason: Reason,
         now: i64,
     ) -> Result<bool, StoreError> {
         with_pool!(self, |pool| {
-            let done = sqlx::query(
+            let done = sqlx::query(concat!(
                 "UPDATE sessions SET state = 'ABORTED', state_reason = $1 \
-                 WHERE id = $2 AND state IN ('CREATED', 'INITIATED') AND expires > $3",
-            )
-            .bind(reason)
+                 WHERE id = $2 AND state IN ",
+                unfinished_states_sql!(),
+                " AND expires > $3"
+            ))
+            .bind(reason.as_str())
             .bind(id)
             .bind(now)
             .execute(pool)

@@ -53,6 +53,35 @@ macro_rules! with_pool {
     };
 }
 
+/// Reads a text column holding one of the API's spellings ([`crate::model::Spelled`]); an
+/// unknown spelling is [`StoreError::Corrupt`], not a silent `None`.
+macro_rules! spelled_column {
+    ($row:expr, $column:literal, $ty:ty) => {{
+        let text: Option<String> = $row.try_get($column)?;
+        match text {
+            None => None,
+            Some(s) => Some(<$ty>::parse(&s).ok_or(StoreError::Corrupt {
+                column: $column,
+                value: s.clone(),
+            })?),
+        }
+    }};
+}
+
+/// Reads the face score, stored as the API spells it (a decimal string).
+macro_rules! score_column {
+    ($row:expr, $column:literal) => {{
+        let text: Option<String> = $row.try_get($column)?;
+        match text {
+            None => None,
+            Some(s) => Some(s.parse::<f64>().map_err(|_| StoreError::Corrupt {
+                column: $column,
+                value: s.clone(),
+            })?),
+        }
+    }};
+}
+
 /// Binds a list of [`Bind`]s onto a query, for SQL assembled at run time.
 macro_rules! bind_all {
     ($query:expr, $binds:expr) => {{

@@ -3,7 +3,8 @@
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{Bind, Change, Store, StoreError};
-use crate::model::{DocumentType, Sex, State};
+use crate::model::unfinished_states_sql;
+use crate::model::{CheckResult, CloneCheck, DocumentType, FaceMatch, Reason, Sex, State};
 
 /// One session row. Times are Unix seconds (UTC); dates are `YYYY-MM-DD` text. Everything the
 /// holder's flow fills in later is `None` until then.
@@ -12,7 +13,7 @@ pub struct SessionRow {
     pub id: i64,
     pub account_id: i64,
     pub state: State,
-    pub state_reason: Option<String>,
+    pub state_reason: Option<Reason>,
     pub reference: Option<String>,
     pub callback_url: Option<String>,
     pub face_verification: bool,
@@ -45,19 +46,19 @@ pub struct SessionRow {
 /// The holder's flow on a session: the server's active-authentication challenge and the
 /// verification outcome. Check results are `PASSED`, `FAILED`, `NOT_SUPPORTED` or
 /// `NOT_CHECKED`; times are Unix seconds.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct HolderFlow {
     /// The challenge issued by `reader.start`; never shown by the API.
     pub aa_challenge: Option<Vec<u8>>,
-    pub passive_authentication: Option<String>,
-    pub active_authentication: Option<String>,
-    pub chip_authentication: Option<String>,
-    pub clone_check: Option<String>,
+    pub passive_authentication: Option<CheckResult>,
+    pub active_authentication: Option<CheckResult>,
+    pub chip_authentication: Option<CheckResult>,
+    pub clone_check: Option<CloneCheck>,
     /// Selfie against the chip's portrait: PASSED, FAILED, NO_FACE, MULTIPLE_FACES, NOT_CHECKED.
-    pub face_match: Option<String>,
+    pub face_match: Option<FaceMatch>,
     /// Distance between the two faces' descriptors, a decimal string (lower is more alike).
-    pub face_match_score: Option<String>,
-    pub rejection_reason: Option<String>,
+    pub face_match_score: Option<f64>,
+    pub rejection_reason: Option<Reason>,
     /// Subject of the Document Signer certificate.
     pub document_signer: Option<String>,
     pub verified: Option<i64>,
@@ -112,7 +113,7 @@ macro_rules! session_from_row {
                 column: "state",
                 value: state.clone(),
             })?,
-            state_reason: row.try_get("state_reason")?,
+            state_reason: spelled_column!(row, "state_reason", Reason),
             reference: row.try_get("reference")?,
             callback_url: row.try_get("callback_url")?,
             face_verification: row.try_get("face_verification")?,
@@ -148,13 +149,13 @@ macro_rules! session_from_row {
             face: row.try_get("face")?,
             holder_flow: HolderFlow {
                 aa_challenge: row.try_get("aa_challenge")?,
-                passive_authentication: row.try_get("passive_authentication")?,
-                active_authentication: row.try_get("active_authentication")?,
-                chip_authentication: row.try_get("chip_authentication")?,
-                clone_check: row.try_get("clone_check")?,
-                face_match: row.try_get("face_match")?,
-                face_match_score: row.try_get("face_match_score")?,
-                rejection_reason: row.try_get("rejection_reason")?,
+                passive_authentication: spelled_column!(row, "passive_authentication", CheckResult),
+                active_authentication: spelled_column!(row, "active_authentication", CheckResult),
+                chip_authentication: spelled_column!(row, "chip_authentication", CheckResult),
+                clone_check: spelled_column!(row, "clone_check", CloneCheck),
+                face_match: spelled_column!(row, "face_match", FaceMatch),
+                face_match_score: score_column!(row, "face_match_score"),
+                rejection_reason: spelled_column!(row, "rejection_reason", Reason),
                 document_signer: row.try_get("document_signer")?,
                 verified: row.try_get("verified")?,
                 personal_data_erased: row.try_get("personal_data_erased")?,
@@ -195,10 +196,12 @@ impl Store {
         id: Option<i64>,
         now: i64,
     ) -> Result<u64, StoreError> {
-        let mut sql = String::from(
+        let mut sql = String::from(concat!(
             "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' \
-             WHERE account_id = $1 AND state IN ('CREATED', 'INITIATED') AND expires <= $2",
-        );
+             WHERE account_id = $1 AND state IN ",
+            unfinished_states_sql!(),
+            " AND expires <= $2"
+        ));
         let mut binds = vec![Bind::I64(account_id), Bind::I64(now)];
         if let Some(id) = id {
             sql.push_str(" AND id = $3");
@@ -214,10 +217,12 @@ impl Store {
     /// that `serve` runs, so that their callbacks fire without anyone asking about them.
     pub async fn expire_all_sessions(&self, now: i64) -> Result<u64, StoreError> {
         with_pool!(self, |pool| {
-            let done = sqlx::query(
+            let done = sqlx::query(concat!(
                 "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' \
-                 WHERE state IN ('CREATED', 'INITIATED') AND expires <= $1",
-            )
+                 WHERE state IN ",
+                unfinished_states_sql!(),
+                " AND expires <= $1"
+            ))
             .bind(now)
             .execute(pool)
             .await?;
@@ -268,10 +273,12 @@ impl Store {
     /// not take SQLite's write lock when there is nothing to expire).
     async fn has_expired_sessions(&self, account_id: i64, now: i64) -> Result<bool, StoreError> {
         with_pool!(self, |pool| {
-            let row = sqlx::query(
-                "SELECT 1 AS one FROM sessions WHERE account_id = $1 AND state IN ('CREATED', 'INITIATED') \
-                 AND expires <= $2 LIMIT 1",
-            )
+            let row = sqlx::query(concat!(
+                "SELECT 1 AS one FROM sessions WHERE account_id = $1 AND state IN ",
+                unfinished_states_sql!(),
+                " \
+                 AND expires <= $2 LIMIT 1"
+            ))
             .bind(account_id)
             .bind(now)
             .fetch_optional(pool)
@@ -378,8 +385,8 @@ impl Store {
     ) -> Result<Change, StoreError> {
         let done = with_pool!(self, |pool| {
             sqlx::query(
-                "UPDATE sessions SET reference = COALESCE($1, reference), callback_url = COALESCE($2, callback_url) \
-                 WHERE id = $3 AND account_id = $4 AND state IN ('CREATED', 'INITIATED') AND expires > $5",
+                concat!("UPDATE sessions SET reference = COALESCE($1, reference), callback_url = COALESCE($2, callback_url) \
+                 WHERE id = $3 AND account_id = $4 AND state IN ", unfinished_states_sql!(), " AND expires > $5"),
             )
             .bind(reference)
             .bind(callback_url)
@@ -398,15 +405,17 @@ impl Store {
         &self,
         account_id: i64,
         id: i64,
-        reason: &str,
+        reason: Reason,
         now: i64,
     ) -> Result<Change, StoreError> {
         let done = with_pool!(self, |pool| {
-            sqlx::query(
+            sqlx::query(concat!(
                 "UPDATE sessions SET state = 'ABORTED', state_reason = $1 \
-                 WHERE id = $2 AND account_id = $3 AND state IN ('CREATED', 'INITIATED') AND expires > $4",
-            )
-            .bind(reason)
+                 WHERE id = $2 AND account_id = $3 AND state IN ",
+                unfinished_states_sql!(),
+                " AND expires > $4"
+            ))
+            .bind(reason.as_str())
             .bind(id)
             .bind(account_id)
             .bind(now)

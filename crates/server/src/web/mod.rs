@@ -131,7 +131,7 @@ async fn open_page(
             return html(StatusCode::INTERNAL_SERVER_ERROR, page::error_page());
         }
     };
-    let text = page::describe(session.state, session.state_reason.as_deref());
+    let text = page::describe(session.state, session.state_reason);
     if page::ends_flow(session.state) {
         return html(
             StatusCode::GONE,
@@ -159,7 +159,7 @@ async fn open_state(State(state): State<AppState>, RawQuery(query): RawQuery) ->
     let (token, _) = query_params(query.as_deref());
     let (status, body) = match session_for(&state, token.as_deref()).await {
         Ok(Some(s)) => {
-            let text = page::describe(s.state, s.state_reason.as_deref());
+            let text = page::describe(s.state, s.state_reason);
             (
                 StatusCode::OK,
                 json!({

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::model::{State, state_reason};
+use crate::model::{Reason, State};
 
 /// Text made safe for HTML element content and for double- or single-quoted attribute values.
 pub fn escape(text: &str) -> String {
@@ -37,7 +37,7 @@ pub fn ends_flow(state: State) -> bool {
     )
 }
 
-pub fn describe(state: State, reason: Option<&str>) -> StateText {
+pub fn describe(state: State, reason: Option<Reason>) -> StateText {
     let (title, message) = match state {
         State::Created => (
             "Waiting for you to start",
@@ -65,7 +65,7 @@ pub fn describe(state: State, reason: Option<&str>) -> StateText {
             "The passport could not be read or checked. The service that sent you here has been \
              told and can send you a new link.",
         ),
-        State::Aborted if reason == Some(state_reason::EXPIRED) => (
+        State::Aborted if reason == Some(Reason::Expired) => (
             "This link has expired",
             "The time for this check ran out before it was finished. Ask the service that sent \
              you here for a new link.",
@@ -348,9 +348,13 @@ mod tests {
     #[test]
     fn every_state_has_a_text_and_only_final_states_end_the_flow() {
         for s in State::ALL {
-            assert!(!describe(s, None).title.is_empty());
+            assert!(!describe(*s, None).title.is_empty());
         }
-        let ending: Vec<State> = State::ALL.into_iter().filter(|s| ends_flow(*s)).collect();
+        let ending: Vec<State> = State::ALL
+            .iter()
+            .copied()
+            .filter(|s| ends_flow(*s))
+            .collect();
         assert_eq!(
             ending,
             [
@@ -361,8 +365,8 @@ mod tests {
             ]
         );
         assert_ne!(
-            describe(State::Aborted, Some(state_reason::EXPIRED)),
-            describe(State::Aborted, Some(state_reason::ABORTED_BY_INTEGRATOR))
+            describe(State::Aborted, Some(Reason::Expired)),
+            describe(State::Aborted, Some(Reason::AbortedByIntegrator))
         );
     }
 

@@ -438,5 +438,5 @@ async fn token_finds_its_session_until_expiry(settings: Settings) {
         .unwrap()
         .unwrap();
     assert_eq!(expired.state, server::model::State::Aborted);
-    assert_eq!(expired.state_reason.as_deref(), Some("EXPIRED"));
+    assert_eq!(expired.state_reason.map(|r| r.as_str()), Some("EXPIRED"));
 }

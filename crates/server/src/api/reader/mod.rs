@@ -24,7 +24,7 @@ use crate::api::spec::{self, Method, Props, format_timestamp};
 use crate::http::client;
 use crate::http::error::ApiError;
 use crate::http::extract::{bearer, read_body};
-use crate::model::{State, state_reason};
+use crate::model::{CheckResult, Reason, State};
 use crate::state::AppState;
 use crate::store::SessionRow;
 use crate::store::VerificationRecord;
@@ -76,14 +76,14 @@ pub async fn call(
     let result = match method.method {
         "state" => json!({
             "state": session.state.as_str(),
-            "state_reason": session.state_reason,
+            "state_reason": session.state_reason.map(Reason::as_str),
         }),
         "start" => start(state, &session, ip.as_deref(), agent.as_deref(), now).await?,
         "abort" => {
             refuse_finished(&session)?;
             if !state
                 .store
-                .abort_by_holder(session.id, state_reason::ABORTED_BY_HOLDER, now)
+                .abort_by_holder(session.id, Reason::AbortedByHolder, now)
                 .await?
             {
                 return Err(ApiError::SessionFinished(session.id));
@@ -280,12 +280,15 @@ fn parse_submission(props: &Props, face_verification: bool) -> Result<Submission
         None => None,
     };
     Ok(Submission {
-        com: Some(com),
-        sod: Some(sod),
+        com,
+        sod,
         data_groups,
         aa_response,
-        access_key: Some(access_key),
-        chip_authentication: props.str("chip_authentication").map(str::to_owned),
+        access_key,
+        chip_authentication: props
+            .str("chip_authentication")
+            .and_then(CheckResult::parse)
+            .unwrap_or(CheckResult::NotChecked),
         chip_authentication_by_server: false,
         selfie,
     })
@@ -310,7 +313,7 @@ async fn submit(
         verify_and_finish(state, session, submission, challenge, ip, agent, now).await?;
     Ok(json!({
         "state": final_state.as_str(),
-        "rejection_reason": rejection_reason,
+        "rejection_reason": rejection_reason.map(Reason::as_str),
     }))
 }
 
@@ -325,7 +328,7 @@ pub(crate) async fn verify_and_finish(
     ip: Option<&str>,
     agent: Option<&str>,
     now: i64,
-) -> Result<(State, Option<String>), ApiError> {
+) -> Result<(State, Option<Reason>), ApiError> {
     if !state
         .store
         .begin_verification(session.id, challenge.as_deref(), ip, agent, now)
@@ -364,7 +367,7 @@ pub(crate) async fn verify_and_finish(
     tracing::info!(
         session = session.id,
         state = final_state.as_str(),
-        reason = record.rejection_reason.as_deref().unwrap_or(""),
+        reason = record.rejection_reason.map_or("", Reason::as_str),
         "session verified"
     );
     Ok((final_state, record.rejection_reason))
@@ -374,8 +377,8 @@ pub(crate) async fn verify_and_finish(
 fn failed_record(now: i64) -> VerificationRecord {
     VerificationRecord {
         state: Some(State::Failed),
-        state_reason: Some(state_reason::VERIFICATION_ERROR.to_owned()),
-        rejection_reason: Some(state_reason::VERIFICATION_ERROR.to_owned()),
+        state_reason: Some(Reason::VerificationError),
+        rejection_reason: Some(Reason::VerificationError),
         verified: now,
         ..VerificationRecord::default()
     }

@@ -33,6 +33,7 @@ use tokio::sync::mpsc;
 use crate::api::reader::{AA_CHALLENGE_LEN, selfie_jpeg, verify_and_finish};
 use crate::http::client;
 use crate::http::error::ApiError;
+use crate::model::CheckResult;
 use crate::state::AppState;
 use crate::store::SessionRow;
 use crate::support::digest::sha256;
@@ -241,7 +242,7 @@ async fn run(
                 &ServerMessage::Result {
                     session_id: session.id,
                     state: final_state.as_str().to_owned(),
-                    rejection_reason,
+                    rejection_reason: rejection_reason.map(|r| r.as_str().to_owned()),
                 },
             )
             .await;
@@ -258,7 +259,7 @@ async fn read_and_verify(
     prepared: &Prepared,
     ip: Option<String>,
     agent: Option<String>,
-) -> Result<(crate::model::State, Option<String>), RelayEnd> {
+) -> Result<(crate::model::State, Option<crate::model::Reason>), RelayEnd> {
     let session = &prepared.session;
     let challenge: [u8; AA_CHALLENGE_LEN] = rand::random();
     let now = state.clock.now();
@@ -554,10 +555,10 @@ fn submission_from(files: &ChipFiles, key: &AccessKey, selfie: Option<Vec<u8>>) 
         })
         .collect();
     let chip_authentication = match &files.chip_authentication {
-        ChipAuthentication::Succeeded { .. } => verification::PASSED,
-        ChipAuthentication::Failed { .. } => verification::FAILED,
-        ChipAuthentication::NotSupported => verification::NOT_SUPPORTED,
-        ChipAuthentication::NotRequested => verification::NOT_CHECKED,
+        ChipAuthentication::Succeeded { .. } => CheckResult::Passed,
+        ChipAuthentication::Failed { .. } => CheckResult::Failed,
+        ChipAuthentication::NotSupported => CheckResult::NotSupported,
+        ChipAuthentication::NotRequested => CheckResult::NotChecked,
     };
     let access_key = match key {
         AccessKey::Mrz(m) => verification::AccessKey::Mrz {
@@ -568,15 +569,22 @@ fn submission_from(files: &ChipFiles, key: &AccessKey, selfie: Option<Vec<u8>>) 
         AccessKey::Can(c) => verification::AccessKey::Can(c.can.clone()),
     };
     Submission {
-        com: files.file(FileId::Com).map(<[u8]>::to_vec),
-        sod: files.file(FileId::Sod).map(<[u8]>::to_vec),
+        // The reader ends a read without EF.COM or EF.SOD as an error; empty means absent.
+        com: files
+            .file(FileId::Com)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default(),
+        sod: files
+            .file(FileId::Sod)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default(),
         data_groups,
         aa_response: files
             .active_authentication
             .as_ref()
             .and_then(|aa| aa.response.as_ref().ok().cloned()),
-        access_key: Some(access_key),
-        chip_authentication: Some(chip_authentication.to_owned()),
+        access_key,
+        chip_authentication,
         chip_authentication_by_server: true,
         selfie,
     }
