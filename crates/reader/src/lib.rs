@@ -39,7 +39,7 @@ pub use read::{
 };
 pub use relay_client::{RelayError, RelayOptions, RelayOutcome, relay, relay_url};
 pub use session_client::{
-    AccessKeyFields, SessionClient, SessionClientError, SessionStart, SubmitOutcome,
+    AccessKeyFields, CanKey, MrzKey, SessionClient, SessionClientError, SessionStart, SubmitOutcome,
 };
 pub use transport::{Transport, TransportError};
 

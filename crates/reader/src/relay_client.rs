@@ -5,7 +5,7 @@
 use std::net::TcpStream;
 
 use relay_protocol::{
-    AccessKey, CanKey, ClientInfo, ClientMessage, FailureReason, Hello, MrzKey, Progress,
+    AccessKey, ClientInfo, ClientMessage, FailureReason, Hello, MrzKey, Progress,
     ReaderCapabilities, ServerMessage, apdu_bytes, apdu_hex, limits,
 };
 use tungstenite::client::IntoClientRequest;
@@ -73,6 +73,8 @@ pub fn relay_url(server: &str) -> Result<String, RelayError> {
     Ok(format!("{ws}/api/v1/{}", relay_protocol::PATH))
 }
 
+type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
+
 /// Opens the relay for the session of `token` and carries the server's commands to the card on
 /// `transport` until the server sends the result (or an error).
 pub fn relay(
@@ -83,6 +85,13 @@ pub fn relay(
     options: &RelayOptions,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<RelayOutcome, RelayError> {
+    let mut socket = connect(server, token)?;
+    send(&mut socket, &ClientMessage::Hello(hello(key, options)))?;
+    carry(&mut socket, transport, progress)
+}
+
+/// The WebSocket upgrade, with the token as `Authorization: Bearer`.
+fn connect(server: &str, token: &str) -> Result<Socket, RelayError> {
     let url = relay_url(server)?;
     let connect_error = |detail: String| RelayError::Connect {
         url: url.clone(),
@@ -102,8 +111,8 @@ pub fn relay(
     let config = tungstenite::protocol::WebSocketConfig::default()
         .max_message_size(Some(limits::MAX_MESSAGE_BYTES))
         .max_frame_size(Some(limits::MAX_MESSAGE_BYTES));
-    let (mut socket, _) = tungstenite::client::connect_with_config(request, Some(config), 3)
-        .map_err(|e| match e {
+    let (socket, _) = tungstenite::client::connect_with_config(request, Some(config), 3).map_err(
+        |e| match e {
             tungstenite::Error::Http(response) => {
                 let body = response
                     .body()
@@ -114,23 +123,24 @@ pub fn relay(
                 connect_error(format!("HTTP {}: {body}", response.status()))
             }
             other => connect_error(other.to_string()),
-        })?;
+        },
+    )?;
     if let MaybeTlsStream::Plain(stream) = socket.get_ref() {
         let _ = stream.set_nodelay(true);
     }
-    let hello = Hello {
+    Ok(socket)
+}
+
+/// The client's opening message.
+fn hello(key: &AccessKeyFields, options: &RelayOptions) -> Hello {
+    Hello {
         token: None,
         access_key: match key {
-            AccessKeyFields::Mrz {
-                document_number,
-                date_of_birth,
-                date_of_expiry,
-            } => AccessKey::Mrz(MrzKey {
-                document_number: document_number.trim_end_matches('<').to_owned(),
-                date_of_birth: date_of_birth.clone(),
-                date_of_expiry: date_of_expiry.clone(),
+            AccessKeyFields::Mrz(m) => AccessKey::Mrz(MrzKey {
+                document_number: m.document_number.trim_end_matches('<').to_owned(),
+                ..m.clone()
             }),
-            AccessKeyFields::Can(can) => AccessKey::Can(CanKey { can: can.clone() }),
+            AccessKeyFields::Can(c) => AccessKey::Can(c.clone()),
         },
         reader: ReaderCapabilities {
             extended_length: options.extended_length,
@@ -145,8 +155,15 @@ pub fn relay(
             use base64::Engine;
             base64::engine::general_purpose::STANDARD.encode(b)
         }),
-    };
-    send(&mut socket, &ClientMessage::Hello(hello))?;
+    }
+}
+
+/// Answers the server's commands and resets from the card until the result or an error.
+fn carry(
+    socket: &mut Socket,
+    transport: &mut dyn Transport,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<RelayOutcome, RelayError> {
     let mut apdus = 0;
     loop {
         let message = match socket.read() {
@@ -172,7 +189,7 @@ pub fn relay(
                     },
                     Err(e) => failure(seq, &e),
                 };
-                send(&mut socket, &answer)?;
+                send(socket, &answer)?;
             }
             ServerMessage::Reset { seq } => {
                 let answer = match transport.reset() {
@@ -182,7 +199,7 @@ pub fn relay(
                     },
                     Err(e) => failure(seq, &e),
                 };
-                send(&mut socket, &answer)?;
+                send(socket, &answer)?;
             }
             ServerMessage::Progress(p) => progress(&p),
             ServerMessage::Result {

@@ -6,7 +6,8 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use icao9303::lds::FileId;
-use serde_json::{Map, Value};
+use relay_protocol::reader_api::{AbortResponse, StartResponse, SubmitRequest, SubmitResponse};
+use serde_json::Value;
 
 use crate::{ChipAuthentication, ChipFiles};
 
@@ -28,16 +29,10 @@ pub struct SubmitOutcome {
     pub rejection_reason: Option<String>,
 }
 
-/// The access key the holder gave, sent for the server's consistency check with DG1.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AccessKeyFields {
-    Mrz {
-        document_number: String,
-        date_of_birth: String,
-        date_of_expiry: String,
-    },
-    Can(String),
-}
+/// The access key the holder gave, sent for the server's consistency check with DG1: the wire
+/// type of the reader API and the relay.
+pub use relay_protocol::AccessKey as AccessKeyFields;
+pub use relay_protocol::{CanKey, MrzKey};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -87,34 +82,18 @@ impl SessionClient {
 
     /// Starts the session (it becomes INITIATED) and fetches the server's AA challenge.
     pub fn start(&self) -> Result<SessionStart, SessionClientError> {
-        let v = self.call("start", Map::new())?;
+        let answer: StartResponse = self.call("reader.start", &serde_json::json!({}))?;
         let bad = |detail: &str| SessionClientError::BadResponse {
             method: "reader.start",
             detail: detail.to_owned(),
         };
-        let challenge_hex = v
-            .get("aa_challenge")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad("no aa_challenge"))?;
-        let challenge = hex::decode(challenge_hex).map_err(|_| bad("aa_challenge is not hex"))?;
+        let challenge =
+            hex::decode(&answer.aa_challenge).map_err(|_| bad("aa_challenge is not hex"))?;
         Ok(SessionStart {
-            session_id: v
-                .get("session_id")
-                .and_then(Value::as_i64)
-                .ok_or_else(|| bad("no session_id"))?,
-            state: v
-                .get("state")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-            face_verification: v
-                .get("face_verification")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            passport_only: v
-                .get("passport_only")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+            session_id: answer.session_id,
+            state: answer.state,
+            face_verification: answer.face_verification,
+            passport_only: answer.passport_only,
             aa_challenge: <[u8; 8]>::try_from(challenge.as_slice())
                 .map_err(|_| bad("aa_challenge is not 8 bytes"))?,
         })
@@ -129,45 +108,30 @@ impl SessionClient {
         selfie: Option<&[u8]>,
     ) -> Result<SubmitOutcome, SessionClientError> {
         let body = submit_body(chip, access_key, selfie);
-        let v = self.call("submit", body)?;
+        let answer: SubmitResponse = self.call("reader.submit", &body)?;
         Ok(SubmitOutcome {
-            state: v
-                .get("state")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-            rejection_reason: v
-                .get("rejection_reason")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            state: answer.state,
+            rejection_reason: answer.rejection_reason,
         })
     }
 
     /// The holder gives up: the session becomes ABORTED.
     pub fn abort(&self) -> Result<String, SessionClientError> {
-        let v = self.call("abort", Map::new())?;
-        Ok(v.get("state")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned())
+        let answer: AbortResponse = self.call("reader.abort", &serde_json::json!({}))?;
+        Ok(answer.state)
     }
 
-    fn call(
+    fn call<T: serde::de::DeserializeOwned>(
         &self,
-        method: &'static str,
-        body: Map<String, Value>,
-    ) -> Result<Value, SessionClientError> {
-        let full_method = match method {
-            "start" => "reader.start",
-            "submit" => "reader.submit",
-            _ => "reader.abort",
-        };
+        full_method: &'static str,
+        body: &impl serde::Serialize,
+    ) -> Result<T, SessionClientError> {
         let url = format!("{}/api/v1/{full_method}", self.base);
         let response = self
             .http
             .post(&url)
             .bearer_auth(&self.token)
-            .json(&Value::Object(body))
+            .json(body)
             .send()
             .map_err(|source| SessionClientError::Unreachable {
                 url: self.base.clone(),
@@ -200,7 +164,10 @@ impl SessionClient {
                 message: field("error_message"),
             });
         }
-        Ok(value)
+        serde_json::from_value(value).map_err(|e| SessionClientError::BadResponse {
+            method: full_method,
+            detail: e.to_string(),
+        })
     }
 }
 
@@ -209,67 +176,40 @@ fn submit_body(
     chip: &ChipFiles,
     access_key: &AccessKeyFields,
     selfie: Option<&[u8]>,
-) -> Map<String, Value> {
-    let mut body = Map::new();
-    let put = |body: &mut Map<String, Value>, name: &str, bytes: &[u8]| {
-        body.insert(name.to_owned(), Value::String(BASE64.encode(bytes)));
-    };
+) -> SubmitRequest {
+    let encode = |bytes: &[u8]| Some(BASE64.encode(bytes));
+    let mut body = SubmitRequest::default();
     for (id, bytes) in &chip.files {
-        let name = match id {
-            FileId::Com => "com".to_owned(),
-            FileId::Sod => "sod".to_owned(),
-            FileId::Dg(n) => format!("dg{n}"),
+        let slot = match id {
+            FileId::Com => &mut body.com,
+            FileId::Sod => &mut body.sod,
+            FileId::Dg(1) => &mut body.dg1,
+            FileId::Dg(2) => &mut body.dg2,
+            FileId::Dg(7) => &mut body.dg7,
+            FileId::Dg(11) => &mut body.dg11,
+            FileId::Dg(12) => &mut body.dg12,
+            FileId::Dg(14) => &mut body.dg14,
+            FileId::Dg(15) => &mut body.dg15,
+            // The server takes no other file.
             _ => continue,
         };
-        put(&mut body, &name, bytes);
+        *slot = encode(bytes);
     }
-    if let Some(card_access) = &chip.card_access {
-        put(&mut body, "card_access", card_access);
-    }
+    body.card_access = chip.card_access.as_deref().and_then(encode);
     if let Some(aa) = &chip.active_authentication
         && let Ok(response) = &aa.response
     {
         // Hex, like the challenge the server issued.
-        body.insert(
-            "aa_response".into(),
-            Value::String(hex::encode_upper(response)),
-        );
+        body.aa_response = Some(hex::encode_upper(response));
     }
-    if let Some(selfie) = selfie {
-        put(&mut body, "selfie", selfie);
-    }
-    match access_key {
-        AccessKeyFields::Mrz {
-            document_number,
-            date_of_birth,
-            date_of_expiry,
-        } => {
-            body.insert(
-                "access_document_number".into(),
-                Value::String(document_number.clone()),
-            );
-            body.insert(
-                "access_date_of_birth".into(),
-                Value::String(date_of_birth.clone()),
-            );
-            body.insert(
-                "access_date_of_expiry".into(),
-                Value::String(date_of_expiry.clone()),
-            );
-        }
-        AccessKeyFields::Can(can) => {
-            body.insert("access_can".into(), Value::String(can.clone()));
-        }
-    }
-    let ca = match &chip.chip_authentication {
-        ChipAuthentication::Succeeded { .. } => Some("PASSED"),
-        ChipAuthentication::Failed { .. } => Some("FAILED"),
-        ChipAuthentication::NotSupported => Some("NOT_SUPPORTED"),
+    body.selfie = selfie.and_then(encode);
+    body.set_access_key(access_key);
+    body.chip_authentication = match &chip.chip_authentication {
+        ChipAuthentication::Succeeded { .. } => Some("PASSED".to_owned()),
+        ChipAuthentication::Failed { .. } => Some("FAILED".to_owned()),
+        ChipAuthentication::NotSupported => Some("NOT_SUPPORTED".to_owned()),
         _ => None,
     };
-    if let Some(ca) = ca {
-        body.insert("chip_authentication".into(), Value::String(ca.to_owned()));
-    }
     body
 }
 
@@ -291,15 +231,21 @@ mod tests {
             active_authentication: None,
             block_size: 223,
         };
-        let key = AccessKeyFields::Can("123456".into());
-        let body = submit_body(&chip, &key, Some(b"jpeg"));
+        let key = AccessKeyFields::Can(CanKey {
+            can: "123456".into(),
+        });
+        let body = serde_json::to_value(submit_body(&chip, &key, Some(b"jpeg"))).unwrap();
         assert_eq!(body["com"], "YAA=");
         assert_eq!(body["dg15"], "bwA=");
         assert_eq!(body["card_access"], "MQA=");
         assert_eq!(body["selfie"], "anBlZw==");
         assert_eq!(body["access_can"], "123456");
         assert_eq!(body["chip_authentication"], "NOT_SUPPORTED");
-        assert!(body.values().all(|v| v.is_string()), "flat: {body:?}");
+        let body = body.as_object().unwrap();
+        assert!(
+            body.values().all(|v| v.is_string() || v.is_null()),
+            "flat: {body:?}"
+        );
         assert!(!body.contains_key("aa_response"));
     }
 }

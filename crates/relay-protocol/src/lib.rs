@@ -1,4 +1,7 @@
-//! The APDU relay's messages: the server drives the chip, the reading client only forwards
+//! The reading client's protocol with the server, in one place for both: the reader API's JSON
+//! bodies ([`reader_api`]) and the APDU relay's messages.
+//!
+//! The APDU relay: the server drives the chip, the reading client only forwards
 //! command APDUs to the card and the card's answers back (README "The APDU relay" is the
 //! contract; this crate is its one definition in code, used by the server and our client).
 //!
@@ -8,6 +11,8 @@
 //! every phone, kiosk and browser platform reads and logs without a custom decoder.
 
 use serde::{Deserialize, Serialize};
+
+pub mod reader_api;
 
 /// The WebSocket path, under `/api/v1/` (and `/api/`).
 pub const PATH: &str = "reader.relay";

@@ -85,11 +85,11 @@ fn main() {
     };
     let lines: Vec<&str> = doc.mrz_lines().iter().map(String::as_str).collect();
     let mrz = icao9303::mrz::Mrz::parse_lines(&lines).unwrap();
-    let fields = AccessKeyFields::Mrz {
+    let fields = AccessKeyFields::Mrz(reader::MrzKey {
         document_number: mrz.document_number.clone(),
         date_of_birth: mrz.date_of_birth.clone(),
         date_of_expiry: mrz.date_of_expiry.clone(),
-    };
+    });
     let key = reader::AccessKey::from_mrz_lines(&lines).unwrap();
     let chip = || VirtualTransport::new(VirtualChip::for_profile(&doc, Profile::Pace).unwrap());
 

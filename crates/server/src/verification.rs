@@ -15,21 +15,10 @@ use time::OffsetDateTime;
 
 use crate::model::{CheckResult, CloneCheck, DocumentType, FaceMatch, Reason, Sex, State};
 use crate::store::VerificationRecord;
-
-/// The key the holder used to open the chip (BAC/PACE with MRZ data, or PACE with the CAN).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AccessKey {
-    Mrz {
-        document_number: String,
-        /// `YYMMDD`.
-        date_of_birth: String,
-        /// `YYMMDD`.
-        date_of_expiry: String,
-    },
-    /// The card access number printed on the document; the chip's files do not hold it, so it
-    /// cannot be compared with them (the chip opening with it is the proof).
-    Can(String),
-}
+/// The key the holder used to open the chip (BAC/PACE with MRZ data, or PACE with the CAN): the
+/// wire type. The CAN is not in the chip's files, so it cannot be compared with them (the chip
+/// opening with it is the proof).
+pub use relay_protocol::AccessKey;
 
 /// What the reading client submitted, decoded and checked to be well formed.
 #[derive(Debug, Clone)]
@@ -264,18 +253,11 @@ fn document_reasons(
         _ => Some(Reason::MrzCheckDigitsInvalid),
     };
     let access_reason = match (&submission.access_key, dg1) {
-        (
-            AccessKey::Mrz {
-                document_number,
-                date_of_birth,
-                date_of_expiry,
-            },
-            Some(dg1),
-        ) => {
+        (AccessKey::Mrz(key), Some(dg1)) => {
             let mrz = &dg1.mrz;
-            let same = normalise(document_number) == normalise(&mrz.document_number)
-                && date_of_birth == &mrz.date_of_birth
-                && date_of_expiry == &mrz.date_of_expiry;
+            let same = normalise(&key.document_number) == normalise(&mrz.document_number)
+                && key.date_of_birth == mrz.date_of_birth
+                && key.date_of_expiry == mrz.date_of_expiry;
             (!same).then_some(Reason::AccessKeyMismatch)
         }
         _ => None,

@@ -197,25 +197,25 @@ fn access_key_fields(args: &ChipArgs) -> anyhow::Result<AccessKeyFields> {
     if let Some(lines) = &args.mrz {
         let lines: Vec<&str> = lines.iter().map(|l| l.trim()).collect();
         let mrz = Mrz::parse_lines(&lines).map_err(|e| anyhow::anyhow!("--mrz: {e}"))?;
-        return Ok(AccessKeyFields::Mrz {
+        return Ok(AccessKeyFields::Mrz(reader::MrzKey {
             document_number: mrz.document_number,
             date_of_birth: mrz.date_of_birth,
             date_of_expiry: mrz.date_of_expiry,
-        });
+        }));
     }
     if let (Some(n), Some(b), Some(e)) = (
         &args.document_number,
         &args.date_of_birth,
         &args.date_of_expiry,
     ) {
-        return Ok(AccessKeyFields::Mrz {
+        return Ok(AccessKeyFields::Mrz(reader::MrzKey {
             document_number: n.clone(),
             date_of_birth: b.clone(),
             date_of_expiry: e.clone(),
-        });
+        }));
     }
     if let Some(can) = &args.can {
-        return Ok(AccessKeyFields::Can(can.clone()));
+        return Ok(AccessKeyFields::Can(reader::CanKey { can: can.clone() }));
     }
     bail!("give --mrz, --document-number with the dates, or --can")
 }

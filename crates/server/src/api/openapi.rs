@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::api::spec::{Field, FieldType, METHODS, PropType, Returns};
+use crate::api::spec::{Field, FieldType, METHODS, Method, PropType, Returns};
 
 /// Sets `key` on a JSON object (a no-op on anything else).
 fn set(target: &mut Value, key: &str, value: Value) {
@@ -68,74 +68,78 @@ fn error_response(description: &str) -> Value {
     })
 }
 
+/// One method's operation: its request and response schemas and error answers.
+fn operation(m: &Method) -> Value {
+    let properties: Map<String, Value> = m
+        .properties
+        .iter()
+        .map(|p| {
+            let mut s = prop_schema(p.ty);
+            set(&mut s, "description", json!(p.description));
+            (p.name.to_owned(), s)
+        })
+        .collect();
+    let required: Vec<&str> = m
+        .properties
+        .iter()
+        .filter(|p| p.required)
+        .map(|p| p.name)
+        .collect();
+    let mut request = json!({"type": "object", "properties": properties});
+    if !required.is_empty() {
+        set(&mut request, "required", json!(required));
+    }
+    let response = match m.returns {
+        Returns::Object(fields) => object_schema(fields),
+        Returns::List(fields) => json!({"type": "array", "items": object_schema(fields)}),
+    };
+    let mut operation = json!({
+        "operationId": m.path_name(),
+        "tags": [m.class],
+        "summary": m.summary,
+        "requestBody": {
+            "required": !required.is_empty(),
+            "content": {"application/json": {"schema": request}}
+        },
+        "responses": {
+            "200": {"description": "Success", "content": {"application/json": {"schema": response}}},
+            "400": error_response("A property is missing, has the wrong type or an invalid value, or the body is not a JSON object"),
+            "401": error_response("No valid API credentials"),
+            "404": error_response("No such object, or no such method"),
+            "413": error_response("The request body is too large"),
+            "500": error_response("Internal error"),
+        }
+    });
+    if m.id.is_reader() {
+        // The holder's reading client presents the session token, not API credentials.
+        set(&mut operation, "security", json!([{"sessionToken": []}]));
+        if let Some(responses) = operation.get_mut("responses") {
+            set(
+                responses,
+                "401",
+                error_response(
+                    "No session token (Unauthorized) or a token that names no session (InvalidToken)",
+                ),
+            );
+            set(
+                responses,
+                "400",
+                error_response(
+                    "A property is missing or invalid (a file that is not well formed, too large), the session is finished or expired (SessionFinished: also a second submit), or not started (SessionNotStarted)",
+                ),
+            );
+        }
+    }
+    operation
+}
+
 /// The whole document.
 pub fn document() -> Value {
     let mut paths = Map::new();
     for m in METHODS {
-        let properties: Map<String, Value> = m
-            .properties
-            .iter()
-            .map(|p| {
-                let mut s = prop_schema(p.ty);
-                set(&mut s, "description", json!(p.description));
-                (p.name.to_owned(), s)
-            })
-            .collect();
-        let required: Vec<&str> = m
-            .properties
-            .iter()
-            .filter(|p| p.required)
-            .map(|p| p.name)
-            .collect();
-        let mut request = json!({"type": "object", "properties": properties});
-        if !required.is_empty() {
-            set(&mut request, "required", json!(required));
-        }
-        let response = match m.returns {
-            Returns::Object(fields) => object_schema(fields),
-            Returns::List(fields) => json!({"type": "array", "items": object_schema(fields)}),
-        };
-        let operation = json!({
-            "operationId": m.path_name(),
-            "tags": [m.class],
-            "summary": m.summary,
-            "requestBody": {
-                "required": !required.is_empty(),
-                "content": {"application/json": {"schema": request}}
-            },
-            "responses": {
-                "200": {"description": "Success", "content": {"application/json": {"schema": response}}},
-                "400": error_response("A property is missing, has the wrong type or an invalid value, or the body is not a JSON object"),
-                "401": error_response("No valid API credentials"),
-                "404": error_response("No such object, or no such method"),
-                "413": error_response("The request body is too large"),
-                "500": error_response("Internal error"),
-            }
-        });
-        let mut operation = operation;
-        if m.class == "reader" {
-            // The holder's reading client presents the session token, not API credentials.
-            set(&mut operation, "security", json!([{"sessionToken": []}]));
-            if let Some(responses) = operation.get_mut("responses") {
-                set(
-                    responses,
-                    "401",
-                    error_response(
-                        "No session token (Unauthorized) or a token that names no session (InvalidToken)",
-                    ),
-                );
-                set(
-                    responses,
-                    "400",
-                    error_response(
-                        "A property is missing or invalid (a file that is not well formed, too large), the session is finished or expired (SessionFinished: also a second submit), or not started (SessionNotStarted)",
-                    ),
-                );
-            }
-        }
         paths.insert(
             format!("/api/v1/{}", m.path_name()),
-            json!({"post": operation}),
+            json!({"post": operation(m)}),
         );
     }
     paths.insert(format!("/api/v1/{}", relay_protocol::PATH), relay_path());

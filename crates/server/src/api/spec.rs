@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::http::error::ApiError;
-use crate::model::{CheckResult, CloneCheck, DocumentType, FaceMatch, Reason, Sex, State};
+use crate::model::{CheckResult, CloneCheck, DocumentType, FaceMatch, Sex, State};
 pub use crate::support::time::{format_timestamp, is_date, parse_timestamp};
 
 /// The type a request property must have; named in the error message when it does not.
@@ -890,6 +890,12 @@ impl Props {
         self.str(name).and_then(parse_timestamp)
     }
 
+    /// The checked properties as a wire type (e.g. the reader API's `SubmitRequest`).
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_json::from_value(Value::Object(self.0.clone()))
+            .map_err(|e| ApiError::InvalidRequest(format!("The request body is malformed: {e}")))
+    }
+
     /// A required integer (presence was checked by [`Props::extract`]).
     pub fn required_int(&self, name: &'static str) -> Result<i64, ApiError> {
         self.int(name).ok_or(ApiError::MissingProperty(name))
@@ -903,6 +909,7 @@ mod tests {
 
     #[test]
     fn documented_codes_are_the_enums() {
+        use crate::model::Reason;
         let field = |name: &str| SESSION_FIELDS.iter().find(|f| f.name == name).unwrap();
         let described = field("rejection_reason").description;
         for reason in Reason::ALL.iter().filter(|r| r.is_rejection()) {

@@ -2,6 +2,7 @@
 //! users to, with the live state it follows (`GET /open/state?token=…`) and its static script and
 //! style. Server-rendered HTML; the script only polls.
 
+pub mod html;
 pub mod page;
 pub mod qr;
 

@@ -3,23 +3,8 @@
 
 use std::fmt::Write;
 
+use super::html::escape;
 use crate::model::{Reason, State};
-
-/// Text made safe for HTML element content and for double- or single-quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// What the holder is told about a state: a short title and a sentence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,14 +133,20 @@ fn state_url(token: &str) -> String {
 }
 
 pub fn holder_page(p: &HolderPage<'_>) -> String {
-    let link = open_link(p.base_url, p.token, p.redirect);
     let mut body = String::new();
     body.push_str(
         "<h1>Confirm your identity with your passport</h1>\n\
          <p class=\"lead\">A service has asked you to prove who you are by reading the chip in your \
          passport. Only what is stored on the chip is read; the chip proves that it is genuine.</p>\n",
     );
+    asked_section(&mut body, p);
+    status_section(&mut body, p);
+    how_section(&mut body, p);
+    layout("Confirm your identity – passport-reader", &body, true)
+}
 
+/// What the session asks for: the document, a selfie.
+fn asked_section(body: &mut String, p: &HolderPage<'_>) {
     body.push_str("<section aria-labelledby=\"asked-heading\">\n<h2 id=\"asked-heading\">What is asked of you</h2>\n<ul>\n");
     body.push_str(
         "<li>Read the chip of your identity document with an NFC reader or a phone.</li>\n",
@@ -181,7 +172,10 @@ pub fn holder_page(p: &HolderPage<'_>) -> String {
         "<li>Keep the document at hand: the document number, date of birth and date of expiry \
          printed on it (or its card access number) unlock the chip.</li>\n</ul>\n</section>\n",
     );
+}
 
+/// The session's state, followed live by app.js, and where the page goes afterwards.
+fn status_section(body: &mut String, p: &HolderPage<'_>) {
     let redirect_attr = match p.redirect.url() {
         Some(u) => format!(" data-redirect-url=\"{}\"", escape(u.as_str())),
         None => String::new(),
@@ -217,7 +211,11 @@ pub fn holder_page(p: &HolderPage<'_>) -> String {
         Redirect::Absent => {}
     }
     body.push_str("</section>\n");
+}
 
+/// The ways to read: a phone app through the QR code, or the CLI with a USB reader.
+fn how_section(body: &mut String, p: &HolderPage<'_>) {
+    let link = open_link(p.base_url, p.token, p.redirect);
     body.push_str(
         "<section aria-labelledby=\"how-heading\">\n<h2 id=\"how-heading\">How to do it</h2>\n\
          <p>Choose one of these ways.</p>\n",
@@ -246,7 +244,6 @@ pub fn holder_page(p: &HolderPage<'_>) -> String {
         server = escape(p.base_url),
         token = escape(p.token),
     );
-    layout("Confirm your identity – passport-reader", &body, true)
 }
 
 /// The page for a token whose session is over (HTTP 410).

@@ -37,7 +37,7 @@ pub fn svg(text: &str, label: &str) -> Option<String> {
             }
         }
     }
-    let label = super::page::escape(label);
+    let label = super::html::escape(label);
     Some(format!(
         "<svg class=\"qr\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \
          role=\"img\" aria-label=\"{label}\" shape-rendering=\"crispEdges\">\

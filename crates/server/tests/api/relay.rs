@@ -42,11 +42,11 @@ fn chip(doc: &testdoc::TestDocument, profile: Profile) -> virtual_chip::VirtualT
 fn mrz_key(doc: &testdoc::TestDocument) -> AccessKeyFields {
     let lines: Vec<&str> = doc.mrz_lines().iter().map(String::as_str).collect();
     let mrz = icao9303::mrz::Mrz::parse_lines(&lines).unwrap();
-    AccessKeyFields::Mrz {
+    AccessKeyFields::Mrz(reader::MrzKey {
         document_number: mrz.document_number,
         date_of_birth: mrz.date_of_birth,
         date_of_expiry: mrz.date_of_expiry,
-    }
+    })
 }
 
 fn options() -> RelayOptions {
@@ -171,7 +171,7 @@ async fn every_profile_and_access_key_over_the_relay(settings: Settings) {
         let doc = document(&app, profile).await;
         let mut keys = vec![mrz_key(&doc)];
         if profile == Profile::Pace {
-            keys.push(AccessKeyFields::Can(CAN.into()));
+            keys.push(AccessKeyFields::Can(reader::CanKey { can: CAN.into() }));
         }
         for key in keys {
             let (id, token) = new_session(&app, json!({})).await;
@@ -250,19 +250,19 @@ async fn failed_reads_leave_the_session_waiting_and_say_why(settings: Settings) 
     let (id, token) = new_session(&app, json!({})).await;
 
     // A mistyped date of birth: the chip refuses it.
-    let AccessKeyFields::Mrz {
+    let AccessKeyFields::Mrz(reader::MrzKey {
         document_number,
         date_of_expiry,
         ..
-    } = mrz_key(&doc)
+    }) = mrz_key(&doc)
     else {
         unreachable!()
     };
-    let wrong = AccessKeyFields::Mrz {
+    let wrong = AccessKeyFields::Mrz(reader::MrzKey {
         document_number,
         date_of_birth: "010101".into(),
         date_of_expiry,
-    };
+    });
     let (result, ..) = relay(&app, &token, wrong, chip(&doc, Profile::Pace)).await;
     assert_eq!(server_error(&result), ("AccessDenied", true));
     let v = session_get(&app, id).await;
@@ -293,7 +293,7 @@ async fn failed_reads_leave_the_session_waiting_and_say_why(settings: Settings) 
     let (result, ..) = relay(
         &app,
         &token,
-        AccessKeyFields::Can("12ab".into()),
+        AccessKeyFields::Can(reader::CanKey { can: "12ab".into() }),
         chip(&doc, Profile::Pace),
     )
     .await;
@@ -417,11 +417,11 @@ fn next(socket: &mut Socket) -> Value {
 }
 
 fn hello(doc: &testdoc::TestDocument, token: Option<&str>) -> Value {
-    let AccessKeyFields::Mrz {
+    let AccessKeyFields::Mrz(reader::MrzKey {
         document_number,
         date_of_birth,
         date_of_expiry,
-    } = mrz_key(doc)
+    }) = mrz_key(doc)
     else {
         unreachable!()
     };

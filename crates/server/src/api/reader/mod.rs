@@ -17,10 +17,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use icao9303::lds::sod::Sod;
 use icao9303::lds::{CardAccess, Dg1, Dg2, Dg7, Dg11, Dg12, Dg14, Dg15, EfCom};
-use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::api::spec::{self, Method, Props, format_timestamp};
+use crate::api::spec::{self, ApiMethod, Method, Props, format_timestamp};
 use crate::http::client;
 use crate::http::error::ApiError;
 use crate::http::extract::{bearer, read_body};
@@ -29,7 +28,11 @@ use crate::state::AppState;
 use crate::store::SessionRow;
 use crate::store::VerificationRecord;
 use crate::support::digest::sha256;
-use crate::verification::{self, AccessKey, Requirements, Submission};
+use crate::verification::{self, Requirements, Submission};
+use relay_protocol::AccessKey;
+use relay_protocol::reader_api::{
+    AbortResponse, StartResponse, StateResponse, SubmitRequest, SubmitResponse,
+};
 
 /// Length of the active-authentication challenge (ICAO 9303 Part 11 §6.1: 8 bytes).
 pub const AA_CHALLENGE_LEN: usize = 8;
@@ -64,7 +67,7 @@ pub async fn call(
         .session_by_token_hash(&sha256(token.as_bytes()), now)
         .await?
         .ok_or(ApiError::InvalidToken)?;
-    let limit = if method.method == "submit" {
+    let limit = if method.id == ApiMethod::ReaderSubmit {
         state.reader.max_submit_bytes
     } else {
         state.max_body_bytes
@@ -73,13 +76,15 @@ pub async fn call(
     let props = Props::extract(method, spec::parse_body(&body)?)?;
     let ip = client::client_ip(peer, headers, &state.reader.trusted_proxies).map(|i| i.to_string());
     let agent = client::user_agent(headers);
-    let result = match method.method {
-        "state" => json!({
-            "state": session.state.as_str(),
-            "state_reason": session.state_reason.map(Reason::as_str),
+    let result = match method.id {
+        ApiMethod::ReaderState => json_of(StateResponse {
+            state: session.state.as_str().to_owned(),
+            state_reason: session.state_reason.map(|r| r.as_str().to_owned()),
         }),
-        "start" => start(state, &session, ip.as_deref(), agent.as_deref(), now).await?,
-        "abort" => {
+        ApiMethod::ReaderStart => {
+            json_of(start(state, &session, ip.as_deref(), agent.as_deref(), now).await?)
+        }
+        ApiMethod::ReaderAbort => {
             refuse_finished(&session)?;
             if !state
                 .store
@@ -88,22 +93,41 @@ pub async fn call(
             {
                 return Err(ApiError::SessionFinished(session.id));
             }
-            json!({ "state": State::Aborted.as_str() })
+            json_of(AbortResponse {
+                state: State::Aborted.as_str().to_owned(),
+            })
         }
-        "submit" => {
-            submit(
-                state,
-                &session,
-                &props,
-                ip.as_deref(),
-                agent.as_deref(),
-                now,
+        ApiMethod::ReaderSubmit => {
+            let request: SubmitRequest = props.decode()?;
+            json_of(
+                submit(
+                    state,
+                    &session,
+                    &request,
+                    ip.as_deref(),
+                    agent.as_deref(),
+                    now,
+                )
+                .await?,
             )
-            .await?
         }
-        _ => return Err(ApiError::MethodNotFound(method.path_name())),
+        ApiMethod::AccountGet
+        | ApiMethod::SessionCreate
+        | ApiMethod::SessionGet
+        | ApiMethod::SessionState
+        | ApiMethod::SessionList
+        | ApiMethod::SessionUpdate
+        | ApiMethod::SessionAbort
+        | ApiMethod::SessionDelete
+        | ApiMethod::CallbackList => return Err(ApiError::MethodNotFound(method.path_name())),
     };
     Ok(Json(result).into_response())
+}
+
+/// A wire type as the JSON the API sends (through a `Value`, so keys come out sorted as the
+/// rest of the API's).
+fn json_of(body: impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(body).unwrap_or(serde_json::Value::Null)
 }
 
 pub(crate) fn refuse_finished(session: &SessionRow) -> Result<(), ApiError> {
@@ -120,7 +144,7 @@ async fn start(
     ip: Option<&str>,
     agent: Option<&str>,
     now: i64,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<StartResponse, ApiError> {
     refuse_finished(session)?;
     let challenge: [u8; AA_CHALLENGE_LEN] = rand::random();
     if !state
@@ -130,50 +154,58 @@ async fn start(
     {
         return Err(ApiError::SessionFinished(session.id));
     }
-    Ok(json!({
-        "session_id": session.id,
-        "state": State::Initiated.as_str(),
-        "face_verification": session.face_verification,
-        "passport_only": session.passport_only,
-        "aa_challenge": hex::encode(challenge),
-        "expires": format_timestamp(session.expires),
-    }))
+    Ok(StartResponse {
+        session_id: session.id,
+        state: State::Initiated.as_str().to_owned(),
+        face_verification: session.face_verification,
+        passport_only: session.passport_only,
+        aa_challenge: hex::encode(challenge),
+        expires: format_timestamp(session.expires),
+    })
 }
 
-/// Largest decoded size of each submitted property, in bytes.
-const FILE_LIMITS: &[(&str, usize)] = &[
-    ("com", 4 * 1024),
-    ("sod", 64 * 1024),
-    ("dg1", 4 * 1024),
-    ("dg2", 4 * 1024 * 1024),
-    ("dg7", 1024 * 1024),
-    ("dg11", 64 * 1024),
-    ("dg12", 2 * 1024 * 1024),
-    ("dg14", 64 * 1024),
-    ("dg15", 16 * 1024),
-    ("card_access", 16 * 1024),
-    ("selfie", 4 * 1024 * 1024),
-];
+/// A submitted file: its property, what it is, and the largest decoded size accepted.
+struct FileProperty {
+    name: &'static str,
+    what: &'static str,
+    limit: usize,
+}
 
-fn decode_file(props: &Props, name: &'static str) -> Result<Option<Vec<u8>>, ApiError> {
-    let Some(text) = props.str(name) else {
+const fn file(name: &'static str, what: &'static str, limit: usize) -> FileProperty {
+    FileProperty { name, what, limit }
+}
+
+const KIB: usize = 1024;
+
+/// The base64 file in `text`, decoded and within its limit (`None` if absent).
+fn decode_file(text: Option<&String>, p: &FileProperty) -> Result<Option<Vec<u8>>, ApiError> {
+    let Some(text) = text else {
         return Ok(None);
     };
+    let name = p.name;
     let bytes = STANDARD.decode(text.trim()).map_err(|_| {
         ApiError::InvalidProperty(format!(
             "Property '{name}' must be the file's bytes in base64 (standard alphabet, padded)"
         ))
     })?;
-    let limit = FILE_LIMITS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map_or(64 * 1024, |(_, l)| *l);
-    if bytes.len() > limit {
+    if bytes.len() > p.limit {
         return Err(ApiError::InvalidProperty(format!(
-            "Property '{name}' is larger than the limit of {limit} bytes"
+            "Property '{name}' is larger than the limit of {} bytes",
+            p.limit
         )));
     }
     Ok(Some(bytes))
+}
+
+/// A required file, decoded and parsed with `parse`.
+fn required_file<T, E: std::fmt::Display>(
+    text: Option<&String>,
+    p: &FileProperty,
+    parse: impl Fn(&[u8]) -> Result<T, E>,
+) -> Result<Vec<u8>, ApiError> {
+    let bytes = decode_file(text, p)?.ok_or(ApiError::MissingProperty(p.name))?;
+    parse(&bytes).map_err(|e| malformed(p.name, p.what, e))?;
+    Ok(bytes)
 }
 
 fn malformed(name: &str, what: &str, error: impl std::fmt::Display) -> ApiError {
@@ -188,93 +220,92 @@ fn malformed(name: &str, what: &str, error: impl std::fmt::Display) -> ApiError 
 /// `face_verification` is the session's, which makes the selfie required.
 pub fn decode_submission(body: &[u8], face_verification: bool) -> Result<Submission, ApiError> {
     let method = spec::find("reader.submit").ok_or(ApiError::Internal)?;
-    let props = Props::extract(method, spec::parse_body(body)?)?;
-    parse_submission(&props, face_verification)
+    let request: SubmitRequest = Props::extract(method, spec::parse_body(body)?)?.decode()?;
+    parse_submission(&request, face_verification)
 }
+
+type Check = fn(&[u8]) -> Result<(), String>;
+
+/// The optional data groups the server takes: number, property and parser.
+const OPTIONAL_DATA_GROUPS: [(u8, FileProperty, Check); 5] = [
+    (7, file("dg7", "DG7", 1024 * KIB), |b| {
+        Dg7::parse(b).map(drop).map_err(|e| e.to_string())
+    }),
+    (11, file("dg11", "DG11", 64 * KIB), |b| {
+        Dg11::parse(b).map(drop).map_err(|e| e.to_string())
+    }),
+    (12, file("dg12", "DG12", 2 * 1024 * KIB), |b| {
+        Dg12::parse(b).map(drop).map_err(|e| e.to_string())
+    }),
+    (14, file("dg14", "DG14", 64 * KIB), |b| {
+        Dg14::parse(b).map(drop).map_err(|e| e.to_string())
+    }),
+    (15, file("dg15", "DG15", 16 * KIB), |b| {
+        Dg15::parse(b).map(drop).map_err(|e| e.to_string())
+    }),
+];
 
 /// Decodes and checks every property of `reader.submit`; nothing is stored yet, so a client
 /// whose submit is refused here can correct it and submit again.
-fn parse_submission(props: &Props, face_verification: bool) -> Result<Submission, ApiError> {
-    let required = |name: &'static str| -> Result<Vec<u8>, ApiError> {
-        decode_file(props, name)?.ok_or(ApiError::MissingProperty(name))
-    };
-    let com = required("com")?;
-    EfCom::parse(&com).map_err(|e| malformed("com", "EF.COM", e))?;
-    let sod = required("sod")?;
-    Sod::parse(&sod).map_err(|e| malformed("sod", "EF.SOD", e))?;
-    let dg1 = required("dg1")?;
-    Dg1::parse(&dg1).map_err(|e| malformed("dg1", "DG1", e))?;
-    let dg2 = required("dg2")?;
-    Dg2::parse(&dg2).map_err(|e| malformed("dg2", "DG2", e))?;
+fn parse_submission(r: &SubmitRequest, face_verification: bool) -> Result<Submission, ApiError> {
+    let com = required_file(
+        r.com.as_ref(),
+        &file("com", "EF.COM", 4 * KIB),
+        EfCom::parse,
+    )?;
+    let sod = required_file(r.sod.as_ref(), &file("sod", "EF.SOD", 64 * KIB), Sod::parse)?;
+    let dg1 = required_file(r.dg1.as_ref(), &file("dg1", "DG1", 4 * KIB), Dg1::parse)?;
+    let dg2 = required_file(
+        r.dg2.as_ref(),
+        &file("dg2", "DG2", 4 * 1024 * KIB),
+        Dg2::parse,
+    )?;
     let mut data_groups = std::collections::BTreeMap::from([(1u8, dg1), (2u8, dg2)]);
-    type Check = fn(&[u8]) -> Result<(), String>;
-    let optional: [(&'static str, u8, &str, Check); 5] = [
-        ("dg7", 7, "DG7", |b| {
-            Dg7::parse(b).map(drop).map_err(|e| e.to_string())
-        }),
-        ("dg11", 11, "DG11", |b| {
-            Dg11::parse(b).map(drop).map_err(|e| e.to_string())
-        }),
-        ("dg12", 12, "DG12", |b| {
-            Dg12::parse(b).map(drop).map_err(|e| e.to_string())
-        }),
-        ("dg14", 14, "DG14", |b| {
-            Dg14::parse(b).map(drop).map_err(|e| e.to_string())
-        }),
-        ("dg15", 15, "DG15", |b| {
-            Dg15::parse(b).map(drop).map_err(|e| e.to_string())
-        }),
-    ];
-    for (name, number, what, check) in optional {
-        if let Some(bytes) = decode_file(props, name)? {
-            check(&bytes).map_err(|e| malformed(name, what, e))?;
-            data_groups.insert(number, bytes);
+    for (number, p, check) in &OPTIONAL_DATA_GROUPS {
+        let text = match number {
+            7 => r.dg7.as_ref(),
+            11 => r.dg11.as_ref(),
+            12 => r.dg12.as_ref(),
+            14 => r.dg14.as_ref(),
+            _ => r.dg15.as_ref(),
+        };
+        if let Some(bytes) = decode_file(text, p)? {
+            check(&bytes).map_err(|e| malformed(p.name, p.what, e))?;
+            data_groups.insert(*number, bytes);
         }
     }
-    if let Some(card_access) = decode_file(props, "card_access")? {
-        CardAccess::parse(&card_access)
-            .map_err(|e| malformed("card_access", "EF.CardAccess", e))?;
+    let card_access = file("card_access", "EF.CardAccess", 16 * KIB);
+    if let Some(bytes) = decode_file(r.card_access.as_ref(), &card_access)? {
+        CardAccess::parse(&bytes).map_err(|e| malformed("card_access", "EF.CardAccess", e))?;
     }
     let aa_response =
-        match props.str("aa_response") {
+        match &r.aa_response {
             None => None,
             Some(text) => Some(hex::decode(text.trim()).map_err(|_| {
                 ApiError::InvalidProperty("Property 'aa_response' must be hex".into())
             })?),
         };
-    let access_key = match (
-        props.str("access_document_number"),
-        props.str("access_date_of_birth"),
-        props.str("access_date_of_expiry"),
-        props.str("access_can"),
-    ) {
-        (Some(number), Some(birth), Some(expiry), _) => {
-            for (name, value) in [
-                ("access_date_of_birth", birth),
-                ("access_date_of_expiry", expiry),
-            ] {
-                if value.len() != 6 || !value.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(ApiError::InvalidProperty(format!(
-                        "Property '{name}' must be a date YYMMDD, as in the MRZ"
-                    )));
-                }
-            }
-            AccessKey::Mrz {
-                document_number: number.to_owned(),
-                date_of_birth: birth.to_owned(),
-                date_of_expiry: expiry.to_owned(),
+    let access_key = r.access_key().ok_or_else(|| {
+        ApiError::InvalidProperty(
+            "The access key is required: access_document_number, access_date_of_birth and \
+             access_date_of_expiry (MRZ data), or access_can"
+                .into(),
+        )
+    })?;
+    if let AccessKey::Mrz(m) = &access_key {
+        for (name, value) in [
+            ("access_date_of_birth", &m.date_of_birth),
+            ("access_date_of_expiry", &m.date_of_expiry),
+        ] {
+            if value.len() != 6 || !value.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ApiError::InvalidProperty(format!(
+                    "Property '{name}' must be a date YYMMDD, as in the MRZ"
+                )));
             }
         }
-        (None, None, None, Some(can)) => AccessKey::Can(can.to_owned()),
-        _ => {
-            return Err(ApiError::InvalidProperty(
-                "The access key is required: access_document_number, access_date_of_birth and \
-                 access_date_of_expiry (MRZ data), or access_can"
-                    .into(),
-            ));
-        }
-    };
-    let selfie = match decode_file(props, "selfie")? {
+    }
+    let selfie_property = file("selfie", "image", 4 * 1024 * KIB);
+    let selfie = match decode_file(r.selfie.as_ref(), &selfie_property)? {
         Some(bytes) => Some(selfie_jpeg(&bytes)?),
         None if face_verification => return Err(ApiError::MissingProperty("selfie")),
         None => None,
@@ -285,8 +316,9 @@ fn parse_submission(props: &Props, face_verification: bool) -> Result<Submission
         data_groups,
         aa_response,
         access_key,
-        chip_authentication: props
-            .str("chip_authentication")
+        chip_authentication: r
+            .chip_authentication
+            .as_deref()
             .and_then(CheckResult::parse)
             .unwrap_or(CheckResult::NotChecked),
         chip_authentication_by_server: false,
@@ -297,24 +329,24 @@ fn parse_submission(props: &Props, face_verification: bool) -> Result<Submission
 async fn submit(
     state: &AppState,
     session: &SessionRow,
-    props: &Props,
+    request: &SubmitRequest,
     ip: Option<&str>,
     agent: Option<&str>,
     now: i64,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<SubmitResponse, ApiError> {
     match session.state {
         State::Created => return Err(ApiError::SessionNotStarted(session.id)),
         State::Initiated => {}
         _ => return Err(ApiError::SessionFinished(session.id)),
     }
-    let submission = parse_submission(props, session.face_verification)?;
+    let submission = parse_submission(request, session.face_verification)?;
     let challenge = session.holder_flow.aa_challenge.clone();
     let (final_state, rejection_reason) =
         verify_and_finish(state, session, submission, challenge, ip, agent, now).await?;
-    Ok(json!({
-        "state": final_state.as_str(),
-        "rejection_reason": rejection_reason.map(Reason::as_str),
-    }))
+    Ok(SubmitResponse {
+        state: final_state.as_str().to_owned(),
+        rejection_reason: rejection_reason.map(|r| r.as_str().to_owned()),
+    })
 }
 
 /// INITIATED → COMPLETED (only if `challenge` is still the session's: a newer read replaced

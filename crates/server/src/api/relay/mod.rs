@@ -37,7 +37,7 @@ use crate::model::CheckResult;
 use crate::state::AppState;
 use crate::store::SessionRow;
 use crate::support::digest::sha256;
-use crate::verification::{self, Submission};
+use crate::verification::Submission;
 use transport::{Incoming, RelayFailure, RelayTransport};
 
 /// The holder's words for a progress message.
@@ -560,14 +560,7 @@ fn submission_from(files: &ChipFiles, key: &AccessKey, selfie: Option<Vec<u8>>) 
         ChipAuthentication::NotSupported => CheckResult::NotSupported,
         ChipAuthentication::NotRequested => CheckResult::NotChecked,
     };
-    let access_key = match key {
-        AccessKey::Mrz(m) => verification::AccessKey::Mrz {
-            document_number: m.document_number.clone(),
-            date_of_birth: m.date_of_birth.clone(),
-            date_of_expiry: m.date_of_expiry.clone(),
-        },
-        AccessKey::Can(c) => verification::AccessKey::Can(c.can.clone()),
-    };
+    let access_key = key.clone();
     Submission {
         // The reader ends a read without EF.COM or EF.SOD as an error; empty means absent.
         com: files
