@@ -16,17 +16,15 @@ pub struct AccountRow {
 impl Store {
     /// Fails with a unique violation if the id or the email is taken.
     pub async fn insert_account(&self, account: &AccountRow) -> Result<(), StoreError> {
-        with_pool!(self, |pool| {
-            sqlx::query(
+        {
+            write_query!(self, execute sqlx::query(
                 "INSERT INTO accounts (id, email, password_hash, created) VALUES ($1, $2, $3, $4)",
             )
             .bind(account.id)
             .bind(&account.email)
             .bind(&account.password_hash)
-            .bind(account.created)
-            .execute(pool)
-            .await?;
-        });
+            .bind(account.created))?;
+        };
         Ok(())
     }
 
@@ -97,13 +95,11 @@ impl Store {
         } else {
             "UPDATE accounts SET webhook_secret = $1 WHERE id = $2"
         };
-        with_pool!(self, |pool| {
-            let done = sqlx::query(sql)
+        {
+            let rows = write_query!(self, execute sqlx::query(sql)
                 .bind(secret)
-                .bind(account_id)
-                .execute(pool)
-                .await?;
-            Ok(done.rows_affected() == 1)
-        })
+                .bind(account_id))?;
+            Ok(rows == 1)
+        }
     }
 }

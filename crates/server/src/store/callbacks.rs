@@ -89,25 +89,20 @@ impl Store {
                 "UPDATE callback_events SET locked_until = $1 WHERE id IN ({DUE}) RETURNING {EVENT_COLUMNS}"
             ),
         };
-        with_pool!(self, |pool| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        write_query!(
+            self,
+            fetch_all sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(lease_until)
                 .bind(now)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in &rows {
-                out.push(event_from_row!(r));
-            }
-            Ok(out)
-        })
+                .bind(limit),
+            |r| event_from_row!(r)
+        )
     }
 
     /// Records an attempt and releases the lease; false if the event had moved on meanwhile.
     pub async fn record_attempt(&self, a: &AttemptRecord) -> Result<bool, StoreError> {
-        with_pool!(self, |pool| {
-            let done = sqlx::query(
+        {
+            let rows = write_query!(self, execute sqlx::query(
                 "UPDATE callback_events SET attempts = $1, last_status = $2, last_error = $3, \
                  delivered = $4, abandoned = $5, next_attempt = $6, locked_until = NULL \
                  WHERE id = $7 AND attempts = $8 AND delivered IS NULL AND abandoned IS NULL",
@@ -119,26 +114,21 @@ impl Store {
             .bind(a.abandoned)
             .bind(a.next_attempt)
             .bind(a.id)
-            .bind(a.attempts_before)
-            .execute(pool)
-            .await?;
-            Ok(done.rows_affected() == 1)
-        })
+            .bind(a.attempts_before))?;
+            Ok(rows == 1)
+        }
     }
 
     /// Deletes the delivered and abandoned events created at or before `created_before`; pending
     /// ones stay whatever their age. Returns how many were deleted.
     pub async fn prune_finished(&self, created_before: i64) -> Result<u64, StoreError> {
-        with_pool!(self, |pool| {
-            let done = sqlx::query(
+        {
+            Ok(write_query!(self, execute sqlx::query(
                 "DELETE FROM callback_events WHERE created <= $1 \
                  AND (delivered IS NOT NULL OR abandoned IS NOT NULL)",
             )
-            .bind(created_before)
-            .execute(pool)
-            .await?;
-            Ok(done.rows_affected())
-        })
+            .bind(created_before))?)
+        }
     }
 
     /// The account's events, newest first (all sessions, or one).

@@ -32,8 +32,8 @@ pub struct CredentialRow {
 
 impl Store {
     pub async fn insert_credential(&self, c: &CredentialRow) -> Result<(), StoreError> {
-        with_pool!(self, |pool| {
-            sqlx::query(
+        {
+            write_query!(self, execute sqlx::query(
                 "INSERT INTO credentials (id, account_id, public_key, secret_hash, name, created, revoked) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
@@ -43,10 +43,8 @@ impl Store {
             .bind(&c.secret_hash)
             .bind(&c.name)
             .bind(c.created)
-            .bind(c.revoked)
-            .execute(pool)
-            .await?;
-        });
+            .bind(c.revoked))?;
+        };
         Ok(())
     }
 
@@ -109,15 +107,13 @@ impl Store {
 
     /// Marks the credential revoked; false if there is no such unrevoked credential.
     pub async fn revoke_credential(&self, public_key: &str, now: i64) -> Result<bool, StoreError> {
-        with_pool!(self, |pool| {
-            let done = sqlx::query(
+        {
+            let rows = write_query!(self, execute sqlx::query(
                 "UPDATE credentials SET revoked = $1 WHERE public_key = $2 AND revoked IS NULL",
             )
             .bind(now)
-            .bind(public_key)
-            .execute(pool)
-            .await?;
-            Ok(done.rows_affected() == 1)
-        })
+            .bind(public_key))?;
+            Ok(rows == 1)
+        }
     }
 }

@@ -71,8 +71,8 @@ impl Store {
         user_agent: Option<&str>,
         now: i64,
     ) -> Result<bool, StoreError> {
-        with_pool!(self, |pool| {
-            let done = sqlx::query(
+        {
+            let rows = write_query!(self, execute sqlx::query(
                 concat!("UPDATE sessions SET state = 'INITIATED', aa_challenge = $1, user_ip = $2, user_agent = $3 \
                  WHERE id = $4 AND state IN ", unfinished_states_sql!(), " AND expires > $5"),
             )
@@ -80,11 +80,9 @@ impl Store {
             .bind(user_ip)
             .bind(user_agent)
             .bind(id)
-            .bind(now)
-            .execute(pool)
-            .await?;
-            Ok(done.rows_affected() == 1)
-        })
+            .bind(now))?;
+            Ok(rows == 1)
+        }
     }
 
     /// INITIATED → COMPLETED: the submit won; only one ever does. `aa_challenge` must still be
@@ -97,8 +95,8 @@ impl Store {
         user_agent: Option<&str>,
         now: i64,
     ) -> Result<bool, StoreError> {
-        with_pool!(self, |pool| {
-            let done = sqlx::query(
+        {
+            let rows = write_query!(self, execute sqlx::query(
                 "UPDATE sessions SET state = 'COMPLETED', completed = $4, user_ip = $1, user_agent = $2 \
                  WHERE id = $3 AND state = 'INITIATED' AND expires > $4 AND aa_challenge = $5",
             )
@@ -106,11 +104,9 @@ impl Store {
             .bind(user_agent)
             .bind(id)
             .bind(now)
-            .bind(aa_challenge)
-            .execute(pool)
-            .await?;
-            Ok(done.rows_affected() == 1)
-        })
+            .bind(aa_challenge))?;
+            Ok(rows == 1)
+        }
     }
 
     /// COMPLETED → the record's state, with every field it carries.
@@ -120,8 +116,8 @@ impl Store {
         r: &VerificationRecord,
     ) -> Result<bool, StoreError> {
         let state = r.state.unwrap_or(State::Failed);
-        with_pool!(self, |pool| {
-            let done = sqlx::query(
+        {
+            let rows = write_query!(self, execute sqlx::query(
                 "UPDATE sessions SET state = $1, state_reason = $2, rejection_reason = $3, \
                  passive_authentication = $4, active_authentication = $5, chip_authentication = $6, \
                  clone_check = $7, document_signer = $8, verified = $9, given_names = $10, surname = $11, \
@@ -154,11 +150,9 @@ impl Store {
             .bind(&r.face)
             .bind(r.face_match.map(FaceMatch::as_str))
             .bind(r.face_match_score.map(format_face_score))
-            .bind(id)
-            .execute(pool)
-            .await?;
-            Ok(done.rows_affected() == 1)
-        })
+            .bind(id))?;
+            Ok(rows == 1)
+        }
     }
 
     /// CREATED or INITIATED → ABORTED by the holder.
@@ -168,8 +162,8 @@ impl Store {
         reason: Reason,
         now: i64,
     ) -> Result<bool, StoreError> {
-        with_pool!(self, |pool| {
-            let done = sqlx::query(concat!(
+        {
+            let rows = write_query!(self, execute sqlx::query(concat!(
                 "UPDATE sessions SET state = 'ABORTED', state_reason = $1 \
                  WHERE id = $2 AND state IN ",
                 unfinished_states_sql!(),
@@ -177,11 +171,9 @@ impl Store {
             ))
             .bind(reason.as_str())
             .bind(id)
-            .bind(now)
-            .execute(pool)
-            .await?;
-            Ok(done.rows_affected() == 1)
-        })
+            .bind(now))?;
+            Ok(rows == 1)
+        }
     }
 
     /// Erases the identity fields, portrait, face and client address of every session created
@@ -192,8 +184,8 @@ impl Store {
         created_before: i64,
         now: i64,
     ) -> Result<u64, StoreError> {
-        with_pool!(self, |pool| {
-            let done = sqlx::query(
+        {
+            Ok(write_query!(self, execute sqlx::query(
                 "UPDATE sessions SET personal_data_erased = $1, user_ip = NULL, user_agent = NULL, \
                  given_names = NULL, surname = NULL, nationality = NULL, sex = NULL, date_of_birth = NULL, \
                  personal_number = NULL, document_type = NULL, document_number = NULL, expiry_date = NULL, \
@@ -201,11 +193,8 @@ impl Store {
                  WHERE personal_data_erased IS NULL AND created <= $2 AND state <> 'COMPLETED'",
             )
             .bind(now)
-            .bind(created_before)
-            .execute(pool)
-            .await?;
-            Ok(done.rows_affected())
-        })
+            .bind(created_before))?)
+        }
     }
 
     /// Sessions left COMPLETED since before `completed_before` (the process verifying them
@@ -215,16 +204,13 @@ impl Store {
         &self,
         completed_before: i64,
     ) -> Result<u64, StoreError> {
-        with_pool!(self, |pool| {
-            let done = sqlx::query(
+        {
+            Ok(write_query!(self, execute sqlx::query(
                 "UPDATE sessions SET state = 'FAILED', state_reason = 'VERIFICATION_INTERRUPTED' \
                  WHERE state = 'COMPLETED' AND completed IS NOT NULL AND completed < $1",
             )
-            .bind(completed_before)
-            .execute(pool)
-            .await?;
-            Ok(done.rows_affected())
-        })
+            .bind(completed_before))?)
+        }
     }
 
     /// A cheap fingerprint of the trust entries: their count and the newest one's creation

@@ -24,6 +24,10 @@ pub enum StoreError {
     },
     #[error("invalid value in column {column}: {value:?}")]
     Corrupt { column: &'static str, value: String },
+    #[error("database commit failed: {0}")]
+    Commit(String),
+    #[error("the database writer could not carry out the write (its batch failed, or it stopped)")]
+    WriterGone,
 }
 
 impl StoreError {
@@ -36,19 +40,76 @@ impl StoreError {
     }
 }
 
-/// A handle on the database; cheap to clone (it wraps a connection pool).
+/// A handle on the database; cheap to clone (it wraps connection pools).
 #[derive(Debug, Clone)]
 pub enum Store {
-    Sqlite(sqlx::SqlitePool),
+    Sqlite(SqliteStore),
     Postgres(sqlx::PgPool),
 }
 
-/// Runs the same code against whichever pool the store holds.
+/// SQLite: a pool of readers, and the one writer that commits writes in groups.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pub pool: sqlx::SqlitePool,
+    writer: sqlite_writer::SqliteWriter,
+}
+
+impl Store {
+    /// The SQLite readers' pool (tests run raw SQL on it).
+    pub fn sqlite_pool(&self) -> Option<&sqlx::SqlitePool> {
+        match self {
+            Store::Sqlite(s) => Some(&s.pool),
+            Store::Postgres(_) => None,
+        }
+    }
+}
+
+/// Runs the same code against whichever pool the store holds: for reads (on SQLite, the
+/// readers' pool; the writes go through [`write_query!`]).
 macro_rules! with_pool {
     ($store:expr, |$pool:ident| $body:expr) => {
         match $store {
-            Store::Sqlite($pool) => $body,
+            Store::Sqlite(sqlite) => {
+                let $pool = &sqlite.pool;
+                $body
+            }
             Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs a write, built by the same expression for each backend (its binds owned): on
+/// PostgreSQL on the pool, on SQLite in the writer's next group commit. `execute` gives the
+/// rows changed; `fetch_all` the rows a `RETURNING` statement gave, mapped by `$map`.
+macro_rules! write_query {
+    ($store:expr, execute $query:expr) => {
+        match $store {
+            Store::Sqlite(sqlite) => sqlite.writer.execute($query).await,
+            Store::Postgres(pool) => $query
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+                .map_err(StoreError::from),
+        }
+    };
+    ($store:expr, fetch_all $query:expr, |$row:ident| $map:expr) => {
+        match $store {
+            Store::Sqlite(sqlite) => {
+                let rows = sqlite.writer.fetch_all($query).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for $row in &rows {
+                    out.push($map);
+                }
+                Ok(out)
+            }
+            Store::Postgres(pool) => {
+                let rows = $query.fetch_all(pool).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for $row in &rows {
+                    out.push($map);
+                }
+                Ok(out)
+            }
         }
     };
 }
@@ -109,6 +170,7 @@ mod credentials;
 mod holder_flow;
 mod postgres;
 mod sqlite;
+mod sqlite_writer;
 mod trust;
 
 pub use accounts::AccountRow;
@@ -161,7 +223,7 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Store::Sqlite(pool) => sqlite::migrator().run(pool).await?,
+            Store::Sqlite(sqlite) => sqlite::migrator().run(&sqlite.pool).await?,
             Store::Postgres(pool) => postgres::migrator().run(pool).await?,
         }
         Ok(())

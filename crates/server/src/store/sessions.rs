@@ -167,8 +167,8 @@ macro_rules! session_from_row {
 impl Store {
     /// Fails with a unique violation if the id (or token hash) is taken; the caller retries.
     pub async fn insert_session(&self, s: &NewSession) -> Result<(), StoreError> {
-        with_pool!(self, |pool| {
-            sqlx::query(
+        {
+            write_query!(self, execute sqlx::query(
                 "INSERT INTO sessions (id, account_id, state, reference, callback_url, face_verification, \
                  passport_only, created, expires, token_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
@@ -181,10 +181,8 @@ impl Store {
             .bind(s.passport_only)
             .bind(s.created)
             .bind(s.expires)
-            .bind(&s.token_hash)
-            .execute(pool)
-            .await?;
-        });
+            .bind(&s.token_hash))?;
+        };
         Ok(())
     }
 
@@ -207,27 +205,21 @@ impl Store {
             sql.push_str(" AND id = $3");
             binds.push(Bind::I64(id));
         }
-        with_pool!(self, |pool| {
-            let q = bind_all!(sqlx::query(AssertSqlSafe(sql)), &binds);
-            Ok(q.execute(pool).await?.rows_affected())
-        })
+        write_query!(self, execute bind_all!(sqlx::query(AssertSqlSafe(sql)), &binds))
     }
 
     /// Ends every account's unfinished sessions past `expires` (ABORTED/EXPIRED): the sweep
     /// that `serve` runs, so that their callbacks fire without anyone asking about them.
     pub async fn expire_all_sessions(&self, now: i64) -> Result<u64, StoreError> {
-        with_pool!(self, |pool| {
-            let done = sqlx::query(concat!(
+        {
+            Ok(write_query!(self, execute sqlx::query(concat!(
                 "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' \
                  WHERE state IN ",
                 unfinished_states_sql!(),
                 " AND expires <= $1"
             ))
-            .bind(now)
-            .execute(pool)
-            .await?;
-            Ok(done.rows_affected())
-        })
+            .bind(now))?)
+        }
     }
 
     /// The account's session with this id, expiry applied; `None` also for another account's.
@@ -383,8 +375,8 @@ impl Store {
         callback_url: Option<&str>,
         now: i64,
     ) -> Result<Change, StoreError> {
-        let done = with_pool!(self, |pool| {
-            sqlx::query(
+        let done = {
+            write_query!(self, execute sqlx::query(
                 concat!("UPDATE sessions SET reference = COALESCE($1, reference), callback_url = COALESCE($2, callback_url) \
                  WHERE id = $3 AND account_id = $4 AND state IN ", unfinished_states_sql!(), " AND expires > $5"),
             )
@@ -392,11 +384,8 @@ impl Store {
             .bind(callback_url)
             .bind(id)
             .bind(account_id)
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
+            .bind(now))?
+        };
         self.change_outcome(done, account_id, id, now).await
     }
 
@@ -408,8 +397,8 @@ impl Store {
         reason: Reason,
         now: i64,
     ) -> Result<Change, StoreError> {
-        let done = with_pool!(self, |pool| {
-            sqlx::query(concat!(
+        let done = {
+            write_query!(self, execute sqlx::query(concat!(
                 "UPDATE sessions SET state = 'ABORTED', state_reason = $1 \
                  WHERE id = $2 AND account_id = $3 AND state IN ",
                 unfinished_states_sql!(),
@@ -418,11 +407,8 @@ impl Store {
             .bind(reason.as_str())
             .bind(id)
             .bind(account_id)
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
+            .bind(now))?
+        };
         self.change_outcome(done, account_id, id, now).await
     }
 
@@ -444,13 +430,11 @@ impl Store {
 
     /// Deletes the session and with it every piece of personal data it holds.
     pub async fn delete_session(&self, account_id: i64, id: i64) -> Result<bool, StoreError> {
-        with_pool!(self, |pool| {
-            let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND account_id = $2")
+        {
+            let rows = write_query!(self, execute sqlx::query("DELETE FROM sessions WHERE id = $1 AND account_id = $2")
                 .bind(id)
-                .bind(account_id)
-                .execute(pool)
-                .await?;
-            Ok(done.rows_affected() == 1)
-        })
+                .bind(account_id))?;
+            Ok(rows == 1)
+        }
     }
 }

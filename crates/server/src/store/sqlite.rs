@@ -8,12 +8,15 @@ use std::time::Duration;
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::StoreError;
+use sqlx::ConnectOptions;
 
-pub(super) async fn connect(path: &Path, max_connections: u32) -> Result<SqlitePool, StoreError> {
+use super::sqlite_writer::SqliteWriter;
+use super::{SqliteStore, StoreError};
+
+pub(super) async fn connect(path: &Path, max_connections: u32) -> Result<SqliteStore, StoreError> {
     if let Some(dir) = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty() && !d.exists())
@@ -37,9 +40,11 @@ pub(super) async fn connect(path: &Path, max_connections: u32) -> Result<SqliteP
         .busy_timeout(Duration::from_secs(10));
     let pool = SqlitePoolOptions::new()
         .max_connections(max_connections.max(1))
-        .connect_with(options)
+        .connect_with(options.clone())
         .await?;
-    Ok(pool)
+    // The one connection that writes (see `sqlite_writer`).
+    let writer = SqliteWriter::spawn(options.connect().await?);
+    Ok(SqliteStore { pool, writer })
 }
 
 pub(super) fn migrator() -> Migrator {

@@ -28,29 +28,23 @@ impl Store {
     ) -> Result<bool, StoreError> {
         for _ in 0..5 {
             let id = crate::support::ids::random_id();
-            let result = with_pool!(self, |pool| {
-                sqlx::query(
+            let result = write_query!(
+                self,
+                execute sqlx::query(
                     "INSERT INTO trust_entries (id, kind, der, sha256, description, created) \
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING",
                 )
                 .bind(id)
-                .bind(kind)
-                .bind(der)
-                .bind(sha256)
-                .bind(description)
+                .bind(kind.to_owned())
+                .bind(der.to_vec())
+                .bind(sha256.to_owned())
+                .bind(description.to_owned())
                 .bind(now)
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-            });
+            );
             match result {
                 Ok(rows) => return Ok(rows == 1),
-                Err(e) => {
-                    let e = StoreError::from(e);
-                    if !e.is_unique_violation() {
-                        return Err(e);
-                    }
-                }
+                Err(e) if e.is_unique_violation() => {}
+                Err(e) => return Err(e),
             }
         }
         Err(StoreError::Config(

@@ -170,10 +170,10 @@ async fn events(app: &TestApp, session_id: i64) -> Vec<Value> {
 async fn set_state(store: &Store, id: i64, state: &str) {
     let sql = "UPDATE sessions SET state = $1 WHERE id = $2";
     let rows = match store {
-        Store::Sqlite(pool) => sqlx::query(sql)
+        Store::Sqlite(sqlite) => sqlx::query(sql)
             .bind(state)
             .bind(id)
-            .execute(pool)
+            .execute(&sqlite.pool)
             .await
             .map(|d| d.rows_affected()),
         Store::Postgres(pool) => sqlx::query(sql)

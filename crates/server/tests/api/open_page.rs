@@ -58,11 +58,11 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
 async fn set_state(store: &Store, id: i64, state: &str) {
     let sql = "UPDATE sessions SET state = $1 WHERE id = $2";
     match store {
-        Store::Sqlite(pool) => {
+        Store::Sqlite(sqlite) => {
             sqlx::query(sql)
                 .bind(state)
                 .bind(id)
-                .execute(pool)
+                .execute(&sqlite.pool)
                 .await
                 .unwrap();
         }

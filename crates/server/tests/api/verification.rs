@@ -557,7 +557,7 @@ async fn a_failure_on_our_side_ends_the_session_failed(settings: Settings) {
     // The trust store cannot be read: not the document's fault.
     let sql = "ALTER TABLE trust_entries RENAME TO trust_entries_gone";
     match &app.store {
-        server::Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(drop),
+        server::Store::Sqlite(sqlite) => sqlx::query(sql).execute(&sqlite.pool).await.map(drop),
         server::Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(drop),
     }
     .unwrap();
