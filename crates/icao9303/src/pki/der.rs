@@ -171,28 +171,6 @@ pub(crate) fn parse_time(tlv: &Tlv<'_>, what: &'static str) -> Result<OffsetDate
     Ok(PrimitiveDateTime::new(date, time).assume_utc())
 }
 
-/// DER length octets.
-pub(crate) fn encode_length(len: usize, out: &mut Vec<u8>) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        let significant = bytes.get(skip..).unwrap_or_default();
-        out.push(0x80 | significant.len() as u8);
-        out.extend_from_slice(significant);
-    }
-}
-
-/// A DER TLV with a one-byte tag.
-pub(crate) fn encode_tlv(tag: u8, value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(value.len() + 6);
-    out.push(tag);
-    encode_length(value.len(), &mut out);
-    out.extend_from_slice(value);
-    out
-}
-
 /// The X.509 `SIGNED{}` envelope shared by certificates and CRLs (RFC 5280 §4.1, §5.1):
 /// `SEQUENCE { tbs SEQUENCE, signatureAlgorithm AlgorithmIdentifier, signature BIT STRING }`,
 /// spanning all of `der`. Returns the to-be-signed element, the algorithm and the signature.
@@ -222,12 +200,5 @@ mod tests {
         assert_eq!(parse_time(&t, "t").unwrap().year(), 2049);
         let t = parse_single(b"\x17\x0d500101000000Z").unwrap();
         assert_eq!(parse_time(&t, "t").unwrap().year(), 1950);
-    }
-
-    #[test]
-    fn long_lengths_are_minimal() {
-        let mut v = Vec::new();
-        encode_length(0x1234, &mut v);
-        assert_eq!(v, [0x82, 0x12, 0x34]);
     }
 }
