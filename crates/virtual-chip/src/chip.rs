@@ -511,17 +511,7 @@ impl VirtualChip {
         if let Some(cap) = secure {
             ne = ne.min(cap);
         }
-        // DO'53' around odd-INS data counts against Ne.
-        let header = if !odd {
-            0
-        } else if ne > 0x102 {
-            4
-        } else if ne > 0x81 {
-            3
-        } else {
-            2
-        };
-        let want = ne.saturating_sub(header);
+        let want = if odd { odd_ins_data_len(ne) } else { ne };
         let rest = content.get(offset..).unwrap_or_default();
         let chunk = rest.get(..want.min(rest.len())).unwrap_or_default();
         let sw = if chunk.len() < want { SW_EOF } else { SW_OK };
@@ -733,6 +723,15 @@ impl VirtualChip {
     }
 }
 
+/// The most data bytes an odd-INS READ BINARY response carries in `ne` bytes: DO'53' around
+/// them counts against Ne (ISO/IEC 7816-4 §11.3.3).
+fn odd_ins_data_len(ne: usize) -> usize {
+    (2..=6)
+        .map(|header| ne.saturating_sub(header))
+        .find(|n| n + tlv::header_len(0x53, *n) <= ne)
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -741,5 +740,17 @@ mod tests {
     fn atr_check_byte() {
         let x = ATR.iter().skip(1).fold(0u8, |a, b| a ^ b);
         assert_eq!(x, 0);
+    }
+
+    #[test]
+    fn odd_ins_responses_leave_room_for_the_do53_header() {
+        let old_rule = |ne: usize| match ne {
+            n if n > 0x102 => n - 4,
+            n if n > 0x81 => n - 3,
+            n => n.saturating_sub(2),
+        };
+        for ne in 0..=65536 {
+            assert_eq!(odd_ins_data_len(ne), old_rule(ne), "Ne {ne}");
+        }
     }
 }
