@@ -257,29 +257,10 @@ pub(crate) fn text(bytes: &[u8]) -> String {
 
 /// A non-negative DER INTEGER that fits in 64 bits.
 pub(crate) fn small_uint(tlv: &Tlv<'_>, what: &'static str) -> Result<u64, LdsError> {
-    let invalid = LdsError::Invalid {
+    tlv.unsigned_integer().ok_or(LdsError::Invalid {
         offset: tlv.offset,
         what,
-    };
-    if tlv.tag != 0x02 {
-        return Err(invalid);
-    }
-    let bytes = tlv.value;
-    match bytes.first() {
-        None => return Err(invalid),
-        Some(b) if *b & 0x80 != 0 => return Err(invalid),
-        _ => {}
-    }
-    let significant = bytes
-        .iter()
-        .position(|b| *b != 0)
-        .map_or(&[][..], |i| bytes.get(i..).unwrap_or_default());
-    if significant.len() > 8 {
-        return Err(invalid);
-    }
-    Ok(significant
-        .iter()
-        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    })
 }
 
 /// An OBJECT IDENTIFIER element.
@@ -287,13 +268,7 @@ pub(crate) fn object_identifier(
     tlv: &Tlv<'_>,
     what: &'static str,
 ) -> Result<const_oid::ObjectIdentifier, LdsError> {
-    if tlv.tag != 0x06 {
-        return Err(LdsError::Invalid {
-            offset: tlv.offset,
-            what,
-        });
-    }
-    const_oid::ObjectIdentifier::from_bytes(tlv.value).map_err(|_| LdsError::Invalid {
+    tlv.object_identifier().ok_or(LdsError::Invalid {
         offset: tlv.offset,
         what,
     })

@@ -57,13 +57,7 @@ pub(crate) fn oid_from_tlv(
     tlv: &Tlv<'_>,
     what: &'static str,
 ) -> Result<ObjectIdentifier, PkiError> {
-    if tlv.tag != OID {
-        return Err(PkiError::Malformed {
-            what,
-            offset: tlv.offset,
-        });
-    }
-    ObjectIdentifier::from_bytes(tlv.value).map_err(|_| PkiError::Malformed {
+    tlv.object_identifier().ok_or(PkiError::Malformed {
         what,
         offset: tlv.offset,
     })
@@ -85,23 +79,16 @@ pub(crate) fn expect<'a>(
     r.expect(tag).map_err(PkiError::tlv(what))
 }
 
-/// A small non-negative INTEGER (versions, hash-table indices).
+/// A small non-negative INTEGER (versions, hash-table indices): at most five octets, below 2^32.
 pub(crate) fn small_uint(tlv: &Tlv<'_>, what: &'static str) -> Result<u32, PkiError> {
-    let bad = || PkiError::Malformed {
+    let value = (tlv.value.len() <= 5)
+        .then(|| tlv.unsigned_integer())
+        .flatten()
+        .and_then(|v| u32::try_from(v).ok());
+    value.ok_or(PkiError::Malformed {
         what,
         offset: tlv.offset,
-    };
-    if tlv.tag != INTEGER || tlv.value.is_empty() || tlv.value.len() > 5 {
-        return Err(bad());
-    }
-    if tlv.value.first().is_some_and(|b| b & 0x80 != 0) {
-        return Err(bad());
-    }
-    let mut v: u64 = 0;
-    for b in tlv.value {
-        v = (v << 8) | u64::from(*b);
-    }
-    u32::try_from(v).map_err(|_| bad())
+    })
 }
 
 /// The contents of an OCTET STRING, joining the segments of a BER constructed encoding.

@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use const_oid::ObjectIdentifier;
+
 pub mod writer;
 
 pub use writer::{
@@ -103,6 +105,32 @@ impl<'a> Tlv<'a> {
     /// A reader over the value's elements, keeping offsets relative to the outermost input.
     pub fn children(&self) -> TlvReader<'a> {
         TlvReader::with_offset(self.value, self.value_offset)
+    }
+
+    /// The value of a non-negative INTEGER that fits in 64 bits (X.690 §8.3); `None` for another
+    /// tag, an empty or negative value, or a larger number.
+    pub fn unsigned_integer(&self) -> Option<u64> {
+        if self.tag != 0x02 || self.value.first().is_none_or(|b| b & 0x80 != 0) {
+            return None;
+        }
+        let first = self.value.iter().position(|b| *b != 0);
+        let significant = first.map_or(&[][..], |i| self.value.get(i..).unwrap_or_default());
+        if significant.len() > 8 {
+            return None;
+        }
+        Some(
+            significant
+                .iter()
+                .fold(0, |acc, b| (acc << 8) | u64::from(*b)),
+        )
+    }
+
+    /// The value of an OBJECT IDENTIFIER (X.690 §8.19); `None` for another tag or bad octets.
+    pub fn object_identifier(&self) -> Option<ObjectIdentifier> {
+        if self.tag != 0x06 {
+            return None;
+        }
+        ObjectIdentifier::from_bytes(self.value).ok()
     }
 }
 
@@ -345,6 +373,31 @@ pub fn element_len(head: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn der_integers_and_object_identifiers() {
+        let value = |bytes: &[u8]| parse_single(bytes).unwrap().unsigned_integer();
+        assert_eq!(value(&[0x02, 0x01, 0x00]), Some(0));
+        assert_eq!(value(&[0x02, 0x02, 0x00, 0x80]), Some(128));
+        assert_eq!(
+            value(&[
+                0x02, 0x09, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF
+            ]),
+            Some(u64::MAX)
+        );
+        assert_eq!(value(&[0x02, 0x09, 1, 0, 0, 0, 0, 0, 0, 0, 0]), None);
+        assert_eq!(value(&[0x02, 0x01, 0x80]), None);
+        assert_eq!(value(&[0x02, 0x00]), None);
+        assert_eq!(value(&[0x04, 0x01, 0x01]), None);
+        let oid = parse_single(&[0x06, 0x03, 0x55, 0x04, 0x03]).unwrap();
+        assert_eq!(oid.object_identifier(), Some(crate::oid::COMMON_NAME));
+        assert_eq!(
+            parse_single(&[0x06, 0x01, 0x80])
+                .unwrap()
+                .object_identifier(),
+            None
+        );
+    }
 
     #[test]
     fn element_len_from_the_first_bytes() {
