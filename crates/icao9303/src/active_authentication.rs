@@ -20,8 +20,8 @@ use openssl::ecdsa::EcdsaSig;
 use openssl::pkey::{PKey, Public};
 use openssl::rsa::{Padding, Rsa};
 
+use crate::oid;
 use crate::pki::keys::public_key_from_spki;
-use crate::pki::oids;
 use crate::pki::signature::DigestAlgorithm;
 use crate::report::{Check, CheckName, Outcome, ReasonCode};
 
@@ -128,11 +128,11 @@ pub fn verify_iso9796_2_scheme1(
 /// ecdsa-plain-SHA*, or the X9.62 ecdsa-with-SHA* some documents name).
 pub fn ecdsa_aa_digest(signature_algorithm: ObjectIdentifier) -> Option<DigestAlgorithm> {
     Some(match signature_algorithm {
-        oids::ECDSA_PLAIN_SHA1 | oids::ECDSA_WITH_SHA1 => DigestAlgorithm::Sha1,
-        oids::ECDSA_PLAIN_SHA224 | oids::ECDSA_WITH_SHA224 => DigestAlgorithm::Sha224,
-        oids::ECDSA_PLAIN_SHA256 | oids::ECDSA_WITH_SHA256 => DigestAlgorithm::Sha256,
-        oids::ECDSA_PLAIN_SHA384 | oids::ECDSA_WITH_SHA384 => DigestAlgorithm::Sha384,
-        oids::ECDSA_PLAIN_SHA512 | oids::ECDSA_WITH_SHA512 => DigestAlgorithm::Sha512,
+        oid::ECDSA_PLAIN_SHA1 | oid::ECDSA_WITH_SHA1 => DigestAlgorithm::Sha1,
+        oid::ECDSA_PLAIN_SHA224 | oid::ECDSA_WITH_SHA224 => DigestAlgorithm::Sha224,
+        oid::ECDSA_PLAIN_SHA256 | oid::ECDSA_WITH_SHA256 => DigestAlgorithm::Sha256,
+        oid::ECDSA_PLAIN_SHA384 | oid::ECDSA_WITH_SHA384 => DigestAlgorithm::Sha384,
+        oid::ECDSA_PLAIN_SHA512 | oid::ECDSA_WITH_SHA512 => DigestAlgorithm::Sha512,
         _ => return None,
     })
 }

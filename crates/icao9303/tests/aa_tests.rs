@@ -5,8 +5,9 @@ use icao9303::active_authentication::{
     Iso9796Error, verify_active_authentication, verify_ecdsa_plain, verify_iso9796_2_scheme1,
 };
 use icao9303::lds::Dg15;
+use icao9303::oid;
+use icao9303::pki::DigestAlgorithm;
 use icao9303::pki::keys::public_key_from_spki;
-use icao9303::pki::{DigestAlgorithm, oids};
 use icao9303::report::{Outcome, ReasonCode};
 
 use crate::lds_tests::vector;
@@ -155,8 +156,7 @@ fn ecdsa_active_authentication_needs_the_dg14_hash() {
         PKey::from_ec_key(EcKey::from_public_key(&group, key.public_key()).unwrap()).unwrap();
     let spki = public.public_key_to_der().unwrap();
 
-    let ok =
-        verify_active_authentication(&spki, Some(oids::ECDSA_PLAIN_SHA256), &challenge, &plain);
+    let ok = verify_active_authentication(&spki, Some(oid::ECDSA_PLAIN_SHA256), &challenge, &plain);
     assert_eq!(ok.result, Outcome::Passed);
     assert!(verify_ecdsa_plain(&public, DigestAlgorithm::Sha256, &challenge, &plain).unwrap());
     let missing = verify_active_authentication(&spki, None, &challenge, &plain);
@@ -166,10 +166,10 @@ fn ecdsa_active_authentication_needs_the_dg14_hash() {
         Some(ReasonCode::AaHashAlgorithmUnknown)
     );
     let wrong_hash =
-        verify_active_authentication(&spki, Some(oids::ECDSA_PLAIN_SHA384), &challenge, &plain);
+        verify_active_authentication(&spki, Some(oid::ECDSA_PLAIN_SHA384), &challenge, &plain);
     assert_eq!(wrong_hash.result, Outcome::Failed);
     let wrong_challenge =
-        verify_active_authentication(&spki, Some(oids::ECDSA_PLAIN_SHA256), &[8u8; 8], &plain);
+        verify_active_authentication(&spki, Some(oid::ECDSA_PLAIN_SHA256), &[8u8; 8], &plain);
     assert_eq!(wrong_challenge.result, Outcome::Failed);
 }
 

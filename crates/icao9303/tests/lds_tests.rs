@@ -33,6 +33,43 @@ pub fn vector(path: &str) -> Vec<u8> {
     std::fs::read(&full).unwrap_or_else(|e| panic!("reading {}: {e}", full.display()))
 }
 
+/// Dump names (`Display`), ICAO labels and `FromStr`, and the FID / short file id look-ups per
+/// DF (ICAO 9303 Part 10 Table 38; EF.ATR/INFO: ISO/IEC 7816-4 §8.2.1.1).
+#[test]
+fn file_names_and_identifiers_round_trip() {
+    let names: Vec<String> = FileId::all().map(|f| f.to_string()).collect();
+    assert_eq!(names[..3], ["COM", "SOD", "DG1"]);
+    assert_eq!(
+        names[names.len() - 3..],
+        ["CardAccess", "CardSecurity", "ATRInfo"]
+    );
+    assert_eq!(FileId::Com.label(), "EF.COM");
+    assert_eq!(FileId::Dg(2).label(), "DG2");
+    assert_eq!(FileId::AtrInfo.label(), "EF.ATR/INFO");
+    assert_eq!(format!("{:>6}|", FileId::Dg(2)), "   DG2|");
+    for file in FileId::all() {
+        assert_eq!(file.to_string().parse::<FileId>(), Ok(file));
+        assert_eq!(file.label().parse::<FileId>(), Ok(file));
+        let fid = file.fid().unwrap();
+        let sfi = file.short_file_id().unwrap();
+        assert_eq!(FileId::from_fid(fid, file.in_master_file()), Some(file));
+        assert_eq!(
+            FileId::from_short_file_id(sfi, file.in_master_file()),
+            Some(file)
+        );
+    }
+    assert_eq!("dg14".parse::<FileId>(), Ok(FileId::Dg(14)));
+    assert!("DG17".parse::<FileId>().is_err());
+    assert!("DG01".parse::<FileId>().is_err());
+    assert_eq!(FileId::from_fid(0x011D, false), Some(FileId::Sod));
+    assert_eq!(FileId::from_fid(0x011D, true), Some(FileId::CardSecurity));
+    assert_eq!(
+        FileId::from_short_file_id(0x01, true),
+        Some(FileId::AtrInfo)
+    );
+    assert_eq!(FileId::from_fid(0x011C, false), None);
+}
+
 #[test]
 fn file_ids() {
     assert_eq!(FileId::Dg(1).tag(), Some(0x61));

@@ -8,30 +8,18 @@ use icao9303::lds::FileId;
 use crate::ChipFiles;
 
 impl ChipFiles {
-    /// The files under their dump names (`COM`, `SOD`, `DG1` …, `CardAccess`), e.g. to upload
-    /// them.
+    /// The files under their dump names ([`FileId`]'s `Display`: `COM`, `SOD`, `DG1` …,
+    /// `CardAccess`), e.g. to upload them.
     pub fn named_files(&self) -> Vec<(String, &[u8])> {
         let mut out: Vec<(String, &[u8])> = self
             .files
             .iter()
-            .map(|(id, bytes)| (dump_file_name(*id), bytes.as_slice()))
+            .map(|(id, bytes)| (id.to_string(), bytes.as_slice()))
             .collect();
         if let Some(ca) = &self.card_access {
-            out.push(("CardAccess".to_owned(), ca.as_slice()));
+            out.push((FileId::CardAccess.to_string(), ca.as_slice()));
         }
         out
-    }
-}
-
-/// `COM`, `SOD`, `DG1` … `DG16`, `CardAccess`, `CardSecurity`.
-pub fn dump_file_name(file: FileId) -> String {
-    match file {
-        FileId::Com => "COM".to_owned(),
-        FileId::Sod => "SOD".to_owned(),
-        FileId::Dg(n) => format!("DG{n}"),
-        FileId::CardAccess => "CardAccess".to_owned(),
-        FileId::CardSecurity => "CardSecurity".to_owned(),
-        _ => format!("{file:?}"),
     }
 }
 

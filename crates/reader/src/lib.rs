@@ -30,7 +30,7 @@ mod relay_client;
 mod session_client;
 mod transport;
 
-pub use dump::{dump_file_name, write_dump};
+pub use dump::write_dump;
 pub use error::ReadError;
 pub use pcsc_transport::{PcscReader, PcscTransport, list_readers};
 pub use read::{

@@ -72,7 +72,8 @@ pub enum Error {
     },
 }
 
-/// An elementary file on the chip.
+/// An elementary file a test document holds: the subset of [`icao9303::lds::FileId`] this crate
+/// issues, which names, numbers and identifies it (`FileId::from`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FileId {
     Com,
@@ -84,55 +85,46 @@ pub enum FileId {
     CardAccess,
 }
 
-impl FileId {
-    /// The file name used by [`TestDocument::write_to_dir`]: "COM", "DG1", …, "SOD", "CardAccess".
-    pub fn name(self) -> &'static str {
-        match self {
-            FileId::Com => "COM",
-            FileId::Dg1 => "DG1",
-            FileId::Dg2 => "DG2",
-            FileId::Dg14 => "DG14",
-            FileId::Dg15 => "DG15",
-            FileId::Sod => "SOD",
-            FileId::CardAccess => "CardAccess",
+impl From<FileId> for icao9303::lds::FileId {
+    fn from(file: FileId) -> Self {
+        use icao9303::lds::FileId as Lds;
+        match file {
+            FileId::Com => Lds::Com,
+            FileId::Dg1 => Lds::Dg(1),
+            FileId::Dg2 => Lds::Dg(2),
+            FileId::Dg14 => Lds::Dg(14),
+            FileId::Dg15 => Lds::Dg(15),
+            FileId::Sod => Lds::Sod,
+            FileId::CardAccess => Lds::CardAccess,
         }
+    }
+}
+
+impl FileId {
+    /// The file name used by [`TestDocument::write_to_dir`]: "COM", "DG1", …, "SOD", "CardAccess"
+    /// (the [`icao9303::lds::FileId`] dump name).
+    pub fn name(self) -> String {
+        self.lds().to_string()
     }
 
     /// The data group number, for data groups.
     pub fn data_group_number(self) -> Option<u8> {
-        match self {
-            FileId::Dg1 => Some(1),
-            FileId::Dg2 => Some(2),
-            FileId::Dg14 => Some(14),
-            FileId::Dg15 => Some(15),
-            FileId::Com | FileId::Sod | FileId::CardAccess => None,
-        }
+        self.lds().data_group_number()
     }
 
     /// The short EF identifier on the chip (ICAO 9303 Part 10 §3.11.2, table 40).
     pub fn short_file_id(self) -> u8 {
-        match self {
-            FileId::Com => 0x1E,
-            FileId::Dg1 => 0x01,
-            FileId::Dg2 => 0x02,
-            FileId::Dg14 => 0x0E,
-            FileId::Dg15 => 0x0F,
-            FileId::Sod => 0x1D,
-            FileId::CardAccess => 0x1C,
-        }
+        self.lds().short_file_id().unwrap_or_default()
     }
 
     /// The file identifier on the chip (ICAO 9303 Part 10 §3.11.2, table 40).
     pub fn file_id(self) -> u16 {
-        match self {
-            FileId::Com => 0x011E,
-            FileId::Dg1 => 0x0101,
-            FileId::Dg2 => 0x0102,
-            FileId::Dg14 => 0x010E,
-            FileId::Dg15 => 0x010F,
-            FileId::Sod => 0x011D,
-            FileId::CardAccess => 0x011C,
-        }
+        self.lds().fid().unwrap_or_default()
+    }
+
+    /// The file as the library names it.
+    pub fn lds(self) -> icao9303::lds::FileId {
+        self.into()
     }
 }
 
@@ -445,7 +437,7 @@ impl TestDocument {
         let mut outputs: Vec<(String, Vec<u8>)> = self
             .files
             .iter()
-            .map(|(id, content)| (id.name().to_owned(), content.clone()))
+            .map(|(id, content)| (id.name(), content.clone()))
             .collect();
         if let Some(pem) = self.aa_private_key_pem()? {
             outputs.push(("aa_private_key.pem".to_owned(), pem.into_bytes()));

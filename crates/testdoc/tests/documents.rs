@@ -265,7 +265,7 @@ fn default_document_verifies_and_has_every_file() {
     let document = DocumentBuilder::new(Holder::specimen()).build(&ds).unwrap();
     assert_eq!(verify(&document, csca.certificate()), valid());
 
-    let names: Vec<&str> = document.files.keys().map(|id| id.name()).collect();
+    let names: Vec<String> = document.files.keys().map(|id| id.name()).collect();
     assert_eq!(
         names,
         ["COM", "DG1", "DG2", "DG14", "DG15", "SOD", "CardAccess"]
@@ -527,7 +527,7 @@ fn options_produce_valid_documents() {
         .build(&ds)
         .unwrap();
     assert_eq!(verify(&minimal, csca.certificate()), valid());
-    let names: Vec<&str> = minimal.files.keys().map(|id| id.name()).collect();
+    let names: Vec<String> = minimal.files.keys().map(|id| id.name()).collect();
     assert_eq!(names, ["COM", "DG1", "DG2", "SOD"]);
     assert_eq!(minimal.aa_private_key_pem().unwrap(), None);
 

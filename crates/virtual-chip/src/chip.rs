@@ -14,16 +14,12 @@ use icao9303::protocol::bac::{self, BacKeys};
 use icao9303::protocol::chip_auth::{self, ChipPublicKey};
 use icao9303::protocol::pace::{self, PaceParameters, Password};
 use icao9303::protocol::{ProtocolError, SecureMessaging, SmError};
-use icao9303::tlv::TlvReader;
+use icao9303::tlv::{self, TlvReader};
 use openssl::hash::MessageDigest;
 use openssl::pkey::PKey;
 use openssl::rand::rand_bytes;
 
-use crate::profile::der;
 use crate::{ChipConfig, ChipContents, ChipError, KeyUse, LinkStats, active_auth};
-
-/// EF.ATR/INFO in the master file (ISO/IEC 7816-4 §8.2.1.1).
-pub const EF_ATR_INFO_FID: u16 = 0x2F01;
 
 /// The answer to reset the chip gives through vpcd: `3B 88 80 01`, eight proprietary historical
 /// bytes ("vEMRTD01") and the check byte (T=1, contactless as PC/SC renders it).
@@ -68,12 +64,6 @@ enum Df {
     Emrtd,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ef {
-    Lds(FileId),
-    AtrInfo,
-}
-
 enum Pending {
     None,
     Bac(bac::Card),
@@ -101,7 +91,7 @@ pub struct VirtualChip {
     aa_signature_len: usize,
     atr_info: Vec<u8>,
     df: Df,
-    ef: Option<Ef>,
+    ef: Option<FileId>,
     sm: Option<SecureMessaging>,
     pending: Pending,
     /// With the `get-response` quirk: response bytes not handed out yet, and the final status.
@@ -163,11 +153,8 @@ impl VirtualChip {
         };
         let atr_info = match config.extended_length {
             Some(max) => {
-                let mut lengths = der(0x02, &max.to_be_bytes());
-                lengths.extend(der(0x02, &max.to_be_bytes()));
-                let mut info = vec![0x7F];
-                info.extend(der(0x66, &lengths));
-                info
+                let max = tlv::encode(0x02, &max.to_be_bytes());
+                tlv::encode_constructed(0x7F66, &[&max, &max])
             }
             None => Vec::new(),
         };
@@ -392,46 +379,30 @@ impl VirtualChip {
         }
     }
 
-    fn find_ef(&self, fid: u16) -> Option<Ef> {
-        match self.df {
-            Df::Master => match fid {
-                0x011C
-                    if self.config.pace
-                        && self.contents.files.contains_key(&FileId::CardAccess) =>
-                {
-                    Some(Ef::Lds(FileId::CardAccess))
-                }
-                EF_ATR_INFO_FID if !self.atr_info.is_empty() => Some(Ef::AtrInfo),
-                _ => None,
-            },
-            Df::Emrtd => {
-                let id = match fid {
-                    0x011E => FileId::Com,
-                    0x011D => FileId::Sod,
-                    0x0101..=0x0110 => FileId::Dg((fid & 0xFF) as u8),
-                    _ => return None,
-                };
-                self.contents.files.contains_key(&id).then_some(Ef::Lds(id))
-            }
+    /// The file with this FID in the current DF, if this chip has it.
+    fn find_ef(&self, fid: u16) -> Option<FileId> {
+        let file = FileId::from_fid(fid, self.df == Df::Master)?;
+        self.holds(file).then_some(file)
+    }
+
+    /// The file with this short file id in the current DF, if this chip has it.
+    fn find_sfi(&self, sfi: u8) -> Option<FileId> {
+        let file = FileId::from_short_file_id(sfi, self.df == Df::Master)?;
+        self.holds(file).then_some(file)
+    }
+
+    fn holds(&self, file: FileId) -> bool {
+        match file {
+            FileId::AtrInfo => !self.atr_info.is_empty(),
+            FileId::CardAccess => self.config.pace && self.contents.files.contains_key(&file),
+            _ => self.contents.files.contains_key(&file),
         }
     }
 
-    fn find_sfi(&self, sfi: u8) -> Option<Ef> {
-        let fid = match (self.df, sfi) {
-            (Df::Master, 0x1C) => 0x011C,
-            (Df::Master, 0x01) => EF_ATR_INFO_FID,
-            (Df::Emrtd, 0x1E) => 0x011E,
-            (Df::Emrtd, 0x1D) => 0x011D,
-            (Df::Emrtd, 1..=16) => 0x0100 | u16::from(sfi),
-            _ => return None,
-        };
-        self.find_ef(fid)
-    }
-
-    fn file_bytes(&self, ef: Ef) -> &[u8] {
+    fn file_bytes(&self, ef: FileId) -> &[u8] {
         match ef {
-            Ef::AtrInfo => &self.atr_info,
-            Ef::Lds(id) => self.contents.file(id).unwrap_or_default(),
+            FileId::AtrInfo => &self.atr_info,
+            id => self.contents.file(id).unwrap_or_default(),
         }
     }
 
@@ -464,17 +435,17 @@ impl VirtualChip {
         }
         // FCP: file size (DO'80') and file identifier (DO'83').
         let size = u16::try_from(self.file_bytes(ef).len()).unwrap_or(u16::MAX);
-        let mut fcp = der(0x80, &size.to_be_bytes());
-        fcp.extend(der(0x83, data));
-        ResponseApdu::new(der(0x62, &fcp), SW_OK)
+        let mut fcp = tlv::encode(0x80, &size.to_be_bytes());
+        fcp.extend(tlv::encode(0x83, data));
+        ResponseApdu::new(tlv::encode(0x62, &fcp), SW_OK)
     }
 
-    fn readable(&self, ef: Ef, secure: bool) -> bool {
+    fn readable(&self, ef: FileId, secure: bool) -> bool {
         match ef {
-            Ef::AtrInfo | Ef::Lds(FileId::CardAccess) => true,
+            FileId::AtrInfo | FileId::CardAccess => true,
             // DG3 and DG4 need terminal authentication (EAC), which this chip never grants.
-            Ef::Lds(FileId::Dg(3 | 4)) => false,
-            Ef::Lds(_) => secure,
+            FileId::Dg(3 | 4) => false,
+            _ => secure,
         }
     }
 
@@ -540,22 +511,12 @@ impl VirtualChip {
         if let Some(cap) = secure {
             ne = ne.min(cap);
         }
-        // DO'53' around odd-INS data counts against Ne.
-        let header = if !odd {
-            0
-        } else if ne > 0x102 {
-            4
-        } else if ne > 0x81 {
-            3
-        } else {
-            2
-        };
-        let want = ne.saturating_sub(header);
+        let want = if odd { odd_ins_data_len(ne) } else { ne };
         let rest = content.get(offset..).unwrap_or_default();
         let chunk = rest.get(..want.min(rest.len())).unwrap_or_default();
         let sw = if chunk.len() < want { SW_EOF } else { SW_OK };
         let data = if odd {
-            der(0x53, chunk)
+            tlv::encode(0x53, chunk)
         } else {
             chunk.to_vec()
         };
@@ -762,6 +723,15 @@ impl VirtualChip {
     }
 }
 
+/// The most data bytes an odd-INS READ BINARY response carries in `ne` bytes: DO'53' around
+/// them counts against Ne (ISO/IEC 7816-4 §11.3.3).
+fn odd_ins_data_len(ne: usize) -> usize {
+    (2..=6)
+        .map(|header| ne.saturating_sub(header))
+        .find(|n| n + tlv::header_len(0x53, *n) <= ne)
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -770,5 +740,17 @@ mod tests {
     fn atr_check_byte() {
         let x = ATR.iter().skip(1).fold(0u8, |a, b| a ^ b);
         assert_eq!(x, 0);
+    }
+
+    #[test]
+    fn odd_ins_responses_leave_room_for_the_do53_header() {
+        let old_rule = |ne: usize| match ne {
+            n if n > 0x102 => n - 4,
+            n if n > 0x81 => n - 3,
+            n => n.saturating_sub(2),
+        };
+        for ne in 0..=65536 {
+            assert_eq!(odd_ins_data_len(ne), old_rule(ne), "Ne {ne}");
+        }
     }
 }

@@ -47,7 +47,7 @@ impl ChipContents {
         let files = document
             .files
             .iter()
-            .filter_map(|(id, bytes)| lds_file_id(id.name()).map(|f| (f, bytes.clone())))
+            .map(|(id, bytes)| (FileId::from(*id), bytes.clone()))
             .collect();
         let lines: Vec<&str> = document.mrz_lines().iter().map(String::as_str).collect();
         Ok(ChipContents {
@@ -72,12 +72,10 @@ impl ChipContents {
             }
         };
         let mut files = BTreeMap::new();
-        let names = ["COM", "SOD", "CardAccess"]
-            .into_iter()
-            .map(str::to_owned)
-            .chain((1..=16).map(|n| format!("DG{n}")));
-        for name in names {
-            if let (Some(id), Some(bytes)) = (lds_file_id(&name), read(&name)?) {
+        let chip_files =
+            FileId::all().filter(|f| !matches!(f, FileId::CardSecurity | FileId::AtrInfo));
+        for id in chip_files {
+            if let Some(bytes) = read(&id.to_string())? {
                 files.insert(id, bytes);
             }
         }
@@ -113,19 +111,6 @@ impl ChipContents {
 
     pub fn file(&self, id: FileId) -> Option<&[u8]> {
         self.files.get(&id).map(Vec::as_slice)
-    }
-}
-
-/// The file of a dump file name (`COM`, `SOD`, `DG1` … `DG16`, `CardAccess`).
-pub(crate) fn lds_file_id(name: &str) -> Option<FileId> {
-    match name {
-        "COM" => Some(FileId::Com),
-        "SOD" => Some(FileId::Sod),
-        "CardAccess" => Some(FileId::CardAccess),
-        _ => {
-            let n: u8 = name.strip_prefix("DG")?.parse().ok()?;
-            (1..=16).contains(&n).then_some(FileId::Dg(n))
-        }
     }
 }
 

@@ -30,7 +30,7 @@ mod quirks;
 mod transport;
 pub mod vpcd;
 
-pub use chip::{ATR, EF_ATR_INFO_FID, VirtualChip};
+pub use chip::{ATR, VirtualChip};
 pub use contents::{ChipContents, DEFAULT_CAN};
 pub use error::ChipError;
 pub use link::{LinkModel, LinkStats};

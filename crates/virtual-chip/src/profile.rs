@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 
+use icao9303::tlv;
 use time::OffsetDateTime;
 
 use crate::{ChipError, LinkModel, Quirk, Quirks};
@@ -146,28 +147,14 @@ pub fn card_access_for(offers: &[(&str, u64)]) -> Result<Vec<u8>, ChipError> {
     for (oid, id) in offers {
         let oid = const_oid::ObjectIdentifier::new(oid)
             .map_err(|e| ChipError::InvalidDocument(format!("OID {oid}: {e}")))?;
-        let mut body = der(0x06, oid.as_bytes());
-        body.extend(der(0x02, &[2]));
-        body.extend(der(0x02, &der_uint(*id)));
-        infos.push(der(0x30, &body));
+        infos.push(tlv::sequence(&[
+            &tlv::object_identifier(&oid),
+            &tlv::integer_u64(2),
+            &tlv::integer_u64(*id),
+        ]));
     }
-    // DER SET OF: elements sorted by their encoding.
-    infos.sort();
-    Ok(der(0x31, &infos.concat()))
-}
-
-fn der_uint(v: u64) -> Vec<u8> {
-    let be = v.to_be_bytes();
-    let first = be.iter().position(|b| *b != 0).unwrap_or(7);
-    let mut out = be.get(first..).unwrap_or(&be).to_vec();
-    if out.first().is_some_and(|b| b & 0x80 != 0) {
-        out.insert(0, 0);
-    }
-    out
-}
-
-pub(crate) fn der(tag: u8, value: &[u8]) -> Vec<u8> {
-    icao9303::tlv::encode(&[tag], value)
+    let infos: Vec<&[u8]> = infos.iter().map(Vec::as_slice).collect();
+    Ok(tlv::set_of(&infos))
 }
 
 #[cfg(test)]

@@ -178,30 +178,23 @@ pub fn read_with_progress(
                 if current.is_some() {
                     bar.println(format!(
                         "{:>8} {} bytes",
-                        reader::dump_file_name(current.unwrap_or(file)),
+                        current.unwrap_or(file),
                         bar.length().unwrap_or(0)
                     ));
                 }
                 current = Some(file);
-                bar.set_message(reader::dump_file_name(file));
+                bar.set_message(file.to_string());
                 bar.set_length(total as u64);
             }
             bar.set_position(read as u64);
         }
         Progress::FileSkipped { file, reason } => {
-            bar.println(format!(
-                "{:>8} skipped: {reason}",
-                reader::dump_file_name(file)
-            ));
+            bar.println(format!("{file:>8} skipped: {reason}"));
         }
         _ => {}
     });
     if let (Some(file), Ok(_)) = (current, &result) {
-        bar.println(format!(
-            "{:>8} {} bytes",
-            reader::dump_file_name(file),
-            bar.length().unwrap_or(0)
-        ));
+        bar.println(format!("{file:>8} {} bytes", bar.length().unwrap_or(0)));
     }
     bar.finish_and_clear();
     Ok(result?)
@@ -249,11 +242,7 @@ pub fn print_read_summary(files: &ChipFiles) {
         },
     }
     if !files.skipped.is_empty() {
-        let names: Vec<String> = files
-            .skipped
-            .iter()
-            .map(|f| reader::dump_file_name(*f))
-            .collect();
+        let names: Vec<String> = files.skipped.iter().map(ToString::to_string).collect();
         println!("not read:              {}", names.join(", "));
     }
 }

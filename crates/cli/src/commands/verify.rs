@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use icao9303::lds::FileId;
 use icao9303::pki::TrustStore;
 use icao9303::report::{Outcome, Report};
 use icao9303::verify::{ActiveAuthenticationExchange, DocumentFiles, verify_document};
@@ -148,15 +149,10 @@ fn import_file(store: &mut TrustStore, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-enum ChipFile {
-    Com,
-    Sod,
-    Dg(u8),
-}
-
-/// Maps a file name to a chip file: `COM`, `SOD`, `DG1`…`DG16`, `Datagroup1`, with optional
-/// `EF.`/`EF_` prefix, `_XXXX` FID suffix and `.bin` extension.
-fn classify(name: &str) -> Option<ChipFile> {
+/// The chip file a file name holds: `COM`, `SOD`, `DG1`…`DG16`, `Datagroup1`, with optional
+/// `EF.`/`EF_` prefix, `_XXXX` FID suffix and `.bin` extension, in any case. The names themselves
+/// are [`FileId`]'s; this only strips what other tools add around them.
+fn classify(name: &str) -> Option<FileId> {
     let upper = name.to_ascii_uppercase();
     let stem = upper.strip_suffix(".BIN").unwrap_or(&upper);
     let stem = stem
@@ -167,17 +163,15 @@ fn classify(name: &str) -> Option<ChipFile> {
         Some((head, fid)) if fid.len() == 4 && fid.chars().all(|c| c.is_ascii_hexdigit()) => head,
         _ => stem,
     };
-    match stem {
-        "COM" => Some(ChipFile::Com),
-        "SOD" => Some(ChipFile::Sod),
-        _ => {
-            let number = stem
-                .strip_prefix("DATAGROUP")
-                .or_else(|| stem.strip_prefix("DG"))?;
-            let n: u8 = number.parse().ok()?;
-            (1..=16).contains(&n).then_some(ChipFile::Dg(n))
-        }
-    }
+    let stem = match stem
+        .strip_prefix("DATAGROUP")
+        .or_else(|| stem.strip_prefix("DG"))
+    {
+        Some(number) => format!("DG{}", number.parse::<u8>().ok()?),
+        None => stem.to_owned(),
+    };
+    let file: FileId = stem.parse().ok()?;
+    matches!(file, FileId::Com | FileId::Sod | FileId::Dg(_)).then_some(file)
 }
 
 fn read_chip_files(dir: &Path) -> anyhow::Result<DocumentFiles> {
@@ -191,11 +185,7 @@ fn read_chip_files(dir: &Path) -> anyhow::Result<DocumentFiles> {
         let Some(kind) = path.file_name().and_then(|n| n.to_str()).and_then(classify) else {
             continue;
         };
-        let key = match kind {
-            ChipFile::Com => "COM".to_string(),
-            ChipFile::Sod => "SOD".to_string(),
-            ChipFile::Dg(n) => format!("DG{n}"),
-        };
+        let key = kind.to_string();
         if let Some(previous) = seen.insert(key.clone(), path.clone()) {
             bail!(
                 "both {} and {} hold {key}",
@@ -206,11 +196,12 @@ fn read_chip_files(dir: &Path) -> anyhow::Result<DocumentFiles> {
         let bytes =
             std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         match kind {
-            ChipFile::Com => files.com = Some(bytes),
-            ChipFile::Sod => files.sod = Some(bytes),
-            ChipFile::Dg(n) => {
+            FileId::Com => files.com = Some(bytes),
+            FileId::Sod => files.sod = Some(bytes),
+            FileId::Dg(n) => {
                 files.data_groups.insert(n, bytes);
             }
+            _ => {}
         }
     }
     if seen.is_empty() {
@@ -293,12 +284,7 @@ mod tests {
 
     #[test]
     fn file_names() {
-        let n = |s: &str| match classify(s) {
-            Some(ChipFile::Com) => "COM".to_string(),
-            Some(ChipFile::Sod) => "SOD".to_string(),
-            Some(ChipFile::Dg(n)) => format!("DG{n}"),
-            None => "-".to_string(),
-        };
+        let n = |s: &str| classify(s).map_or("-".to_string(), |f| f.to_string());
         assert_eq!(n("COM"), "COM");
         assert_eq!(n("EF.COM"), "COM");
         assert_eq!(n("EF_COM_011E.bin"), "COM");

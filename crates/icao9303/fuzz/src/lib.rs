@@ -261,7 +261,7 @@ pub fn response_with_mac(
 ) -> Option<ResponseApdu> {
     let mac = response_mac(cipher, objects)?;
     let mut body = objects.to_vec();
-    body.extend_from_slice(&tlv::encode(&[0x8E], &mac));
+    body.extend_from_slice(&tlv::encode(0x8E, &mac));
     Some(ResponseApdu::new(
         body,
         StatusWord::from_bytes(sw[0], sw[1]),

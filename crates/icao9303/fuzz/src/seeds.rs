@@ -135,8 +135,8 @@ fn small_master_list(der: &[u8]) -> Option<Vec<u8>> {
         .copied()
         .collect();
     let content = tlv::encode(
-        &[0x30],
-        &[tlv::encode(&[0x02], &[0]), tlv::encode(&[0x31], &certs)].concat(),
+        0x30,
+        &[tlv::encode(0x02, &[0]), tlv::encode(0x31, &certs)].concat(),
     );
     let content_info = tlv::parse_single(der).ok()?;
     let mut outer = content_info.children();
@@ -149,19 +149,19 @@ fn small_master_list(der: &[u8]) -> Option<Vec<u8>> {
         if parts.len() == 2 {
             // encapContentInfo: keep its type, replace the content.
             let type_oid = element.children().read().ok()?;
-            let octets = tlv::encode(&[0x04], &content);
+            let octets = tlv::encode(0x04, &content);
             parts.push(tlv::encode(
-                &[0x30],
-                &[type_oid.raw.to_vec(), tlv::encode(&[0xA0], &octets)].concat(),
+                0x30,
+                &[type_oid.raw.to_vec(), tlv::encode(0xA0, &octets)].concat(),
             ));
         } else {
             parts.push(element.raw.to_vec());
         }
     }
-    let signed = tlv::encode(&[0x30], &parts.concat());
+    let signed = tlv::encode(0x30, &parts.concat());
     Some(tlv::encode(
-        &[0x30],
-        &[oid.raw.to_vec(), tlv::encode(&[0xA0], &signed)].concat(),
+        0x30,
+        &[oid.raw.to_vec(), tlv::encode(0xA0, &signed)].concat(),
     ))
 }
 
@@ -174,33 +174,29 @@ const SPECIMEN_MRZ: &[&str] = &[
 
 /// Small DG7, DG11 and DG12 built after Doc 9303 Part 10 (no vector holds these groups).
 fn small_data_groups() -> Vec<Seed> {
-    let e = |tag: &[u8], value: &[u8]| tlv::encode(tag, value);
+    let e = |tag: u32, value: &[u8]| tlv::encode(tag, value);
     let dg11 = e(
-        &[0x6B],
+        0x6B,
         &[
-            e(&[0x5C], &[0x5F, 0x0E, 0x5F, 0x2B, 0x5F, 0x11]),
-            e(&[0x5F, 0x0E], b"ERIKSSON<<ANNA<MARIA"),
-            e(&[0x5F, 0x2B], b"19740812"),
-            e(&[0x5F, 0x11], b"ZENITH"),
+            e(0x5C, &[0x5F, 0x0E, 0x5F, 0x2B, 0x5F, 0x11]),
+            e(0x5F0E, b"ERIKSSON<<ANNA<MARIA"),
+            e(0x5F2B, b"19740812"),
+            e(0x5F11, b"ZENITH"),
         ]
         .concat(),
     );
     let dg12 = e(
-        &[0x6C],
+        0x6C,
         &[
-            e(&[0x5C], &[0x5F, 0x19, 0x5F, 0x26]),
-            e(&[0x5F, 0x19], b"UTOPIA"),
-            e(&[0x5F, 0x26], b"20120415"),
+            e(0x5C, &[0x5F, 0x19, 0x5F, 0x26]),
+            e(0x5F19, b"UTOPIA"),
+            e(0x5F26, b"20120415"),
         ]
         .concat(),
     );
     let dg7 = e(
-        &[0x67],
-        &[
-            e(&[0x02], &[1]),
-            e(&[0x5F, 0x43], &[0xFF, 0xD8, 0xFF, 0xD9]),
-        ]
-        .concat(),
+        0x67,
+        &[e(0x02, &[1]), e(0x5F43, &[0xFF, 0xD8, 0xFF, 0xD9])].concat(),
     );
     vec![
         ("synthetic__DG7".into(), dg7),

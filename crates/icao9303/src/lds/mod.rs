@@ -28,6 +28,9 @@ pub use security_infos::{
     TerminalAuthenticationInfo, UnknownSecurityInfo,
 };
 
+use std::fmt;
+use std::str::FromStr;
+
 use crate::mrz::MrzError;
 use crate::tlv::{Tag, Tlv, TlvError, TlvReader};
 
@@ -74,6 +77,9 @@ pub enum FileId {
     CardAccess,
     /// EF.CardSecurity, in the master file (FID `011D`), a CMS SignedData.
     CardSecurity,
+    /// EF.ATR/INFO, in the master file (FID `2F01`, short file id 1): the card's capabilities,
+    /// among them extended length (ISO/IEC 7816-4 §8.2.1.1, ICAO 9303 Part 10 §3.11.1).
+    AtrInfo,
 }
 
 /// Alias under the name of ICAO 9303 Part 10 §4.7 ("data groups").
@@ -105,7 +111,7 @@ impl FileId {
                 16 => 0x70,
                 _ => return None,
             },
-            FileId::CardAccess | FileId::CardSecurity => return None,
+            FileId::CardAccess | FileId::CardSecurity | FileId::AtrInfo => return None,
         })
     }
 
@@ -126,6 +132,7 @@ impl FileId {
             FileId::Dg(n @ 1..=16) => Some(n),
             FileId::CardAccess => Some(0x1C),
             FileId::CardSecurity => Some(0x1D),
+            FileId::AtrInfo => Some(0x01),
             FileId::Dg(_) => None,
         }
     }
@@ -138,7 +145,46 @@ impl FileId {
             FileId::Dg(n @ 1..=16) => Some(0x0100 | u16::from(n)),
             FileId::CardAccess => Some(0x011C),
             FileId::CardSecurity => Some(0x011D),
+            FileId::AtrInfo => Some(0x2F01),
             FileId::Dg(_) => None,
+        }
+    }
+
+    /// Whether the file is in the master file (readable before the eMRTD application is
+    /// selected, in plain) rather than in the eMRTD application.
+    pub fn in_master_file(self) -> bool {
+        matches!(
+            self,
+            FileId::CardAccess | FileId::CardSecurity | FileId::AtrInfo
+        )
+    }
+
+    /// Every file this type names: EF.COM, EF.SOD, DG1 … DG16, then the master file's.
+    pub fn all() -> impl Iterator<Item = FileId> {
+        [FileId::Com, FileId::Sod]
+            .into_iter()
+            .chain((1..=16).map(FileId::Dg))
+            .chain([FileId::CardAccess, FileId::CardSecurity, FileId::AtrInfo])
+    }
+
+    /// The file with this FID in the master file (`master_file`) or in the eMRTD application.
+    pub fn from_fid(fid: u16, master_file: bool) -> Option<FileId> {
+        FileId::all().find(|f| f.in_master_file() == master_file && f.fid() == Some(fid))
+    }
+
+    /// The file with this short file id in the master file (`master_file`) or in the eMRTD
+    /// application.
+    pub fn from_short_file_id(sfi: u8, master_file: bool) -> Option<FileId> {
+        FileId::all().find(|f| f.in_master_file() == master_file && f.short_file_id() == Some(sfi))
+    }
+
+    /// The name ICAO 9303 gives the file ("EF.COM", "EF.SOD", "DG2", "EF.CardAccess"), for
+    /// messages and progress. [`Display`](fmt::Display) gives the dump file name instead.
+    pub fn label(self) -> String {
+        match self {
+            FileId::Dg(n) => format!("DG{n}"),
+            FileId::AtrInfo => "EF.ATR/INFO".into(),
+            other => format!("EF.{other}"),
         }
     }
 
@@ -148,6 +194,44 @@ impl FileId {
             FileId::Dg(n) => Some(n),
             _ => None,
         }
+    }
+}
+
+/// The file's name in a dump folder, as `passport-reader testdoc create` and `dump` write them and
+/// `verify` reads them: `COM`, `SOD`, `DG1` … `DG16`, `CardAccess`, `CardSecurity`, `ATRInfo`.
+impl fmt::Display for FileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let data_group;
+        f.pad(match self {
+            FileId::Com => "COM",
+            FileId::Sod => "SOD",
+            FileId::Dg(n) => {
+                data_group = format!("DG{n}");
+                &data_group
+            }
+            FileId::CardAccess => "CardAccess",
+            FileId::CardSecurity => "CardSecurity",
+            FileId::AtrInfo => "ATRInfo",
+        })
+    }
+}
+
+/// A name that is not a file's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} names no file of the eMRTD (COM, SOD, DG1 … DG16, CardAccess, CardSecurity)")]
+pub struct UnknownFileName(pub String);
+
+/// The file of a dump name ([`Display`](fmt::Display)) or an ICAO label ([`FileId::label`]),
+/// ignoring case: `COM`, `EF.COM`, `dg2`, `CardAccess`, `EF.CardSecurity`, `EF.ATR/INFO`.
+impl FromStr for FileId {
+    type Err = UnknownFileName;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        FileId::all()
+            .find(|f| {
+                f.to_string().eq_ignore_ascii_case(name) || f.label().eq_ignore_ascii_case(name)
+            })
+            .ok_or_else(|| UnknownFileName(name.to_owned()))
     }
 }
 
@@ -173,29 +257,10 @@ pub(crate) fn text(bytes: &[u8]) -> String {
 
 /// A non-negative DER INTEGER that fits in 64 bits.
 pub(crate) fn small_uint(tlv: &Tlv<'_>, what: &'static str) -> Result<u64, LdsError> {
-    let invalid = LdsError::Invalid {
+    tlv.unsigned_integer().ok_or(LdsError::Invalid {
         offset: tlv.offset,
         what,
-    };
-    if tlv.tag != 0x02 {
-        return Err(invalid);
-    }
-    let bytes = tlv.value;
-    match bytes.first() {
-        None => return Err(invalid),
-        Some(b) if *b & 0x80 != 0 => return Err(invalid),
-        _ => {}
-    }
-    let significant = bytes
-        .iter()
-        .position(|b| *b != 0)
-        .map_or(&[][..], |i| bytes.get(i..).unwrap_or_default());
-    if significant.len() > 8 {
-        return Err(invalid);
-    }
-    Ok(significant
-        .iter()
-        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    })
 }
 
 /// An OBJECT IDENTIFIER element.
@@ -203,13 +268,7 @@ pub(crate) fn object_identifier(
     tlv: &Tlv<'_>,
     what: &'static str,
 ) -> Result<const_oid::ObjectIdentifier, LdsError> {
-    if tlv.tag != 0x06 {
-        return Err(LdsError::Invalid {
-            offset: tlv.offset,
-            what,
-        });
-    }
-    const_oid::ObjectIdentifier::from_bytes(tlv.value).map_err(|_| LdsError::Invalid {
+    tlv.object_identifier().ok_or(LdsError::Invalid {
         offset: tlv.offset,
         what,
     })

@@ -398,7 +398,7 @@ impl SecurityInfos {
                 }
                 let oid_tlv = spki.children().expect(0x06)?;
                 let algorithm = object_identifier(&oid_tlv, "public key algorithm")?;
-                (der_sequence(&[spki.raw, key.raw]), algorithm)
+                (crate::tlv::sequence(&[spki.raw, key.raw]), algorithm)
             } else {
                 (spki.raw.to_vec(), spki_algorithm(&spki)?)
             };
@@ -486,25 +486,6 @@ fn spki_algorithm(spki: &Tlv<'_>) -> Result<Oid, LdsError> {
     reader.finish()?;
     let oid_tlv = algorithm.children().expect(0x06)?;
     object_identifier(&oid_tlv, "public key algorithm")
-}
-
-/// `SEQUENCE { parts… }` in DER.
-fn der_sequence(parts: &[&[u8]]) -> Vec<u8> {
-    let length: usize = parts.iter().map(|p| p.len()).sum();
-    let mut out = vec![0x30];
-    if length < 0x80 {
-        out.push(length as u8);
-    } else {
-        let bytes = length.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        let significant = bytes.get(skip..).unwrap_or_default();
-        out.push(0x80 | significant.len() as u8);
-        out.extend_from_slice(significant);
-    }
-    for part in parts {
-        out.extend_from_slice(part);
-    }
-    out
 }
 
 pub(crate) fn public_key_algorithm(spki: &Tlv<'_>) -> Result<Oid, LdsError> {

@@ -11,8 +11,8 @@ use super::der::{self, AlgorithmIdentifier, BOOLEAN, INTEGER, OCTET_STRING, SEQU
 use super::error::PkiError;
 use super::keys::public_key_from_spki;
 use super::name::Name;
-use super::oids;
 use super::signature::{SignatureScheme, verify_signature};
+use crate::oid;
 use crate::tlv::parse_single;
 
 /// keyUsage bits (RFC 5280 §4.2.1.3), numbered as in the ASN.1 (bit 0 = digitalSignature).
@@ -100,16 +100,16 @@ impl Certificate {
             let value = der::expect(&mut e, OCTET_STRING, WHAT)?;
             let inner = parse_single(value.value).map_err(PkiError::tlv(WHAT))?;
             match oid {
-                oids::SUBJECT_KEY_IDENTIFIER => {
+                oid::SUBJECT_KEY_IDENTIFIER => {
                     self.subject_key_identifier = Some(inner.value.to_vec())
                 }
-                oids::AUTHORITY_KEY_IDENTIFIER => {
+                oid::AUTHORITY_KEY_IDENTIFIER => {
                     let mut a = inner.children();
                     if let Some(id) = a.optional(0x80).map_err(PkiError::tlv(WHAT))? {
                         self.authority_key_identifier = Some(id.value.to_vec());
                     }
                 }
-                oids::KEY_USAGE => {
+                oid::KEY_USAGE => {
                     let (unused, bits) = inner.value.split_first().unwrap_or((&0, &[]));
                     let _ = unused;
                     let mut ku: u16 = 0;
@@ -122,7 +122,7 @@ impl Certificate {
                     }
                     self.key_usage = Some(ku);
                 }
-                oids::BASIC_CONSTRAINTS => {
+                oid::BASIC_CONSTRAINTS => {
                     let mut b = inner.children();
                     let ca = b
                         .optional(BOOLEAN)

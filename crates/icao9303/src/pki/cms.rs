@@ -26,8 +26,8 @@ use super::certificate::Certificate;
 use super::der::{self, AlgorithmIdentifier, INTEGER, SEQUENCE, SET};
 use super::error::PkiError;
 use super::name::Name;
-use super::oids;
 use super::signature::{DigestAlgorithm, SignatureScheme, verify_signature};
+use crate::oid;
 use crate::tlv::{Tlv, TlvReader};
 
 /// `SignerIdentifier ::= CHOICE { issuerAndSerialNumber, subjectKeyIdentifier [0] }`
@@ -85,21 +85,21 @@ impl SignerInfo {
 
     /// The messageDigest attribute's OCTET STRING value.
     pub fn message_digest(&self) -> Option<Vec<u8>> {
-        let value = self.attribute(oids::MESSAGE_DIGEST)?.values.first()?;
+        let value = self.attribute(oid::MESSAGE_DIGEST)?.values.first()?;
         let tlv = crate::tlv::parse_single(value).ok()?;
         der::octet_string(&tlv, "messageDigest").ok()
     }
 
     /// The contentType attribute.
     pub fn content_type(&self) -> Option<ObjectIdentifier> {
-        let value = self.attribute(oids::CONTENT_TYPE)?.values.first()?;
+        let value = self.attribute(oid::CONTENT_TYPE)?.values.first()?;
         let tlv = crate::tlv::parse_single(value).ok()?;
         der::oid_from_tlv(&tlv, "contentType").ok()
     }
 
     /// The signingTime attribute (RFC 5652 §11.3), when present and well formed.
     pub fn signing_time(&self) -> Option<OffsetDateTime> {
-        let value = self.attribute(oids::SIGNING_TIME)?.values.first()?;
+        let value = self.attribute(oid::SIGNING_TIME)?.values.first()?;
         let tlv = crate::tlv::parse_single(value).ok()?;
         der::parse_time(&tlv, "signingTime").ok()
     }
@@ -145,7 +145,7 @@ impl SignedData {
         let mut outer = TlvReader::new(data);
         let ci = der::expect(&mut outer, SEQUENCE, WHAT)?;
         let mut r = ci.children();
-        if der::read_oid(&mut r, WHAT)? != oids::SIGNED_DATA {
+        if der::read_oid(&mut r, WHAT)? != oid::SIGNED_DATA {
             return Err(PkiError::Malformed {
                 what: "ContentInfo (not SignedData)",
                 offset: ci.offset,
@@ -278,7 +278,7 @@ fn parse_signer_info(si: &Tlv<'_>) -> Result<SignerInfo, PkiError> {
     let mut signed_attributes_der = None;
     if let Some(attrs) = r.optional(0xA0).map_err(PkiError::tlv(WHAT))? {
         // RFC 5652 §5.4: the signature covers the DER SET OF, i.e. the [0] with tag 0x31.
-        signed_attributes_der = Some(der::encode_tlv(0x31, attrs.value));
+        signed_attributes_der = Some(crate::tlv::encode(SET, attrs.value));
         let mut ar = attrs.children();
         while let Some(a) = ar.next_tlv() {
             let a = a.map_err(PkiError::tlv("Attribute"))?;

@@ -57,13 +57,7 @@ pub(crate) fn oid_from_tlv(
     tlv: &Tlv<'_>,
     what: &'static str,
 ) -> Result<ObjectIdentifier, PkiError> {
-    if tlv.tag != OID {
-        return Err(PkiError::Malformed {
-            what,
-            offset: tlv.offset,
-        });
-    }
-    ObjectIdentifier::from_bytes(tlv.value).map_err(|_| PkiError::Malformed {
+    tlv.object_identifier().ok_or(PkiError::Malformed {
         what,
         offset: tlv.offset,
     })
@@ -85,23 +79,16 @@ pub(crate) fn expect<'a>(
     r.expect(tag).map_err(PkiError::tlv(what))
 }
 
-/// A small non-negative INTEGER (versions, hash-table indices).
+/// A small non-negative INTEGER (versions, hash-table indices): at most five octets, below 2^32.
 pub(crate) fn small_uint(tlv: &Tlv<'_>, what: &'static str) -> Result<u32, PkiError> {
-    let bad = || PkiError::Malformed {
+    let value = (tlv.value.len() <= 5)
+        .then(|| tlv.unsigned_integer())
+        .flatten()
+        .and_then(|v| u32::try_from(v).ok());
+    value.ok_or(PkiError::Malformed {
         what,
         offset: tlv.offset,
-    };
-    if tlv.tag != INTEGER || tlv.value.is_empty() || tlv.value.len() > 5 {
-        return Err(bad());
-    }
-    if tlv.value.first().is_some_and(|b| b & 0x80 != 0) {
-        return Err(bad());
-    }
-    let mut v: u64 = 0;
-    for b in tlv.value {
-        v = (v << 8) | u64::from(*b);
-    }
-    u32::try_from(v).map_err(|_| bad())
+    })
 }
 
 /// The contents of an OCTET STRING, joining the segments of a BER constructed encoding.
@@ -171,28 +158,6 @@ pub(crate) fn parse_time(tlv: &Tlv<'_>, what: &'static str) -> Result<OffsetDate
     Ok(PrimitiveDateTime::new(date, time).assume_utc())
 }
 
-/// DER length octets.
-pub(crate) fn encode_length(len: usize, out: &mut Vec<u8>) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        let significant = bytes.get(skip..).unwrap_or_default();
-        out.push(0x80 | significant.len() as u8);
-        out.extend_from_slice(significant);
-    }
-}
-
-/// A DER TLV with a one-byte tag.
-pub(crate) fn encode_tlv(tag: u8, value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(value.len() + 6);
-    out.push(tag);
-    encode_length(value.len(), &mut out);
-    out.extend_from_slice(value);
-    out
-}
-
 /// The X.509 `SIGNED{}` envelope shared by certificates and CRLs (RFC 5280 §4.1, §5.1):
 /// `SEQUENCE { tbs SEQUENCE, signatureAlgorithm AlgorithmIdentifier, signature BIT STRING }`,
 /// spanning all of `der`. Returns the to-be-signed element, the algorithm and the signature.
@@ -222,12 +187,5 @@ mod tests {
         assert_eq!(parse_time(&t, "t").unwrap().year(), 2049);
         let t = parse_single(b"\x17\x0d500101000000Z").unwrap();
         assert_eq!(parse_time(&t, "t").unwrap().year(), 1950);
-    }
-
-    #[test]
-    fn long_lengths_are_minimal() {
-        let mut v = Vec::new();
-        encode_length(0x1234, &mut v);
-        assert_eq!(v, [0x82, 0x12, 0x34]);
     }
 }

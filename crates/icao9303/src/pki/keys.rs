@@ -11,7 +11,7 @@ use openssl::pkey::{PKey, Public};
 
 use super::der::{self, AlgorithmIdentifier, INTEGER, OCTET_STRING, SEQUENCE};
 use super::error::PkiError;
-use super::oids;
+use crate::oid;
 use crate::tlv::parse_single;
 
 /// Curves a passport key may use (ICAO 9303 Part 11 §9.5.1 and Part 12 §6): NIST and Brainpool.
@@ -37,7 +37,7 @@ pub fn public_key_from_spki(spki: &[u8]) -> Result<PKey<Public>, PkiError> {
     let mut r = seq.children();
     let alg = AlgorithmIdentifier::parse(&r.read().map_err(PkiError::tlv(WHAT))?, WHAT)?;
     let key_bits = r.read().map_err(PkiError::tlv(WHAT))?;
-    let explicit = alg.oid == oids::EC_PUBLIC_KEY
+    let explicit = alg.oid == oid::EC_PUBLIC_KEY
         && alg.parameters.as_deref().and_then(|p| p.first()).copied() == Some(0x30);
     if explicit {
         let params = alg.parameters.as_deref().unwrap_or_default();
@@ -56,7 +56,7 @@ fn explicit_ec_key(params: &[u8], point: &[u8]) -> Result<PKey<Public>, PkiError
     der::expect(&mut r, INTEGER, WHAT)?;
     let field = der::expect(&mut r, SEQUENCE, WHAT)?;
     let mut fr = field.children();
-    if der::read_oid(&mut fr, WHAT)? != oids::PRIME_FIELD {
+    if der::read_oid(&mut fr, WHAT)? != oid::PRIME_FIELD {
         return Err(PkiError::BadKey("EC key over a non-prime field".into()));
     }
     let p = der::expect(&mut fr, INTEGER, WHAT)?;

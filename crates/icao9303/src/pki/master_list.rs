@@ -11,7 +11,7 @@ use super::certificate::Certificate;
 use super::cms::{SignedData, SignerCheck};
 use super::der::{self, INTEGER, SEQUENCE, SET};
 use super::error::PkiError;
-use super::oids;
+use crate::oid;
 use crate::tlv::TlvReader;
 
 #[derive(Debug, Clone)]
@@ -48,7 +48,7 @@ impl MasterListSignature {
 impl MasterList {
     pub fn from_der(der: &[u8]) -> Result<Self, PkiError> {
         let signed_data = SignedData::from_content_info(der)?;
-        if signed_data.content_type != oids::CSCA_MASTER_LIST {
+        if signed_data.content_type != oid::CSCA_MASTER_LIST {
             return Err(PkiError::Unrecognised(format!(
                 "SignedData of type {} is not a CSCA master list",
                 signed_data.content_type

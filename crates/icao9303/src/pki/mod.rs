@@ -9,10 +9,13 @@ pub mod error;
 pub mod keys;
 pub mod master_list;
 pub mod name;
-pub mod oids;
 pub mod passive;
 pub mod signature;
 pub mod trust_store;
+
+/// The former path of [`crate::oid`] (one table for the crate); `passive.rs` still names it.
+#[doc(hidden)]
+pub use crate::oid as oids;
 
 pub use certificate::Certificate;
 pub use crl::Crl;

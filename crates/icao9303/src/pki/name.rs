@@ -11,8 +11,8 @@ use const_oid::ObjectIdentifier;
 
 use super::der::{self, SEQUENCE, SET};
 use super::error::PkiError;
-use super::oids;
-use crate::tlv::{Tlv, TlvReader};
+use crate::oid;
+use crate::tlv::{self, Tlv, TlvReader};
 
 /// `Name ::= SEQUENCE OF RelativeDistinguishedName`, with each attribute value decoded to text.
 #[derive(Debug, Clone)]
@@ -26,7 +26,7 @@ pub struct Name {
 impl Name {
     /// Parses a DER/BER `Name`.
     pub fn from_der(der: &[u8]) -> Result<Self, PkiError> {
-        let tlv = crate::tlv::parse_single(der).map_err(PkiError::tlv("Name"))?;
+        let tlv = tlv::parse_single(der).map_err(PkiError::tlv("Name"))?;
         Self::from_tlv(&tlv)
     }
 
@@ -79,12 +79,11 @@ impl Name {
 
     /// countryName, upper-cased (the German master list holds lower-case ones).
     pub fn country(&self) -> Option<String> {
-        self.get(oids::COUNTRY_NAME)
-            .map(|c| c.trim().to_uppercase())
+        self.get(oid::COUNTRY_NAME).map(|c| c.trim().to_uppercase())
     }
 
     pub fn organization(&self) -> Option<&str> {
-        self.get(oids::ORGANIZATION_NAME)
+        self.get(oid::ORGANIZATION_NAME)
     }
 
     /// The issuing organisation as a person would name it: the organizationName, preceded by the
@@ -107,7 +106,7 @@ impl Name {
         let unit = self
             .attributes
             .iter()
-            .find(|(o, _)| *o == oids::ORGANIZATIONAL_UNIT_NAME)
+            .find(|(o, _)| *o == oid::ORGANIZATIONAL_UNIT_NAME)
             .map(|(_, v)| v.trim())
             .filter(|unit| {
                 let words: Vec<String> = unit.split_whitespace().map(str::to_lowercase).collect();
@@ -120,7 +119,7 @@ impl Name {
     }
 
     pub fn common_name(&self) -> Option<&str> {
-        self.get(oids::COMMON_NAME)
+        self.get(oid::COMMON_NAME)
     }
 
     /// Same attributes with equal values, in any order and case.
@@ -222,11 +221,11 @@ mod tests {
     fn name(rdns: &[(&[u8], u8, &str)]) -> Vec<u8> {
         let mut seq = Vec::new();
         for (oid, tag, value) in rdns {
-            let mut atv = der::encode_tlv(0x06, oid);
-            atv.extend(der::encode_tlv(*tag, value.as_bytes()));
-            seq.extend(der::encode_tlv(0x31, &der::encode_tlv(0x30, &atv)));
+            let mut atv = tlv::encode(0x06, oid);
+            atv.extend(tlv::encode((*tag).into(), value.as_bytes()));
+            seq.extend(tlv::encode(0x31, &tlv::encode(0x30, &atv)));
         }
-        der::encode_tlv(0x30, &seq)
+        tlv::encode(0x30, &seq)
     }
 
     #[test]

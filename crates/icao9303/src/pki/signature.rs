@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::der::{self, AlgorithmIdentifier};
 use super::error::PkiError;
-use super::oids;
+use crate::oid;
 use crate::tlv::parse_single;
 
 /// The hash functions ICAO 9303 Part 12 §6 allows.
@@ -32,11 +32,11 @@ pub enum DigestAlgorithm {
 impl DigestAlgorithm {
     pub fn from_oid(oid: ObjectIdentifier) -> Option<Self> {
         Some(match oid {
-            oids::SHA1 => Self::Sha1,
-            oids::SHA224 => Self::Sha224,
-            oids::SHA256 => Self::Sha256,
-            oids::SHA384 => Self::Sha384,
-            oids::SHA512 => Self::Sha512,
+            oid::SHA1 => Self::Sha1,
+            oid::SHA224 => Self::Sha224,
+            oid::SHA256 => Self::Sha256,
+            oid::SHA384 => Self::Sha384,
+            oid::SHA512 => Self::Sha512,
             _ => return None,
         })
     }
@@ -104,19 +104,19 @@ impl SignatureScheme {
         use DigestAlgorithm::*;
         let unsupported = || PkiError::UnsupportedAlgorithm(alg.oid.to_string());
         Ok(match alg.oid {
-            oids::SHA1_WITH_RSA => Self::RsaPkcs1v15(Sha1),
-            oids::SHA224_WITH_RSA => Self::RsaPkcs1v15(Sha224),
-            oids::SHA256_WITH_RSA => Self::RsaPkcs1v15(Sha256),
-            oids::SHA384_WITH_RSA => Self::RsaPkcs1v15(Sha384),
-            oids::SHA512_WITH_RSA => Self::RsaPkcs1v15(Sha512),
-            oids::RSA_ENCRYPTION => Self::RsaPkcs1v15(digest_hint.ok_or_else(unsupported)?),
-            oids::ECDSA_WITH_SHA1 => Self::Ecdsa(Sha1),
-            oids::ECDSA_WITH_SHA224 => Self::Ecdsa(Sha224),
-            oids::ECDSA_WITH_SHA256 => Self::Ecdsa(Sha256),
-            oids::ECDSA_WITH_SHA384 => Self::Ecdsa(Sha384),
-            oids::ECDSA_WITH_SHA512 => Self::Ecdsa(Sha512),
-            oids::EC_PUBLIC_KEY => Self::Ecdsa(digest_hint.ok_or_else(unsupported)?),
-            oids::RSASSA_PSS => parse_pss_parameters(alg.non_null_parameters())?,
+            oid::SHA1_WITH_RSA => Self::RsaPkcs1v15(Sha1),
+            oid::SHA224_WITH_RSA => Self::RsaPkcs1v15(Sha224),
+            oid::SHA256_WITH_RSA => Self::RsaPkcs1v15(Sha256),
+            oid::SHA384_WITH_RSA => Self::RsaPkcs1v15(Sha384),
+            oid::SHA512_WITH_RSA => Self::RsaPkcs1v15(Sha512),
+            oid::RSA_ENCRYPTION => Self::RsaPkcs1v15(digest_hint.ok_or_else(unsupported)?),
+            oid::ECDSA_WITH_SHA1 => Self::Ecdsa(Sha1),
+            oid::ECDSA_WITH_SHA224 => Self::Ecdsa(Sha224),
+            oid::ECDSA_WITH_SHA256 => Self::Ecdsa(Sha256),
+            oid::ECDSA_WITH_SHA384 => Self::Ecdsa(Sha384),
+            oid::ECDSA_WITH_SHA512 => Self::Ecdsa(Sha512),
+            oid::EC_PUBLIC_KEY => Self::Ecdsa(digest_hint.ok_or_else(unsupported)?),
+            oid::RSASSA_PSS => parse_pss_parameters(alg.non_null_parameters())?,
             _ => return Err(unsupported()),
         })
     }
@@ -163,7 +163,7 @@ fn parse_pss_parameters(params: Option<&[u8]>) -> Result<SignatureScheme, PkiErr
                 &m.children().read().map_err(PkiError::tlv(WHAT))?,
                 WHAT,
             )?;
-            if alg.oid != oids::MGF1 {
+            if alg.oid != oid::MGF1 {
                 return Err(PkiError::UnsupportedAlgorithm(format!(
                     "mask generation {}",
                     alg.oid

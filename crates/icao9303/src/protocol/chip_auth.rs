@@ -16,7 +16,7 @@ use super::crypto::SymmetricCipher;
 use super::error::ProtocolError;
 use super::key_agreement::Group;
 use super::pace::KeyAgreement;
-use super::sm::{SecureMessaging, tlv_encode};
+use super::sm::SecureMessaging;
 use crate::tlv::{self, Tlv, TlvReader};
 
 /// DER content of `id-CA` 0.4.0.127.0.7.2.2.3.
@@ -335,15 +335,15 @@ impl Terminal {
 
     /// The first command: MSE:Set KAT (3DES) or MSE:Set AT (AES) (Part 11 §6.2.4.1-2).
     pub fn start(&mut self) -> CommandApdu {
-        let key_ref = self.key_id.map(|id| tlv_encode(0x84, &minimal_be(id)));
+        let key_ref = self.key_id.map(|id| tlv::encode(0x84, &minimal_be(id)));
         if self.protocol.cipher == SymmetricCipher::Tdes {
             self.state = TerminalState::KeyAgreement;
-            let mut data = tlv_encode(0x91, &self.pk);
+            let mut data = tlv::encode(0x91, &self.pk);
             data.extend(key_ref.unwrap_or_default());
             CommandApdu::short(0x00, 0x22, 0x41, 0xA6, data, None)
         } else {
             self.state = TerminalState::SetAt;
-            let mut data = tlv_encode(0x80, self.protocol.oid());
+            let mut data = tlv::encode(0x80, self.protocol.oid());
             data.extend(key_ref.unwrap_or_default());
             CommandApdu::short(0x00, 0x22, 0x41, 0xA4, data, None)
         }
@@ -355,7 +355,7 @@ impl Terminal {
         match std::mem::replace(&mut self.state, TerminalState::Done) {
             TerminalState::SetAt => {
                 self.state = TerminalState::GeneralAuthenticate;
-                let data = tlv_encode(0x7C, &tlv_encode(0x80, &self.pk));
+                let data = tlv::encode(0x7C, &tlv::encode(0x80, &self.pk));
                 Ok(Step::Command(CommandApdu::short(
                     0x00,
                     0x86,

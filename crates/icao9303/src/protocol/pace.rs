@@ -17,7 +17,7 @@ use super::bac::MrzInformation;
 use super::crypto::{KDF_PI, SymmetricCipher};
 use super::error::ProtocolError;
 use super::key_agreement::Group;
-use super::sm::{SecureMessaging, tlv_encode, tlv_encode_tag};
+use super::sm::SecureMessaging;
 use crate::tlv;
 
 /// DER content of `id-PACE` 0.4.0.127.0.7.2.2.4 (bsi-de protocols smartcards 4).
@@ -248,9 +248,12 @@ fn authentication_token(
     k_mac: &[u8],
     peer_public: &[u8],
 ) -> Result<[u8; 8], ProtocolError> {
-    let mut inner = tlv_encode(0x06, params.protocol.oid());
-    inner.extend(tlv_encode(params.group.public_key_tag(), peer_public));
-    let data = tlv_encode_tag(&[0x7F, 0x49], &inner);
+    let mut inner = tlv::encode(0x06, params.protocol.oid());
+    inner.extend(tlv::encode(
+        params.group.public_key_tag().into(),
+        peer_public,
+    ));
+    let data = tlv::encode(0x7F49, &inner);
     Ok(params.protocol.cipher.mac(k_mac, &data)?)
 }
 
@@ -258,10 +261,10 @@ fn general_authenticate(last: bool, tag: u8, value: &[u8]) -> CommandApdu {
     let inner = if value.is_empty() && tag == 0 {
         Vec::new()
     } else {
-        tlv_encode(tag, value)
+        tlv::encode(tag.into(), value)
     };
     let cla = if last { 0x00 } else { 0x10 };
-    CommandApdu::short(cla, 0x86, 0x00, 0x00, tlv_encode(0x7C, &inner), Some(0))
+    CommandApdu::short(cla, 0x86, 0x00, 0x00, tlv::encode(0x7C, &inner), Some(0))
 }
 
 /// The value of data object `tag` inside the dynamic authentication data `7C` of a response.
@@ -491,10 +494,10 @@ fn memcmp_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn mse_set_at(params: &PaceParameters, password_reference: u8) -> CommandApdu {
-    let mut data = tlv_encode(0x80, params.protocol.oid());
-    data.extend(tlv_encode(0x83, &[password_reference]));
+    let mut data = tlv::encode(0x80, params.protocol.oid());
+    data.extend(tlv::encode(0x83, &[password_reference]));
     // parameterId is at most 18 here (Group::standardized), so it fits one byte.
-    data.extend(tlv_encode(0x84, &[params.parameter_id as u8]));
+    data.extend(tlv::encode(0x84, &[params.parameter_id as u8]));
     CommandApdu::short(0x00, 0x22, 0xC1, 0xA4, data, None)
 }
 
@@ -570,7 +573,7 @@ impl Card {
     /// Answers MSE:Set AT or the next GENERAL AUTHENTICATE.
     pub fn respond(&mut self, command: &CommandApdu) -> Result<CardStep, ProtocolError> {
         let ok = |data: Vec<u8>| ResponseApdu::new(data, StatusWord::SUCCESS);
-        let dyn_data = |tag: u8, value: &[u8]| tlv_encode(0x7C, &tlv_encode(tag, value));
+        let dyn_data = |tag: u8, value: &[u8]| tlv::encode(0x7C, &tlv::encode(tag.into(), value));
         if command.ins() == 0x22 {
             let expected = mse_set_at(&self.params, self.password_reference);
             if command.data() != expected.data() {

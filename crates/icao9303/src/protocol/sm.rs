@@ -12,7 +12,7 @@ use openssl::memcmp;
 use super::apdu::{CommandApdu, MAX_DATA_LEN, MAX_NE, ResponseApdu, StatusWord};
 use super::crypto::{self, KDF_ENC, KDF_MAC, SymmetricCipher};
 use super::error::SmError;
-use crate::tlv::TlvReader;
+use crate::tlv::{self, TlvReader};
 
 /// Response data that fits a short APDU (Ne = 256).
 pub const SHORT_RESPONSE_LEN: usize = 256;
@@ -155,7 +155,7 @@ impl SecureMessaging {
             value.push(0x01);
         }
         value.extend_from_slice(&enc);
-        Ok(tlv_encode(if odd { 0x85 } else { 0x87 }, &value))
+        Ok(tlv::encode(if odd { 0x85 } else { 0x87 }, &value))
     }
 
     fn decrypt_do(&self, tag: u8, value: &[u8]) -> Result<Vec<u8>, SmError> {
@@ -193,12 +193,12 @@ impl SecureMessaging {
             } else {
                 vec![(ne % 256) as u8]
             };
-            body.extend(tlv_encode(0x97, &le));
+            body.extend(tlv::encode(0x97, &le));
         }
         let mut mac_input = crypto::pad(&[cla, ins, p1, p2], self.cipher.block_len());
         mac_input.extend_from_slice(&body);
         let mac = self.mac(&mac_input)?;
-        body.extend(tlv_encode(0x8E, &mac));
+        body.extend(tlv::encode(0x8E, &mac));
         if body.len() > MAX_DATA_LEN {
             return Err(SmError::CommandTooLong);
         }
@@ -271,9 +271,9 @@ impl SecureMessaging {
         if !response.data.is_empty() {
             body.extend(self.encrypt_do(&response.data, self.odd_ins)?);
         }
-        body.extend(tlv_encode(0x99, &response.sw.to_bytes()));
+        body.extend(tlv::encode(0x99, &response.sw.to_bytes()));
         let mac = self.mac(&body)?;
-        body.extend(tlv_encode(0x8E, &mac));
+        body.extend(tlv::encode(0x8E, &mac));
         Ok(ResponseApdu {
             data: body,
             sw: response.sw,
@@ -340,14 +340,4 @@ impl<'a> SmObjects<'a> {
     fn get(&self, tag: u8) -> Option<&SmObject<'a>> {
         self.objects.iter().find(|o| o.tag == tag)
     }
-}
-
-/// DER-style TLV with a one-byte tag (lengths up to 65535).
-pub(crate) fn tlv_encode(tag: u8, value: &[u8]) -> Vec<u8> {
-    tlv_encode_tag(&[tag], value)
-}
-
-/// DER-style TLV with a multi-byte tag.
-pub(crate) fn tlv_encode_tag(tag: &[u8], value: &[u8]) -> Vec<u8> {
-    crate::tlv::encode(tag, value)
 }

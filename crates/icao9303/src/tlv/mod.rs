@@ -1,9 +1,22 @@
-//! BER-TLV reading (ISO/IEC 8825-1, as profiled by ICAO 9303 Part 10 §4.4 and ISO/IEC 7816-4 §5.2).
+//! BER-TLV reading and writing (ISO/IEC 8825-1, as profiled by ICAO 9303 Part 10 §4.4 and
+//! ISO/IEC 7816-4 §5.2): the one codec of tags and lengths the library, the test document issuer's
+//! peers (`virtual-chip`) and the terminal (`reader`) use.
 //!
 //! Chip data is attacker-controlled: the reader never trusts a length field beyond the bytes it
-//! holds, never allocates, and bounds the nesting it walks for indefinite lengths.
+//! holds, never allocates, and bounds the nesting it walks for indefinite lengths. The writer
+//! ([`encode`], [`encode_constructed`] and the DER values in [`writer`]) always writes definite,
+//! shortest lengths.
 
 use std::fmt;
+
+use const_oid::ObjectIdentifier;
+
+pub mod writer;
+
+pub use writer::{
+    encode, encode_constructed, encode_length, encode_tag, header_len, integer_u64,
+    object_identifier, sequence, set_of, unsigned_integer,
+};
 
 /// Deepest nesting walked to find the end of an indefinite-length value.
 const MAX_INDEFINITE_DEPTH: usize = 32;
@@ -92,6 +105,32 @@ impl<'a> Tlv<'a> {
     /// A reader over the value's elements, keeping offsets relative to the outermost input.
     pub fn children(&self) -> TlvReader<'a> {
         TlvReader::with_offset(self.value, self.value_offset)
+    }
+
+    /// The value of a non-negative INTEGER that fits in 64 bits (X.690 §8.3); `None` for another
+    /// tag, an empty or negative value, or a larger number.
+    pub fn unsigned_integer(&self) -> Option<u64> {
+        if self.tag != 0x02 || self.value.first().is_none_or(|b| b & 0x80 != 0) {
+            return None;
+        }
+        let first = self.value.iter().position(|b| *b != 0);
+        let significant = first.map_or(&[][..], |i| self.value.get(i..).unwrap_or_default());
+        if significant.len() > 8 {
+            return None;
+        }
+        Some(
+            significant
+                .iter()
+                .fold(0, |acc, b| (acc << 8) | u64::from(*b)),
+        )
+    }
+
+    /// The value of an OBJECT IDENTIFIER (X.690 §8.19); `None` for another tag or bad octets.
+    pub fn object_identifier(&self) -> Option<ObjectIdentifier> {
+        if self.tag != 0x06 {
+            return None;
+        }
+        ObjectIdentifier::from_bytes(self.value).ok()
     }
 }
 
@@ -321,21 +360,14 @@ pub fn parse_expected(data: &[u8], tag: Tag) -> Result<Tlv<'_>, TlvError> {
     Ok(tlv)
 }
 
-/// Encodes one element: `tag` (its encoded bytes), a definite length in the shortest form, `value`.
-pub fn encode(tag: &[u8], value: &[u8]) -> Vec<u8> {
-    let len = value.len();
-    let mut out = Vec::with_capacity(tag.len() + 5 + len);
-    out.extend_from_slice(tag);
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = (len as u64).to_be_bytes();
-        let significant: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
-        out.push(0x80 | significant.len() as u8);
-        out.extend_from_slice(&significant);
-    }
-    out.extend_from_slice(value);
-    out
+/// The whole length of an element (tag, length field and value) from its first bytes, before
+/// the value is at hand, e.g. a file's first block. `None` when `head` ends inside the tag or the
+/// length field, when they are malformed, or for the indefinite form.
+pub fn element_len(head: &[u8]) -> Option<usize> {
+    let mut reader = TlvReader::new(head);
+    reader.read_tag().ok()?;
+    let value_len = reader.read_length().ok()??;
+    reader.pos.checked_add(value_len)
 }
 
 #[cfg(test)]
@@ -343,16 +375,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn encode_uses_the_shortest_length_and_reads_back() {
-        assert_eq!(encode(&[0x04], &[1, 2]), [0x04, 0x02, 1, 2]);
-        let long = vec![7u8; 300];
-        let encoded = encode(&[0x7F, 0x49], &long);
-        assert_eq!(&encoded[..5], &[0x7F, 0x49, 0x82, 0x01, 0x2C]);
-        assert_eq!(encode(&[0x53], &[0; 0x80])[1..3], [0x81, 0x80]);
-        let big = vec![0u8; 70_000];
-        let encoded = encode(&[0x04], &big);
-        let tlv = parse_single(&encoded).unwrap();
-        assert_eq!(tlv.value.len(), 70_000);
+    fn der_integers_and_object_identifiers() {
+        let value = |bytes: &[u8]| parse_single(bytes).unwrap().unsigned_integer();
+        assert_eq!(value(&[0x02, 0x01, 0x00]), Some(0));
+        assert_eq!(value(&[0x02, 0x02, 0x00, 0x80]), Some(128));
+        assert_eq!(
+            value(&[
+                0x02, 0x09, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF
+            ]),
+            Some(u64::MAX)
+        );
+        assert_eq!(value(&[0x02, 0x09, 1, 0, 0, 0, 0, 0, 0, 0, 0]), None);
+        assert_eq!(value(&[0x02, 0x01, 0x80]), None);
+        assert_eq!(value(&[0x02, 0x00]), None);
+        assert_eq!(value(&[0x04, 0x01, 0x01]), None);
+        let oid = parse_single(&[0x06, 0x03, 0x55, 0x04, 0x03]).unwrap();
+        assert_eq!(oid.object_identifier(), Some(crate::oid::COMMON_NAME));
+        assert_eq!(
+            parse_single(&[0x06, 0x01, 0x80])
+                .unwrap()
+                .object_identifier(),
+            None
+        );
+    }
+
+    #[test]
+    fn element_len_from_the_first_bytes() {
+        assert_eq!(element_len(&[0x60, 0x16]), Some(0x18));
+        assert_eq!(
+            element_len(&[0x75, 0x82, 0x4E, 0x20, 0x7F]),
+            Some(4 + 20_000)
+        );
+        assert_eq!(element_len(&[0x77, 0x81, 0x90]), Some(3 + 0x90));
+        assert_eq!(element_len(&[0x5F, 0x1F, 0x02]), Some(5));
+        assert_eq!(element_len(&[0x75, 0x85, 0, 0, 0, 0, 1]), None);
+        assert_eq!(element_len(&[0x75, 0x82, 0x01]), None);
+        assert_eq!(element_len(&[0x30, 0x80]), None);
     }
 
     #[test]
