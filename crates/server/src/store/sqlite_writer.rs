@@ -26,7 +26,8 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Hands a job's result to its caller once the batch's commit has succeeded or failed.
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
 /// Runs one write on the writer's connection; `true` if it succeeded.
-type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Finish)> + Send>;
+type Job =
+    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Finish)> + Send>;
 
 /// The handle the store keeps; cheap to clone.
 #[derive(Debug, Clone)]
