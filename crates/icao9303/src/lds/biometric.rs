@@ -3,7 +3,7 @@
 //! ISO/IEC 39794-5 encoding.
 
 use super::{LdsError, outer};
-use crate::portrait::image_dimensions;
+use super::image::image_dimensions;
 use crate::tlv::{Tlv, TlvReader};
 
 /// Most faces kept from one DG2 (chips hold one; the format allows more).

@@ -6,6 +6,7 @@
 pub mod sod;
 
 mod biometric;
+pub mod image;
 mod com;
 mod dg1;
 mod dg11;
