@@ -399,3 +399,9 @@ impl Mrz {
         self.check_digits.iter().all(|c| c.valid)
     }
 }
+
+/// A date field as the MRZ writes it: `YYMMDD`, six digits (ICAO 9303-3 §4.5; the century and
+/// the calendar are the reader's to decide).
+pub fn is_mrz_date(s: &str) -> bool {
+    s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit())
+}

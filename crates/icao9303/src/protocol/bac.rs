@@ -47,7 +47,7 @@ impl MrzInformation {
             ));
         }
         for date in [date_of_birth, date_of_expiry] {
-            if date.len() != 6 || !date.bytes().all(|b| b.is_ascii_digit()) {
+            if !crate::mrz::is_mrz_date(date) {
                 return Err(ProtocolError::InvalidInput("dates must be YYMMDD"));
             }
         }

@@ -297,7 +297,7 @@ fn parse_submission(r: &SubmitRequest, face_verification: bool) -> Result<Submis
             ("access_date_of_birth", &m.date_of_birth),
             ("access_date_of_expiry", &m.date_of_expiry),
         ] {
-            if value.len() != 6 || !value.bytes().all(|b| b.is_ascii_digit()) {
+            if !icao9303::mrz::is_mrz_date(value) {
                 return Err(ApiError::InvalidProperty(format!(
                     "Property '{name}' must be a date YYMMDD, as in the MRZ"
                 )));
