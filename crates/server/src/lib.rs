@@ -9,6 +9,7 @@ pub mod auth;
 pub mod callbacks;
 pub mod clock;
 pub mod config;
+pub mod dashboard;
 pub mod ids;
 pub mod openapi;
 pub mod reader_api;

@@ -46,6 +46,8 @@ pub struct AppState {
     /// The APDU relay's limits, and the relays live on this process (one per session).
     pub relay: crate::relay::RelaySettings,
     pub relays: Arc<crate::relay::LiveRelays>,
+    /// The web dashboard's settings (cookies, the server values it shows).
+    pub dashboard: Arc<crate::dashboard::DashboardConfig>,
     openapi: Arc<Value>,
 }
 
@@ -67,6 +69,7 @@ impl AppState {
                 },
             },
             relays: Arc::default(),
+            dashboard: Arc::new(crate::dashboard::DashboardConfig::from_settings(settings)),
             openapi: Arc::new(crate::openapi::document()),
         }
     }
@@ -81,6 +84,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/api/{method}", any(call))
         .route("/api/v1/{method}", any(call))
         .merge(crate::web::routes())
+        .merge(crate::dashboard::routes())
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn_with_state(request_timeout, timeout))
         .layer(CatchPanicLayer::custom(panic_response))
@@ -228,9 +232,18 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, A
     let (public_key, secret) = auth::parse_basic(header).ok_or(ApiError::Unauthorized(
         "The Authorization header must be HTTP Basic: base64(public key + ':' + secret)",
     ))?;
-    auth::authenticate(&state.store, &public_key, &secret)
+    let caller = auth::authenticate(&state.store, &public_key, &secret)
         .await?
-        .ok_or(ApiError::Unauthorized("Invalid or revoked API credentials"))
+        .ok_or(ApiError::Unauthorized("Invalid or revoked API credentials"))?;
+    // "Last used" on the dashboard; a failure to note it does not fail the request.
+    if let Err(e) = state
+        .store
+        .touch_credential(caller.credential_id, state.clock.now())
+        .await
+    {
+        tracing::warn!(error = %e, "cannot note the credential's last use");
+    }
+    Ok(caller)
 }
 
 pub(crate) async fn read_body(

@@ -200,6 +200,7 @@ pub struct TrustEntry {
 
 mod holder_flow;
 pub use holder_flow::VerificationRecord;
+pub mod dashboard;
 
 /// Result of a conditional change to a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -805,11 +806,13 @@ mod tests {
         let sqlite = [
             include_str!("../../migrations/sqlite/0001_initial.sql"),
             include_str!("../../migrations/sqlite/0002_holder_flow.sql"),
+            include_str!("../../migrations/sqlite/0003_dashboard.sql"),
         ]
         .concat();
         let postgres = [
             include_str!("../../migrations/postgres/0001_initial.sql"),
             include_str!("../../migrations/postgres/0002_holder_flow.sql"),
+            include_str!("../../migrations/postgres/0003_dashboard.sql"),
         ]
         .concat();
         let (sqlite, postgres) = (sqlite.as_str(), postgres.as_str());
