@@ -216,7 +216,11 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, for /dashboard only, Secure under TLS;
 /// `max_age` 0 deletes it.
 pub fn set_cookie(config: &DashboardConfig, name: &str, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if config.secure_cookies { "; Secure" } else { "" };
+    let secure = if config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
         "{name}={value}; Path=/dashboard; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
     ))
@@ -443,7 +447,10 @@ mod tests {
     #[test]
     fn cookies_are_read_from_every_header() {
         let mut h = HeaderMap::new();
-        h.append(header::COOKIE, HeaderValue::from_static("a=1; pr_dashboard=tok"));
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; pr_dashboard=tok"),
+        );
         h.append(header::COOKIE, HeaderValue::from_static("b=2"));
         assert_eq!(cookie(&h, COOKIE).as_deref(), Some("tok"));
         assert_eq!(cookie(&h, "b").as_deref(), Some("2"));
@@ -459,7 +466,12 @@ mod tests {
             "pr_dashboard=x; Path=/dashboard; Max-Age=60; HttpOnly; SameSite=Lax"
         );
         config.secure_cookies = true;
-        assert!(set_cookie(&config, COOKIE, "x", 60).to_str().unwrap().ends_with("; Secure"));
+        assert!(
+            set_cookie(&config, COOKIE, "x", 60)
+                .to_str()
+                .unwrap()
+                .ends_with("; Secure")
+        );
     }
 
     #[test]

@@ -41,7 +41,8 @@ struct ListPage {
     nav: Option<Nav>,
     notice: Option<String>,
     error: Option<String>,
-    states: Vec<&'static str>,
+    /// (state, selected)
+    states: Vec<(&'static str, bool)>,
     filter: FilterForm,
     sessions: Vec<SessionLine>,
     next_page: Option<String>,
@@ -166,8 +167,7 @@ pub async fn list(
     };
     let (form, filter) = parse_filter(query.as_deref());
     let now = state.clock.now();
-    let (rows, error) = match sessions::list(&state.store, signed.account_id, &filter, now).await
-    {
+    let (rows, error) = match sessions::list(&state.store, signed.account_id, &filter, now).await {
         Ok(rows) => (rows, None),
         Err(SessionError::NotFound(_)) => (
             Vec::new(),
@@ -199,7 +199,10 @@ pub async fn list(
             nav: signed.nav("sessions"),
             notice: None,
             error,
-            states: SessionState::ALL.iter().map(|s| s.as_str()).collect(),
+            states: SessionState::ALL
+                .iter()
+                .map(|s| (s.as_str(), s.as_str() == form.state))
+                .collect(),
             filter: form,
             sessions: rows
                 .iter()
@@ -216,11 +219,7 @@ pub async fn list(
     )
 }
 
-async fn own_session(
-    state: &AppState,
-    signed: &Signed,
-    id: &str,
-) -> Result<SessionRow, Response> {
+async fn own_session(state: &AppState, signed: &Signed, id: &str) -> Result<SessionRow, Response> {
     let Ok(id) = id.parse::<i64>() else {
         return Err(not_found(signed.nav("sessions")));
     };
@@ -313,7 +312,10 @@ async fn detail_page(
         ("Given names", opt(&s.given_names)),
         ("Surname", opt(&s.surname)),
         ("Nationality", opt(&s.nationality)),
-        ("Sex", s.sex.map(|x| x.as_str().to_owned()).unwrap_or_default()),
+        (
+            "Sex",
+            s.sex.map(|x| x.as_str().to_owned()).unwrap_or_default(),
+        ),
         ("Date of birth", opt(&s.date_of_birth)),
         ("Personal number", opt(&s.personal_number)),
         (
@@ -429,7 +431,8 @@ async fn image(state: AppState, headers: HeaderMap, id: String, portrait: bool) 
         Ok(s) => s,
         Err(r) => return r,
     };
-    match if portrait { s.portrait } else { s.face } {
+    let bytes = if portrait { s.portrait } else { s.face };
+    match bytes {
         Some(bytes) => image_response(bytes),
         None => not_found(signed.nav("sessions")),
     }
@@ -532,7 +535,15 @@ pub async fn abort(
         Err(r) => return r,
     };
     match sessions::abort(&state.store, signed.account_id, s.id, state.clock.now()).await {
-        Ok(s) => detail_page(&state, &signed, s, Some("The session was aborted.".to_owned())).await,
+        Ok(s) => {
+            detail_page(
+                &state,
+                &signed,
+                s,
+                Some("The session was aborted.".to_owned()),
+            )
+            .await
+        }
         Err(SessionError::Finished(_)) => message(
             StatusCode::CONFLICT,
             signed.nav("sessions"),

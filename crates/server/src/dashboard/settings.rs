@@ -265,7 +265,11 @@ pub async fn two_factor_page(State(state): State<AppState>, headers: HeaderMap) 
         Err(r) => return r,
     };
     let secret = os_random_bytes(20);
-    match state.store.set_pending_totp(signed.account_id, &secret).await {
+    match state
+        .store
+        .set_pending_totp(signed.account_id, &secret)
+        .await
+    {
         Ok(true) => two_factor_page_for(&signed, &secret, None),
         Ok(false) => redirect("/dashboard/settings"),
         Err(e) => internal_error("storing a TOTP secret", &e),
@@ -277,7 +281,11 @@ fn recovery_codes() -> Vec<String> {
     (0..10)
         .map(|_| {
             let code: String = totp::base32(&os_random_bytes(7)).chars().take(10).collect();
-            format!("{}-{}", &code[..5.min(code.len())], &code[5.min(code.len())..])
+            format!(
+                "{}-{}",
+                &code[..5.min(code.len())],
+                &code[5.min(code.len())..]
+            )
         })
         .collect()
 }
@@ -304,7 +312,10 @@ pub async fn enable_two_factor(
         return two_factor_page_for(
             &signed,
             &pending.secret,
-            Some("That code is not right. Check the app's clock and type the code it shows now.".to_owned()),
+            Some(
+                "That code is not right. Check the app's clock and type the code it shows now."
+                    .to_owned(),
+            ),
         );
     };
     let codes = recovery_codes();

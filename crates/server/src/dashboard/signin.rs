@@ -27,8 +27,7 @@ pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 
 pub const WRONG_CREDENTIALS: &str = "The email address or the password is not right.";
-pub const THROTTLED: &str =
-    "Too many failed sign-ins. Wait 15 minutes, then try again.";
+pub const THROTTLED: &str = "Too many failed sign-ins. Wait 15 minutes, then try again.";
 const WRONG_CODE: &str = "That code is not right, or it was used already.";
 
 #[derive(Template)]
@@ -135,7 +134,14 @@ pub async fn sign_in_page(
     }
     let notice = (query.as_deref() == Some("signed-out")).then(|| "You are signed out.".to_owned());
     let existing = cookie(&headers, SIGN_IN_COOKIE).filter(|c| c.len() == 43);
-    sign_in_form(&state, StatusCode::OK, existing, String::new(), notice, None)
+    sign_in_form(
+        &state,
+        StatusCode::OK,
+        existing,
+        String::new(),
+        notice,
+        None,
+    )
 }
 
 /// Starts a sign-in: a new row and its cookie.
@@ -162,7 +168,10 @@ async fn start_session(
         .await
         .map_err(|e| internal_error("starting a sign-in", &e))?;
     let max_age = SIGN_IN_LIFETIME_SECONDS.min(IDLE_SECONDS * 8);
-    Ok((token.clone(), set_cookie(&state.dashboard, COOKIE, &token, max_age)))
+    Ok((
+        token.clone(),
+        set_cookie(&state.dashboard, COOKIE, &token, max_age),
+    ))
 }
 
 async fn throttled(state: &AppState, subjects: &[&str]) -> Result<bool, Response> {
@@ -226,12 +235,11 @@ pub async fn sign_in(
         Ok(false) => {}
         Err(r) => return r,
     }
-    let found = match super::password::check_sign_in(&state.store, &form.email, &form.password)
-        .await
-    {
-        Ok(found) => found,
-        Err(e) => return internal_error("checking a password", &e),
-    };
+    let found =
+        match super::password::check_sign_in(&state.store, &form.email, &form.password).await {
+            Ok(found) => found,
+            Err(e) => return internal_error("checking a password", &e),
+        };
     let Some(row) = found else {
         if let Err(r) = record_failure(&state, &subjects).await {
             return r;

@@ -92,9 +92,10 @@ pub fn base32(data: &[u8]) -> String {
 
 /// The `otpauth://` URI authenticator apps import (as a QR code or pasted).
 pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
-    let label: String = url::form_urlencoded::byte_serialize(format!("{issuer}:{account}").as_bytes())
-        .collect::<String>()
-        .replace('+', "%20");
+    let label: String =
+        url::form_urlencoded::byte_serialize(format!("{issuer}:{account}").as_bytes())
+            .collect::<String>()
+            .replace('+', "%20");
     let issuer_q: String = url::form_urlencoded::byte_serialize(issuer.as_bytes()).collect();
     format!(
         "otpauth://totp/{label}?secret={}&issuer={issuer_q}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECONDS}",
@@ -112,8 +113,7 @@ mod tests {
     fn rfc_6238_test_vectors() {
         let sha1 = b"12345678901234567890".as_slice();
         let sha256 = b"12345678901234567890123456789012".as_slice();
-        let sha512 =
-            b"1234567890123456789012345678901234567890123456789012345678901234".as_slice();
+        let sha512 = b"1234567890123456789012345678901234567890123456789012345678901234".as_slice();
         let vectors: [(i64, &str, &str, &str); 6] = [
             (59, "94287082", "46119246", "90693936"),
             (1111111109, "07081804", "68084774", "25091201"),
@@ -124,8 +124,16 @@ mod tests {
         ];
         for (t, want1, want256, want512) in vectors {
             assert_eq!(totp(Algorithm::Sha1, sha1, t, 8), want1, "SHA1 at {t}");
-            assert_eq!(totp(Algorithm::Sha256, sha256, t, 8), want256, "SHA256 at {t}");
-            assert_eq!(totp(Algorithm::Sha512, sha512, t, 8), want512, "SHA512 at {t}");
+            assert_eq!(
+                totp(Algorithm::Sha256, sha256, t, 8),
+                want256,
+                "SHA256 at {t}"
+            );
+            assert_eq!(
+                totp(Algorithm::Sha512, sha512, t, 8),
+                want512,
+                "SHA512 at {t}"
+            );
         }
     }
 
@@ -161,7 +169,10 @@ mod tests {
         assert_eq!(base32(b""), "");
         assert_eq!(base32(b"f"), "MY");
         assert_eq!(base32(b"foobar"), "MZXW6YTBOI");
-        assert_eq!(base32(b"12345678901234567890"), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+        assert_eq!(
+            base32(b"12345678901234567890"),
+            "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+        );
         let uri = otpauth_uri("passport-reader", "a@b.example", b"12345678901234567890");
         assert!(uri.starts_with("otpauth://totp/passport-reader%3Aa%40b.example?secret=GEZD"));
     }

@@ -196,7 +196,11 @@ pub async fn import(
                     )
                 })
                 .collect();
-            tracing::info!(entries = results.len(), added, "dashboard: trust store import");
+            tracing::info!(
+                entries = results.len(),
+                added,
+                "dashboard: trust store import"
+            );
             trust_page(
                 &state,
                 &signed,

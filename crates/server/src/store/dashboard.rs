@@ -256,14 +256,17 @@ impl Store {
     }
 
     /// A new, not yet enabled secret; refused (false) while one is enabled.
-    pub async fn set_pending_totp(&self, account_id: i64, secret: &[u8]) -> Result<bool, StoreError> {
+    pub async fn set_pending_totp(
+        &self,
+        account_id: i64,
+        secret: &[u8],
+    ) -> Result<bool, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let done = sqlx::query("DELETE FROM account_totp WHERE account_id = $1 AND enabled IS NULL")
+            sqlx::query("DELETE FROM account_totp WHERE account_id = $1 AND enabled IS NULL")
                 .bind(account_id)
                 .execute(&mut *tx)
                 .await?;
-            let _ = done;
             let inserted = sqlx::query(
                 "INSERT INTO account_totp (account_id, secret) VALUES ($1, $2) ON CONFLICT (account_id) DO NOTHING",
             )
