@@ -10,7 +10,7 @@ use axum::response::Response;
 use super::signin::{CodeForm, CsrfForm, check_second_factor};
 use super::{
     Nav, Signed, internal_error, os_random_bytes, redirect, render, require_sign_in, show_duration,
-    show_opt_time, show_time, totp,
+    show_time, totp,
 };
 use crate::accounts::{self, NewCredentials};
 use crate::api::AppState;
