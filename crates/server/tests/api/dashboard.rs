@@ -898,6 +898,26 @@ impl Browser {
         .await;
     }
 
+    /// With DASHBOARD_SCREENSHOTS=DIR, a PNG of the page as DIR/NAME.png (for people to look at;
+    /// the test asserts on the page itself).
+    async fn screenshot(&self, name: &str) {
+        use base64::Engine;
+        let Ok(dir) = std::env::var("DASHBOARD_SCREENSHOTS") else {
+            return;
+        };
+        let v = self
+            .command(
+                reqwest::Method::GET,
+                &format!("/session/{}/screenshot", self.session),
+                json!({}),
+            )
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap_or_default())
+            .unwrap();
+        std::fs::write(format!("{dir}/{name}.png"), png).unwrap();
+    }
+
     async fn quit(&self) {
         self.command(
             reqwest::Method::DELETE,
@@ -933,6 +953,7 @@ async fn browser_end_to_end(settings: Settings) {
     // Sign in.
     browser.goto(&format!("{}/dashboard", app.base)).await;
     browser.wait_for_heading("Sign in").await;
+    browser.screenshot("sign-in").await;
     browser.type_into("#email", &app.email).await;
     browser.type_into("#password", PASSWORD).await;
     browser.click("#sign-in button[type=submit]").await;
@@ -950,6 +971,7 @@ async fn browser_end_to_end(settings: Settings) {
         .click("#create-credentials button[type=submit]")
         .await;
     browser.wait_for_element("#new-public-key").await;
+    browser.screenshot("settings-new-credentials").await;
     browser.wait_for_heading("Settings").await;
     let public_key = browser.value("#new-public-key").await;
     let secret = browser.value("#new-secret").await;
@@ -1045,6 +1067,7 @@ async fn browser_end_to_end(settings: Settings) {
     browser.upload("#file", &pem_path).await;
     browser.click("#trust-import button[type=submit]").await;
     browser.wait_for_element("#imported").await;
+    browser.screenshot("trust").await;
     browser.wait_for_heading("Trust store").await;
     let imported = browser.text("#imported").await;
     assert!(
@@ -1100,6 +1123,7 @@ async fn browser_end_to_end(settings: Settings) {
         )
         .await;
     assert!(width.as_i64().unwrap() > 50, "{width}");
+    browser.screenshot("session").await;
     let identity = browser.text("#identity").await;
     assert!(
         identity.contains("VAN DER STEEN") && identity.contains("XR4K71PT9"),
