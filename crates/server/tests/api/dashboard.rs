@@ -22,6 +22,8 @@ both_backends!(
     two_factor_sign_in_with_totp_and_recovery_codes,
     password_change_signs_out_everywhere,
     session_list_filters_and_pages,
+    rejected_session_shows_what_failed_with_portrait_and_selfie,
+    trust_store_marks_expired_expiring_and_stale_entries,
     browser_end_to_end,
 );
 
@@ -678,6 +680,217 @@ async fn session_list_filters_and_pages(settings: Settings) {
     let page = web.get("/dashboard/sessions?reference=%3Cscript%3Ex").await;
     assert!(page.body.contains("&#60;script&#62;x"), "{}", page.body);
     assert!(!page.body.contains("<script>x"));
+}
+
+async fn rejected_session_shows_what_failed_with_portrait_and_selfie(settings: Settings) {
+    use crate::verification::{face_photo, reader, submit_body};
+    use base64::Engine;
+    use testdoc::{
+        Csca, CscaOptions, DocumentBuilder, DocumentSignerOptions, Holder, KeyAlgorithm,
+    };
+    let app = start(settings).await;
+    let now = crate::verification::now();
+    let portrait =
+        icao9303::portrait::jpeg_from_image(&face_photo("astronaut_portrait.jp2")).unwrap();
+    let mut csca = Csca::generate(&CscaOptions::new("NL", now)).unwrap();
+    let ds = csca
+        .issue_document_signer(&DocumentSignerOptions::new(KeyAlgorithm::Rsa(2048), now))
+        .unwrap();
+    let document = DocumentBuilder::new(Holder::specimen())
+        .portrait(portrait)
+        .build(&ds)
+        .unwrap();
+    trust_csca(&app, &csca).await;
+    let (id, token) = new_session(
+        &app,
+        json!({"face_verification": true, "reference": "selfie-check"}),
+    )
+    .await;
+    let (_, started) = reader(&app, &token, "reader.start", json!({})).await;
+    let mut body = submit_body(&document, started["aa_challenge"].as_str().unwrap());
+    let selfie = face_photo("camera_320.jpg");
+    body["selfie"] = json!(base64::engine::general_purpose::STANDARD.encode(&selfie));
+    let (status, answer) = reader(&app, &token, "reader.submit", body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["rejection_reason"], "FACE_MISMATCH", "{answer}");
+
+    let mut web = Web::new(&app);
+    web.sign_in(&app.email, PASSWORD).await;
+    let list = web.get("/dashboard/sessions?state=REJECTED").await;
+    assert!(list.body.contains(&id.to_string()));
+    // Lists carry no images at all, let alone data: URLs.
+    assert!(!list.body.contains("<img") && !list.body.contains("data:"));
+    let page = web.get(&format!("/dashboard/sessions/{id}")).await;
+    assert_eq!(page.status, 200);
+    for want in [
+        "id=\"session-state\">REJECTED</span>",
+        "Rejected: FACE_MISMATCH",
+        "<th scope=\"row\">Face match</th><td><span class=\"result result-failed\">FAILED</span>",
+        "<th scope=\"row\">Passive authentication</th><td><span class=\"result result-passed\">PASSED</span>",
+        &format!("<img id=\"portrait\" src=\"/dashboard/sessions/{id}/portrait\""),
+        &format!("<img id=\"selfie\" src=\"/dashboard/sessions/{id}/face\""),
+        "alt=\"Portrait read from the chip\"",
+    ] {
+        assert!(
+            page.body.contains(want),
+            "missing {want:?} in\n{}",
+            page.body
+        );
+    }
+    assert!(!page.body.contains("data:image"));
+    let (_, s) = app.call("session.get", json!({"id": id})).await;
+    let score = s["face_match_score"].as_str().unwrap();
+    assert!(
+        page.body
+            .contains(&format!("id=\"face-score\">{score}</dd>"))
+    );
+    // The images themselves, from the database.
+    let r = web
+        .http
+        .get(format!("{}/dashboard/sessions/{id}/face", app.base))
+        .header("cookie", web.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let stored = base64::engine::general_purpose::STANDARD
+        .decode(s["face"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(r.bytes().await.unwrap().as_ref(), stored.as_slice());
+    let portrait = web.get(&format!("/dashboard/sessions/{id}/portrait")).await;
+    assert_eq!(portrait.headers["content-type"], "image/jpeg");
+}
+
+/// A multipart/form-data body by hand: (name, filename, bytes).
+fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "dashboard-test-boundary-7d1f";
+    let mut body = Vec::new();
+    for (name, filename, data) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match filename {
+            Some(f) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n\
+                     Content-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            ),
+        }
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn trust_store_marks_expired_expiring_and_stale_entries(settings: Settings) {
+    use testdoc::{Csca, CscaOptions};
+    let app = start(settings).await;
+    let now = crate::verification::now();
+    let valid = Csca::generate(&CscaOptions::new("NL", now)).unwrap();
+    let mut expired = CscaOptions::new("BE", now);
+    expired.not_before = now - time::Duration::days(3000);
+    expired.not_after = now - time::Duration::days(2);
+    let expired = Csca::generate(&expired).unwrap();
+    let mut expiring = CscaOptions::new("DE", now);
+    expiring.not_after = now + time::Duration::days(30);
+    let expiring = Csca::generate(&expiring).unwrap();
+    // nextUpdate is 90 days after thisUpdate.
+    let stale_crl = valid
+        .crl(&[], now - time::Duration::days(100))
+        .unwrap()
+        .to_der()
+        .unwrap();
+    let current_crl = expiring.crl(&[], now).unwrap().to_der().unwrap();
+
+    let mut web = Web::new(&app);
+    web.sign_in(&app.email, PASSWORD).await;
+    let csrf = web.csrf().await;
+    let upload = |parts: Vec<(&'static str, Option<&'static str>, Vec<u8>)>| {
+        let (content_type, body) = multipart(
+            &parts
+                .iter()
+                .map(|(n, f, d)| (*n, *f, d.as_slice()))
+                .collect::<Vec<_>>(),
+        );
+        web.http
+            .post(format!("{}/dashboard/trust", app.base))
+            .header("cookie", web.cookie_header())
+            .header("content-type", content_type)
+            .body(body)
+    };
+    // Without its CSRF token, the upload is refused and nothing is added.
+    let r = upload(vec![(
+        "file",
+        Some("csca.pem"),
+        valid.pem().unwrap().into_bytes(),
+    )])
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(app.store.list_trust_entries().await.unwrap().is_empty());
+    let csrf_bytes = csrf.clone().into_bytes();
+    for (name, data) in [
+        ("nl.pem", valid.pem().unwrap().into_bytes()),
+        ("be.pem", expired.pem().unwrap().into_bytes()),
+        ("de.pem", expiring.pem().unwrap().into_bytes()),
+        ("nl.crl", stale_crl),
+        ("de.crl", current_crl),
+    ] {
+        let r = upload(vec![
+            ("csrf", None, csrf_bytes.clone()),
+            ("file", Some(name), data),
+        ])
+        .send()
+        .await
+        .unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert_eq!(status, 200, "{name}: {text}");
+        assert!(text.contains("(added)"), "{name}: {text}");
+    }
+    // The same file again: accepted, nothing new.
+    let r = upload(vec![
+        ("csrf", None, csrf_bytes.clone()),
+        ("file", Some("nl.pem"), valid.pem().unwrap().into_bytes()),
+    ])
+    .send()
+    .await
+    .unwrap();
+    assert!(r.text().await.unwrap().contains("already present"));
+    assert_eq!(app.store.list_trust_entries().await.unwrap().len(), 5);
+
+    let page = web.get("/dashboard/trust").await;
+    let row = |table: &str, country: &str| -> String {
+        let start = page.body.find(&format!("id=\"{table}\"")).unwrap();
+        let end = page.body[start..].find("</table>").unwrap() + start;
+        page.body[start..end]
+            .split("<tr")
+            .find(|r| r.contains(&format!("<td>{country}</td>")))
+            .unwrap_or_else(|| panic!("no {country} row in #{table}"))
+            .to_owned()
+    };
+    assert!(row("certificates", "NL").contains("<td>Valid</td>"));
+    assert!(row("certificates", "NL").contains("status-ok"));
+    assert!(row("certificates", "BE").contains("<td>Expired</td>"));
+    assert!(row("certificates", "BE").contains("status-bad"));
+    assert!(row("certificates", "DE").contains("<td>Expiring within 90 days</td>"));
+    assert!(row("certificates", "DE").contains("status-warn"));
+    assert!(row("crls", "NL").contains("Stale: past its next update"));
+    assert!(row("crls", "DE").contains("<td>Current</td>"));
+    // By country: BE, DE, NL.
+    let (be, de, nl) = (
+        page.body.find("<td>BE</td>").unwrap(),
+        page.body.find("<td>DE</td>").unwrap(),
+        page.body.find("<td>NL</td>").unwrap(),
+    );
+    assert!(be < de && de < nl);
 }
 
 // ---- in the browser ----
