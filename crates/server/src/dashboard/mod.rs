@@ -97,6 +97,10 @@ pub fn routes() -> Router<AppState> {
             post(settings::rotate_webhook_secret),
         )
         .route(
+            "/dashboard/settings/sign-out-everywhere",
+            post(settings::sign_out_everywhere),
+        )
+        .route(
             "/dashboard/settings/two-factor",
             get(settings::two_factor_page).post(settings::enable_two_factor),
         )

@@ -387,3 +387,31 @@ pub async fn disable_two_factor(
         Err(e) => internal_error("turning off two-factor sign-in", &e),
     }
 }
+
+/// Ends every sign-in of the account, this one included.
+pub async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let signed = match require_sign_in(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = signed.check_csrf(Some(&form.csrf)) {
+        return r;
+    }
+    if let Err(e) = state
+        .store
+        .revoke_account_dashboard_sessions(signed.account_id, state.clock.now())
+        .await
+    {
+        return internal_error("signing out everywhere", &e);
+    }
+    let mut response = redirect("/dashboard/sign-in?signed-out");
+    response.headers_mut().append(
+        axum::http::header::SET_COOKIE,
+        super::set_cookie(&state.dashboard, super::COOKIE, "", 0),
+    );
+    response
+}

@@ -17,6 +17,7 @@ use crate::verification::{new_session, read_and_submit, trust_csca};
 both_backends!(
     sign_in_and_out_with_a_database_session,
     failed_sign_ins_are_throttled_without_telling_accounts_apart,
+    a_wrong_password_takes_as_long_for_an_unknown_email,
     forms_without_their_csrf_token_are_refused,
     one_account_never_sees_anothers_sessions_images_or_credentials,
     two_factor_sign_in_with_totp_and_recovery_codes,
@@ -251,6 +252,23 @@ async fn sign_in_and_out_with_a_database_session(settings: Settings) {
     let page = web.get("/dashboard/sessions").await;
     assert_eq!(page.status, 303);
     assert_eq!(page.location(), "/dashboard/sign-in");
+
+    // Two sign-ins; "sign out everywhere" from one ends both.
+    let mut phone = Web::new(&app);
+    let mut laptop = Web::new(&app);
+    phone.sign_in(&app.email, PASSWORD).await;
+    laptop.sign_in(&app.email, PASSWORD).await;
+    let csrf = phone.csrf().await;
+    let page = phone
+        .post(
+            "/dashboard/settings/sign-out-everywhere",
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(page.status, 303);
+    for web in [&mut phone, &mut laptop] {
+        assert_eq!(web.get("/dashboard/settings").await.status, 303);
+    }
 }
 
 async fn failed_sign_ins_are_throttled_without_telling_accounts_apart(settings: Settings) {
@@ -296,6 +314,53 @@ async fn failed_sign_ins_are_throttled_without_telling_accounts_apart(settings: 
     let page = web.try_sign_in(&other, "another long password").await;
     assert_eq!(page.status, 429, "the 21st attempt from this address");
     assert!(page.body.contains("Too many failed sign-ins"));
+}
+
+/// The password is checked (Argon2) whether or not the email has an account: the median time of
+/// a wrong sign-in is about the same either way. Without the decoy hash an unknown email would be
+/// answered many times faster.
+async fn a_wrong_password_takes_as_long_for_an_unknown_email(settings: Settings) {
+    let app = start(settings).await;
+    let mut web = Web::new(&app);
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for round in 0..8 {
+        let is_known = round % 2 == 0;
+        let email = if is_known {
+            app.email.clone()
+        } else {
+            format!(
+                "{}@example.com",
+                server::ids::random_token(6).to_lowercase()
+            )
+        };
+        let form = web.get("/dashboard/sign-in").await;
+        let csrf = form.csrf();
+        let started = std::time::Instant::now();
+        let page = web
+            .post(
+                "/dashboard/sign-in",
+                &[
+                    ("csrf", &csrf),
+                    ("email", &email),
+                    ("password", "not the password"),
+                ],
+            )
+            .await;
+        let took = started.elapsed().as_secs_f64();
+        assert_eq!(page.status, 401);
+        if is_known {
+            known.push(took)
+        } else {
+            unknown.push(took)
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        (v[1] + v[2]) / 2.0
+    };
+    let (k, u) = (median(&mut known), median(&mut unknown));
+    assert!(u > k / 3.0 && u < k * 3.0, "known {k:.4}s, unknown {u:.4}s");
 }
 
 async fn forms_without_their_csrf_token_are_refused(settings: Settings) {
