@@ -8,6 +8,9 @@
 //! state-changing form carries the sign-in's CSRF token. The pages load one script and one
 //! style sheet from this server and carry no inline code, so the CSP forbids it.
 
+// A handler's early exit is the page to answer with: `Result<_, Response>` throughout.
+#![allow(clippy::result_large_err)]
+
 pub mod password;
 mod sessions;
 mod settings;
@@ -48,7 +51,7 @@ const DASHBOARD_CSS: &str = include_str!("dashboard.css");
 /// What the dashboard needs from the settings.
 #[derive(Debug, Clone)]
 pub struct DashboardConfig {
-    /// TLS is served: cookies are `Secure`.
+    /// TLS is served (by this server or by the proxy `public_url` names): cookies are `Secure`.
     pub secure_cookies: bool,
     pub personal_data_retention_seconds: u64,
     pub face_match_threshold: f32,
@@ -59,7 +62,12 @@ pub struct DashboardConfig {
 impl DashboardConfig {
     pub fn from_settings(settings: &Settings) -> DashboardConfig {
         DashboardConfig {
-            secure_cookies: settings.tls_cert.is_some(),
+            // TLS here, or at a proxy in front (holders and integrators reach an https URL).
+            secure_cookies: settings.tls_cert.is_some()
+                || settings
+                    .public_url
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with("https://")),
             personal_data_retention_seconds: settings.personal_data_retention_seconds,
             face_match_threshold: settings.face_match_threshold,
             session_ttl_seconds: settings.session_ttl_seconds,
@@ -469,6 +477,16 @@ mod tests {
             plain.to_str().unwrap(),
             "pr_dashboard=x; Path=/dashboard; Max-Age=60; HttpOnly; SameSite=Lax"
         );
+        let behind_proxy = Settings {
+            public_url: Some("https://id.example".into()),
+            ..Settings::default()
+        };
+        assert!(DashboardConfig::from_settings(&behind_proxy).secure_cookies);
+        let tls = Settings {
+            tls_cert: Some("cert.pem".into()),
+            ..Settings::default()
+        };
+        assert!(DashboardConfig::from_settings(&tls).secure_cookies);
         config.secure_cookies = true;
         assert!(
             set_cookie(&config, COOKIE, "x", 60)

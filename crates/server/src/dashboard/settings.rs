@@ -283,8 +283,8 @@ fn recovery_codes() -> Vec<String> {
             let code: String = totp::base32(&os_random_bytes(7)).chars().take(10).collect();
             format!(
                 "{}-{}",
-                &code[..5.min(code.len())],
-                &code[5.min(code.len())..]
+                code.get(..5).unwrap_or_default(),
+                code.get(5..).unwrap_or_default()
             )
         })
         .collect()

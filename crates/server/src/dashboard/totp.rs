@@ -28,7 +28,8 @@ pub fn hotp(algorithm: Algorithm, secret: &[u8], counter: u64, digits: u32) -> S
     let offset = usize::from(mac.last().copied().unwrap_or(0) & 0x0f);
     let word = mac
         .get(offset..offset + 4)
-        .map(|b| u32::from_be_bytes([b[0] & 0x7f, b[1], b[2], b[3]]))
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(|b| u32::from_be_bytes(b) & 0x7fff_ffff)
         .unwrap_or(0);
     let code = u64::from(word) % 10u64.pow(digits);
     format!("{code:0width$}", width = digits as usize)
@@ -72,6 +73,11 @@ pub fn matching_step(secret: &[u8], code: &str, now: i64) -> Option<i64> {
 
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
+/// The base32 letter of the low five bits of `v`.
+fn letter(v: u32) -> char {
+    char::from(BASE32.get((v & 31) as usize).copied().unwrap_or(b'A'))
+}
+
 /// RFC 4648 base32 without padding, as authenticator apps take secrets.
 pub fn base32(data: &[u8]) -> String {
     let mut out = String::new();
@@ -81,11 +87,11 @@ pub fn base32(data: &[u8]) -> String {
         bits += 8;
         while bits >= 5 {
             bits -= 5;
-            out.push(char::from(BASE32[((buffer >> bits) & 31) as usize]));
+            out.push(letter(buffer >> bits));
         }
     }
     if bits > 0 {
-        out.push(char::from(BASE32[((buffer << (5 - bits)) & 31) as usize]));
+        out.push(letter(buffer << (5 - bits)));
     }
     out
 }

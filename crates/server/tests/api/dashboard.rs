@@ -958,6 +958,59 @@ async fn trust_store_marks_expired_expiring_and_stale_entries(settings: Settings
     assert!(be < de && de < nl);
 }
 
+/// Under TLS the sign-in cookies are `Secure`. Transport is independent of the backend: SQLite.
+#[tokio::test]
+async fn cookies_are_secure_under_tls() {
+    let db = crate::helpers::TestDb::new(crate::helpers::Backend::Sqlite)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert_pem = generated.cert.pem();
+    std::fs::write(dir.path().join("cert.pem"), &cert_pem).unwrap();
+    std::fs::write(
+        dir.path().join("key.pem"),
+        generated.key_pair.serialize_pem(),
+    )
+    .unwrap();
+    let mut settings = db.settings.clone();
+    settings.tls_cert = Some(dir.path().join("cert.pem"));
+    settings.tls_key = Some(dir.path().join("key.pem"));
+    let app = start(settings).await;
+    let port = app.base.rsplit(':').next().unwrap();
+    let mut web = Web::new(&app);
+    web.base = format!("https://localhost:{port}");
+    web.http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+        .resolve("localhost", format!("127.0.0.1:{port}").parse().unwrap())
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let form = web.get("/dashboard/sign-in").await;
+    let cookie = form.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.starts_with("pr_dashboard_signin=") && cookie.ends_with("; Secure"),
+        "{cookie}"
+    );
+    let page = web.try_sign_in(&app.email, PASSWORD).await;
+    assert_eq!(page.status, 303);
+    let cookies: Vec<&str> = page
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("pr_dashboard="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly") && session.ends_with("; Secure"),
+        "{session}"
+    );
+    assert_eq!(web.get("/dashboard/settings").await.status, 200);
+}
+
 // ---- in the browser ----
 
 /// A WebDriver session on headless Chromium, in its own process group (ended on drop).
