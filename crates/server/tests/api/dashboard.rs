@@ -1211,6 +1211,27 @@ impl Browser {
         }
     }
 
+    /// Every visible form control has a label (its accessible name), and the page has one h1
+    /// and a `lang`.
+    async fn assert_labelled(&self, page: &str) {
+        let unlabelled = self
+            .script(
+                "return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))\
+                 .filter(function (e) { return !e.labels || e.labels.length === 0; })\
+                 .map(function (e) { return e.id || e.name; });",
+                json!([]),
+            )
+            .await;
+        assert_eq!(unlabelled, json!([]), "unlabelled controls on {page}");
+        let structure = self
+            .script(
+                "return [document.querySelectorAll('h1').length, document.documentElement.lang];",
+                json!([]),
+            )
+            .await;
+        assert_eq!(structure, json!([1, "en"]), "{page}");
+    }
+
     async fn wait_for_element(&self, css: &str) {
         self.wait_for(
             css,
@@ -1319,14 +1340,19 @@ async fn browser_end_to_end(settings: Settings) {
     browser.wait_for_heading("Sign in").await;
     browser.screenshot("sign-in").await;
     browser.type_into("#email", &app.email).await;
-    browser.type_into("#password", PASSWORD).await;
-    browser.click("#sign-in button[type=submit]").await;
+    browser.assert_labelled("sign-in").await;
+    // From the keyboard: Enter in the password field submits the form.
+    browser
+        .type_into("#password", &format!("{PASSWORD}\u{E007}"))
+        .await;
     browser.wait_for_heading("Sessions").await;
     assert!(browser.text("header").await.contains(&app.email));
+    browser.assert_labelled("sessions").await;
 
     // Settings: a new credential pair, used against the API at once.
     browser.click("a[href='/dashboard/settings']").await;
     browser.wait_for_heading("Settings").await;
+    browser.assert_labelled("settings").await;
     assert!(browser.text("#server-settings").await.contains("30 days"));
     browser
         .type_into("#credential-name", "from the browser")
@@ -1425,6 +1451,7 @@ async fn browser_end_to_end(settings: Settings) {
     std::fs::write(&pem_path, csca.pem().unwrap()).unwrap();
     browser.click("a[href='/dashboard/trust']").await;
     browser.wait_for_heading("Trust store").await;
+    browser.assert_labelled("trust").await;
     assert!(
         browser
             .text("#certificates")
@@ -1475,6 +1502,7 @@ async fn browser_end_to_end(settings: Settings) {
         .await;
     browser.wait_for_heading(&format!("Session {id}")).await;
     assert_eq!(browser.text("#session-state").await, "APPROVED");
+    browser.assert_labelled("session").await;
     browser
         .wait_for(
             "the portrait is decoded",
