@@ -1,7 +1,7 @@
 //! passport-reader's service, in layers:
 //!
 //! - [`router`], [`api`] (the integrator's and the holder's API, the APDU relay), [`web`] (the
-//!   holder's pages), on [`http`] (errors, extractors) and [`state`]: HTTP;
+//!   holder's pages), [`dashboard`] (the integrator's web console), on [`http`] (errors, extractors) and [`state`]: HTTP;
 //! - [`accounts`], [`auth`], [`sessions`], [`verification`], [`trust`], [`callbacks`]: the
 //!   domain services, with no HTTP in them; [`jobs`]: their background work;
 //! - [`store`]: SQLite or PostgreSQL, one API over both;
@@ -13,6 +13,7 @@ pub mod app;
 pub mod auth;
 pub mod callbacks;
 pub mod config;
+pub mod dashboard;
 pub mod http;
 pub mod jobs;
 pub mod model;

@@ -18,6 +18,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     Router::new()
         .merge(crate::api::routes())
         .merge(crate::web::routes())
+        .merge(crate::dashboard::routes())
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn_with_state(request_timeout, timeout))
         .layer(CatchPanicLayer::custom(panic_response))

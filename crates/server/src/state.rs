@@ -27,6 +27,10 @@ pub struct AppState {
     pub relay_limits: RelayLimits,
     /// The relays live on this process (one per session).
     pub relays: Arc<LiveRelays>,
+    /// When this instance last noted each credential's use.
+    pub last_use: Arc<crate::auth::LastUse>,
+    /// The web dashboard's settings (cookies, the server values it shows).
+    pub dashboard: Arc<DashboardConfig>,
 }
 
 impl AppState {
@@ -45,6 +49,8 @@ impl AppState {
                 ..RelayLimits::default()
             },
             relays: Arc::default(),
+            last_use: Arc::default(),
+            dashboard: Arc::new(DashboardConfig::from_settings(settings)),
         }
     }
 }
@@ -94,6 +100,34 @@ impl PageSettings {
                 "http"
             },
             listen: settings.listen.clone(),
+        }
+    }
+}
+
+/// What the dashboard needs from the settings.
+#[derive(Debug, Clone)]
+pub struct DashboardConfig {
+    /// TLS is served (by this server or by the proxy `public_url` names): cookies are `Secure`.
+    pub secure_cookies: bool,
+    pub personal_data_retention_seconds: u64,
+    pub face_match_threshold: f32,
+    pub session_ttl_seconds: u64,
+    pub require_proven_clone_check: bool,
+}
+
+impl DashboardConfig {
+    pub fn from_settings(settings: &Settings) -> DashboardConfig {
+        DashboardConfig {
+            // TLS here, or at a proxy in front (holders and integrators reach an https URL).
+            secure_cookies: settings.tls_cert.is_some()
+                || settings
+                    .public_url
+                    .as_ref()
+                    .is_some_and(|u| u.as_str().starts_with("https://")),
+            personal_data_retention_seconds: settings.personal_data_retention_seconds,
+            face_match_threshold: settings.face_match_threshold,
+            session_ttl_seconds: settings.session_ttl_seconds,
+            require_proven_clone_check: settings.require_proven_clone_check,
         }
     }
 }

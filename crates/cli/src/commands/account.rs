@@ -1,4 +1,4 @@
-//! `passport-reader account create|list|webhook-secret`.
+//! `passport-reader account create|list|password|webhook-secret`.
 
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
@@ -14,6 +14,15 @@ pub enum Command {
     /// Create an account. The password is read from stdin if piped in; otherwise one is
     /// generated and printed once.
     Create {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Set the account's password (the dashboard's sign-in). The new password is read from
+    /// stdin if piped in; otherwise one is generated and printed once. Signs the account out of
+    /// the dashboard everywhere.
+    Password {
         #[arg(long)]
         email: String,
         #[command(flatten)]
@@ -54,6 +63,23 @@ pub fn run(command: Command) -> ExitCode {
                     .await
                     .map_err(|e| e.to_string())?;
                 println!("Created account {} (id {}).", account.email, account.id);
+                if generated {
+                    println!("Password (shown only this once): {password}");
+                }
+                Ok(())
+            }
+            Command::Password { email, store } => {
+                let settings = store.settings(Overrides::default())?;
+                let piped = read_piped_password()?;
+                let (password, generated) = match piped {
+                    Some(p) => (p, false),
+                    None => (accounts::generate_password(), true),
+                };
+                let db = open_store(&settings).await?;
+                server::dashboard::password::set_password(&db, &settings.clock, &email, &password)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("Password of {} changed.", email.trim().to_lowercase());
                 if generated {
                     println!("Password (shown only this once): {password}");
                 }

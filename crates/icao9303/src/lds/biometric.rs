@@ -2,8 +2,8 @@
 //! group (ISO/IEC 7816-11) holding ISO/IEC 19794-5:2005 facial records, or since LDS 1.8 the
 //! ISO/IEC 39794-5 encoding.
 
-use super::{LdsError, outer};
 use super::image::image_dimensions;
+use super::{LdsError, outer};
 use crate::tlv::{Tlv, TlvReader};
 
 /// Most faces kept from one DG2 (chips hold one; the format allows more).

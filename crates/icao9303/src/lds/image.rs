@@ -107,4 +107,3 @@ fn jp2_dimensions(data: &[u8]) -> Option<(u32, u32)> {
     let width = be32(header, ihdr + 4)?;
     Some((width, height))
 }
-

@@ -6,13 +6,13 @@
 pub mod sod;
 
 mod biometric;
-pub mod image;
 mod com;
 mod dg1;
 mod dg11;
 mod dg12;
 mod dg15;
 mod dg7;
+pub mod image;
 mod security_infos;
 
 pub use biometric::{Dg2, FaceEncoding, FaceImage, ImageFormat};

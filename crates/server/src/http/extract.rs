@@ -31,10 +31,22 @@ impl FromRequestParts<AppState> for Authenticated {
         let (public_key, secret) = parse_basic(header).ok_or(ApiError::Unauthorized(
             "The Authorization header must be HTTP Basic: base64(public key + ':' + secret)",
         ))?;
-        auth::authenticate(&state.store, &public_key, &secret)
+        let caller = auth::authenticate(&state.store, &public_key, &secret)
             .await?
-            .map(Authenticated)
-            .ok_or(ApiError::Unauthorized("Invalid or revoked API credentials"))
+            .ok_or(ApiError::Unauthorized("Invalid or revoked API credentials"))?;
+        // "Last used" on the dashboard: at most once a minute per credential, off the
+        // request's path; a failure to note it fails nothing.
+        let now = state.clock.now();
+        if state.last_use.due(caller.credential_id, now) {
+            let store = state.store.clone();
+            let id = caller.credential_id;
+            tokio::spawn(async move {
+                if let Err(e) = store.touch_credential(id, now).await {
+                    tracing::warn!(error = %e, "cannot note the credential's last use");
+                }
+            });
+        }
+        Ok(Authenticated(caller))
     }
 }
 

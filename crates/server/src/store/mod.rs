@@ -166,7 +166,9 @@ enum Bind {
 mod sessions;
 mod accounts;
 mod callbacks;
+#[macro_use]
 mod credentials;
+pub mod dashboard;
 mod holder_flow;
 mod postgres;
 mod sqlite;
@@ -286,11 +288,13 @@ mod tests {
         let sqlite = [
             include_str!("../../migrations/sqlite/0001_initial.sql"),
             include_str!("../../migrations/sqlite/0002_holder_flow.sql"),
+            include_str!("../../migrations/sqlite/0003_dashboard.sql"),
         ]
         .concat();
         let postgres = [
             include_str!("../../migrations/postgres/0001_initial.sql"),
             include_str!("../../migrations/postgres/0002_holder_flow.sql"),
+            include_str!("../../migrations/postgres/0003_dashboard.sql"),
         ]
         .concat();
         let (sqlite, postgres) = (sqlite.as_str(), postgres.as_str());

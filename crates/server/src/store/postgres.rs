@@ -36,5 +36,12 @@ pub(super) fn migrator() -> Migrator {
             include_str!("../../migrations/postgres/0002_holder_flow.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            3,
+            "dashboard".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/postgres/0003_dashboard.sql").into_sql_str(),
+            false,
+        ),
     ])
 }

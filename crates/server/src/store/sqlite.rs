@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use sqlx::ConnectOptions;
 
@@ -61,6 +59,13 @@ pub(super) fn migrator() -> Migrator {
             "holder_flow".into(),
             MigrationType::Simple,
             include_str!("../../migrations/sqlite/0002_holder_flow.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            3,
+            "dashboard".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/sqlite/0003_dashboard.sql").into_sql_str(),
             false,
         ),
     ])

@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod callbacks;
+mod dashboard;
 mod durability;
 mod open_page;
 mod reader_api;
