@@ -65,6 +65,12 @@ pub struct Settings {
     /// Where holders reach this server, e.g. `https://id.example.com` (the QR code and the
     /// command on the holder's page link there). Unset: each request's `Host` header.
     pub public_url: Option<PublicUrl>,
+    /// The accounts (by email) that may import into the trust store from the dashboard. The
+    /// trust store is the whole server's: a CSCA one account adds is trusted for every
+    /// account's sessions, so by default no account may (`passport-reader trust import` on the
+    /// server is the operator's way); `["*"]` lets every account, for a deployment whose
+    /// accounts all belong to one organisation.
+    pub trust_administrators: Vec<String>,
     /// Attempts to deliver one callback before it is abandoned (retries after 2, 4, 8, 16 s,
     /// then 1, 5, 15 min, 1, 3, 6 h, then every 12 h).
     pub callback_max_attempts: u32,
@@ -110,6 +116,7 @@ impl Default for Settings {
             session_sweep_seconds: 10,
             background_tasks: true,
             public_url: None,
+            trust_administrators: Vec::new(),
             clock: Clock::system(),
             enable_panic_route: false,
         }
@@ -188,7 +195,7 @@ impl Settings {
     }
 
     /// Overlays `PASSPORT_READER_<SETTING>` variables: every setting a file may hold, its name
-    /// in upper case (`trusted_proxies` comma-separated). An empty variable counts as unset.
+    /// in upper case (`trusted_proxies` and `trust_administrators` comma-separated). An empty variable counts as unset.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         let mut table =
             toml::Table::try_from(&*self).map_err(|e| ConfigError::Internal(e.to_string()))?;
@@ -330,7 +337,7 @@ fn env_value(field: &str, text: &str) -> Option<toml::Value> {
         table.insert(field.to_owned(), value.clone());
         Settings::deserialize(table).is_ok()
     };
-    let candidates = if field == "trusted_proxies" {
+    let candidates = if field == "trusted_proxies" || field == "trust_administrators" {
         vec![toml::Value::Array(
             text.split(',')
                 .map(str::trim)

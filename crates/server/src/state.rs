@@ -113,9 +113,18 @@ pub struct DashboardConfig {
     pub face_match_threshold: f32,
     pub session_ttl_seconds: u64,
     pub require_proven_clone_check: bool,
+    /// Emails of the accounts that may import into the trust store (`*`: every account).
+    pub trust_administrators: Vec<String>,
 }
 
 impl DashboardConfig {
+    /// Whether the account with `email` may import into the (server-wide) trust store.
+    pub fn may_import_trust(&self, email: &str) -> bool {
+        self.trust_administrators
+            .iter()
+            .any(|a| a == "*" || a.eq_ignore_ascii_case(email))
+    }
+
     pub fn from_settings(settings: &Settings) -> DashboardConfig {
         DashboardConfig {
             // TLS here, or at a proxy in front (holders and integrators reach an https URL).
@@ -128,6 +137,7 @@ impl DashboardConfig {
             face_match_threshold: settings.face_match_threshold,
             session_ttl_seconds: settings.session_ttl_seconds,
             require_proven_clone_check: settings.require_proven_clone_check,
+            trust_administrators: settings.trust_administrators.clone(),
         }
     }
 }

@@ -33,6 +33,8 @@ struct TrustPage {
     error: Option<String>,
     csrf: String,
     imported: Vec<String>,
+    /// Whether this account may import (the `trust_administrators` setting).
+    may_import: bool,
     certificates: Vec<EntryLine>,
     crls: Vec<EntryLine>,
 }
@@ -101,6 +103,11 @@ fn describe_entries(
     (certificates, crls)
 }
 
+const NOT_ALLOWED: &str = "This account may not import into the trust store: it is the whole \
+    server's, so a certificate added here is trusted for every account's sessions. The server's \
+    operator imports with `passport-reader trust import`, or names the accounts that may in the \
+    trust_administrators setting.";
+
 async fn trust_page(
     state: &AppState,
     signed: &Signed,
@@ -127,6 +134,7 @@ async fn trust_page(
             error,
             csrf: signed.csrf.clone(),
             imported,
+            may_import: state.dashboard.may_import_trust(&signed.email),
             certificates,
             crls,
         },
@@ -150,6 +158,18 @@ pub async fn import(
         Ok(s) => s,
         Err(r) => return r,
     };
+    if !state.dashboard.may_import_trust(&signed.email) {
+        tracing::warn!("dashboard: a trust store import by an account not allowed to");
+        return trust_page(
+            &state,
+            &signed,
+            StatusCode::FORBIDDEN,
+            Vec::new(),
+            None,
+            Some(NOT_ALLOWED.to_owned()),
+        )
+        .await;
+    }
     let (mut csrf, mut file) = (None, None);
     loop {
         match multipart.next_field().await {

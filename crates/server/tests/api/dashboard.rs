@@ -24,6 +24,7 @@ both_backends!(
     password_change_signs_out_everywhere,
     session_list_filters_and_pages,
     rejected_session_shows_what_failed_with_portrait_and_selfie,
+    trust_import_is_for_the_named_administrators_only,
     trust_store_marks_expired_expiring_and_stale_entries,
     browser_end_to_end,
 );
@@ -854,8 +855,42 @@ fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn trust_store_marks_expired_expiring_and_stale_entries(settings: Settings) {
+async fn trust_import_is_for_the_named_administrators_only(settings: Settings) {
+    // By default no account may change the server-wide trust store from the dashboard.
+    let app = start(settings).await;
+    let now = crate::verification::now();
+    let csca = testdoc::Csca::generate(&testdoc::CscaOptions::new("NL", now)).unwrap();
+    let mut web = Web::new(&app);
+    web.sign_in(&app.email, PASSWORD).await;
+    let page = web.get("/dashboard/trust").await;
+    assert!(
+        page.body.contains("id=\"import-not-allowed\""),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("id=\"trust-import\""));
+    let csrf = web.csrf().await;
+    let (content_type, body) = multipart(&[
+        ("csrf", None, csrf.as_bytes()),
+        ("file", Some("nl.pem"), csca.pem().unwrap().as_bytes()),
+    ]);
+    let r = web
+        .http
+        .post(format!("{}/dashboard/trust", app.base))
+        .header("cookie", web.cookie_header())
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("trust_administrators"));
+    assert!(app.store.list_trust_entries().await.unwrap().is_empty());
+}
+
+async fn trust_store_marks_expired_expiring_and_stale_entries(mut settings: Settings) {
     use testdoc::{Csca, CscaOptions};
+    settings.trust_administrators = vec!["*".into()];
     let app = start(settings).await;
     let now = crate::verification::now();
     let valid = Csca::generate(&CscaOptions::new("NL", now)).unwrap();
@@ -1328,10 +1363,11 @@ async fn read_over_relay(
     .expect("the relay read")
 }
 
-async fn browser_end_to_end(settings: Settings) {
+async fn browser_end_to_end(mut settings: Settings) {
     if !browser_available() {
         return;
     }
+    settings.trust_administrators = vec!["*".into()];
     let app = start(settings).await;
     let profile = tempfile::tempdir().unwrap();
     let browser = Browser::start(profile.path()).await;
