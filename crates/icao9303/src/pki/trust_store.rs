@@ -487,6 +487,70 @@ fn decode_base64(text: &str) -> Result<Vec<u8>, PkiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pki::verify_passive_authentication;
+    use crate::report::{CheckName, Outcome, ReasonCode};
+    use testdoc::FileId;
+    use time::macros::datetime;
+
+    #[test]
+    fn crls_count_only_when_signed_by_the_csca_whichever_was_imported_first() {
+        let now = datetime!(2025-06-01 12:00 UTC);
+        let (csca, doc) = testdoc::issue_specimen(now).unwrap();
+        // Another CSCA of the same name, with another key, revoking the Document Signer.
+        let impostor = testdoc::Csca::generate(&testdoc::CscaOptions::new("NL", now)).unwrap();
+        let serial = doc.document_signer().serial();
+        let verify = |store: &TrustStore| {
+            verify_passive_authentication(
+                doc.file(FileId::Sod).unwrap(),
+                &doc.data_groups(),
+                store,
+                now,
+            )
+        };
+
+        let mut store = TrustStore::new();
+        store
+            .import(&impostor.crl(&[serial], now).unwrap().to_der().unwrap())
+            .unwrap();
+        store
+            .import(&impostor.certificate().to_der().unwrap())
+            .unwrap();
+        store.import(&csca.certificate().to_der().unwrap()).unwrap();
+        assert_eq!(store.anchors().len(), 2);
+        let pa = verify(&store);
+        assert_eq!(pa.outcome(CheckName::DocumentSignerChain), Outcome::Passed);
+        assert_eq!(
+            pa.csca.as_ref().unwrap().der(),
+            csca.certificate().to_der().unwrap()
+        );
+        let revocation = pa.check(CheckName::DocumentSignerRevocation).unwrap();
+        assert_eq!(revocation.reason_code, Some(ReasonCode::NoCrl));
+
+        // The CSCA's own CRL, imported after the CSCA, revokes it; the second verification
+        // (the SOD's certificate now parsed in the store) gives the same verdicts.
+        store
+            .import(&csca.crl(&[serial], now).unwrap().to_der().unwrap())
+            .unwrap();
+        for _ in 0..2 {
+            let pa = verify(&store);
+            assert_eq!(pa.outcome(CheckName::SodSignature), Outcome::Passed);
+            assert_eq!(
+                pa.outcome(CheckName::DocumentSignerRevocation),
+                Outcome::Failed
+            );
+        }
+        // A copy keeps the index (and starts without parsed certificates).
+        assert_eq!(
+            verify(&store.clone()).outcome(CheckName::DocumentSignerRevocation),
+            Outcome::Failed
+        );
+        // Importing the same entries again adds nothing.
+        store.import(&csca.certificate().to_der().unwrap()).unwrap();
+        store
+            .import(&csca.crl(&[serial], now).unwrap().to_der().unwrap())
+            .unwrap();
+        assert_eq!((store.anchors().len(), store.crls().len()), (2, 2));
+    }
 
     #[test]
     fn base64_known_answer() {
