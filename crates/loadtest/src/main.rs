@@ -12,7 +12,7 @@
 mod document;
 mod stats;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -154,6 +154,8 @@ struct Sessions {
     ids: Mutex<Vec<i64>>,
     /// Sessions nobody has started yet: `(id, token)`, for abort and submit.
     fresh: Mutex<Vec<(i64, String)>>,
+    /// Sessions taken for abort or submit (finished, or about to be).
+    taken: Mutex<HashSet<i64>>,
 }
 
 impl Sessions {
@@ -183,7 +185,15 @@ impl Sessions {
     }
 
     fn take_fresh(&self) -> Option<(i64, String)> {
-        self.fresh.lock().ok()?.pop()
+        let taken = self.fresh.lock().ok()?.pop()?;
+        if let Ok(mut set) = self.taken.lock() {
+            set.insert(taken.0);
+        }
+        Some(taken)
+    }
+
+    fn was_taken(&self, id: i64) -> bool {
+        self.taken.lock().is_ok_and(|set| set.contains(&id))
     }
 }
 
@@ -248,7 +258,17 @@ impl Shared {
     async fn fresh_session(&self) -> Result<(i64, String), Failure> {
         match self.sessions.take_fresh() {
             Some(s) => Ok(s),
-            None => self.create().await,
+            None => {
+                let (id, token) = self.create().await?;
+                // Not for another abort or submit.
+                if let Ok(mut fresh) = self.sessions.fresh.lock() {
+                    fresh.retain(|(other, _)| *other != id);
+                }
+                if let Ok(mut taken) = self.sessions.taken.lock() {
+                    taken.insert(id);
+                }
+                Ok((id, token))
+            }
         }
     }
 
@@ -270,8 +290,13 @@ impl Shared {
                 };
                 match self.api(method, body).await {
                     Ok(_) => Ok(()),
-                    // Updating a session the run already finished is refused, rightly.
-                    Err(e) if op == Op::Update && e.contains("HTTP 4") && self.is_finished(id) => {
+                    // Updating a session this run is finishing (abort, submit) is refused,
+                    // rightly.
+                    Err(e)
+                        if op == Op::Update
+                            && e.ends_with("SessionFinished")
+                            && self.sessions.was_taken(id) =>
+                    {
                         Ok(())
                     }
                     Err(e) => Err(e),
@@ -314,12 +339,6 @@ impl Shared {
         }
     }
 
-    fn is_finished(&self, id: i64) -> bool {
-        self.sessions
-            .all
-            .lock()
-            .is_ok_and(|all| all.get(&id).is_some_and(Option::is_some))
-    }
 }
 
 fn transport_error(e: reqwest::Error) -> Failure {
