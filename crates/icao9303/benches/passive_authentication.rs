@@ -87,7 +87,12 @@ impl Bare {
     fn prepare(case: &Case, store: &TrustStore) -> Bare {
         let pa = verify_passive_authentication(&case.sod, &case.groups, store, case.at);
         for name in [CheckName::SodSignature, CheckName::DocumentSignerChain] {
-            assert_eq!(pa.outcome(name), Outcome::Passed, "{}: {name:?}", case.label);
+            assert_eq!(
+                pa.outcome(name),
+                Outcome::Passed,
+                "{}: {name:?}",
+                case.label
+            );
         }
         let sod = Sod::parse(&case.sod).unwrap();
         let signer = &sod.signed_data.signer_infos[0];
@@ -112,7 +117,8 @@ impl Bare {
 
     fn run(&self) -> bool {
         let mut ok = hash(self.content_digest, &self.content).is_ok();
-        let mut verifier = Verifier::new(self.scheme.digest().message_digest(), &self.ds_key).unwrap();
+        let mut verifier =
+            Verifier::new(self.scheme.digest().message_digest(), &self.ds_key).unwrap();
         match self.scheme {
             SignatureScheme::RsaPkcs1v15(_) => verifier.set_rsa_padding(Padding::PKCS1).unwrap(),
             SignatureScheme::RsaPss {

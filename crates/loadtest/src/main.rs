@@ -59,7 +59,10 @@ struct Args {
     #[arg(long, value_parser = parse_duration, default_value = "60s")]
     duration: Duration,
     /// Relative weights of the operations: create, get, state, list, update, abort, submit.
-    #[arg(long, default_value = "create=3,get=3,state=6,list=1,update=1,abort=1,submit=1")]
+    #[arg(
+        long,
+        default_value = "create=3,get=3,state=6,list=1,update=1,abort=1,submit=1"
+    )]
     mix: String,
     /// Process id of the server (on this machine), to report its memory (VmRSS) before and
     /// after the run.
@@ -111,7 +114,10 @@ fn parse_mix(text: &str) -> Result<Vec<(Op, u32)>> {
             .with_context(|| format!("--mix: {part:?} is not name=weight"))?;
         let op = Op::from_name(name.trim()).with_context(|| {
             let names: Vec<&str> = OPS.iter().map(|o| o.name()).collect();
-            format!("--mix: unknown operation {name:?} (one of {})", names.join(", "))
+            format!(
+                "--mix: unknown operation {name:?} (one of {})",
+                names.join(", ")
+            )
         })?;
         let weight: u32 = weight.trim().parse().context("--mix: weight")?;
         if weight > 0 {
@@ -224,13 +230,20 @@ impl Shared {
             .map_err(transport_error)?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(transport_error)?;
-        let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|_| format!("{method}: HTTP {} with a body that is not JSON", status.as_u16()))?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|_| {
+            format!(
+                "{method}: HTTP {} with a body that is not JSON",
+                status.as_u16()
+            )
+        })?;
         if !status.is_success() {
             return Err(format!(
                 "{method}: HTTP {} {}",
                 status.as_u16(),
-                value["error_name"].as_str().unwrap_or("")
+                value
+                    .get("error_name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
             ));
         }
         Ok(value)
@@ -248,7 +261,10 @@ impl Shared {
                 json!({"reference": format!("loadtest-{}-{n}", self.run)}),
             )
             .await?;
-        let (Some(id), Some(token)) = (v["id"].as_i64(), v["token"].as_str()) else {
+        let (Some(id), Some(token)) = (
+            v.get("id").and_then(Value::as_i64),
+            v.get("token").and_then(Value::as_str),
+        ) else {
             return Err("session.create: no id or token in the answer".into());
         };
         self.sessions.created(id, token.to_owned());
@@ -310,15 +326,16 @@ impl Shared {
                 let (id, _) = self.fresh_session().await?;
                 let v = self.api("session.abort", json!({"id": id})).await?;
                 self.sessions
-                    .finished(id, v["state"].as_str().unwrap_or("?"));
+                    .finished(id, v.get("state").and_then(Value::as_str).unwrap_or("?"));
                 Ok(())
             }
             Op::Submit => {
                 let (id, token) = self.fresh_session().await?;
                 let bearer = format!("Bearer {token}");
                 let started = self.post("reader.start", &bearer, &json!({})).await?;
-                let challenge = started["aa_challenge"]
-                    .as_str()
+                let challenge = started
+                    .get("aa_challenge")
+                    .and_then(Value::as_str)
                     .and_then(|c| hex::decode(c).ok())
                     .ok_or("reader.start: no aa_challenge")?;
                 let document = self
@@ -329,7 +346,11 @@ impl Shared {
                     .submit_body(&challenge)
                     .map_err(|e| format!("building the submission: {e}"))?;
                 let v = self.post("reader.submit", &bearer, &body).await?;
-                let state = v["state"].as_str().unwrap_or("?").to_owned();
+                let state = v
+                    .get("state")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned();
                 self.sessions.finished(id, &state);
                 if let Ok(mut states) = self.submit_states.lock() {
                     *states.entry(state).or_default() += 1;
@@ -338,7 +359,6 @@ impl Shared {
             }
         }
     }
-
 }
 
 fn transport_error(e: reqwest::Error) -> Failure {
@@ -372,7 +392,7 @@ fn mib(kb: u64) -> String {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    if !(args.rate > 0.0) || args.ramp_from < 0.0 {
+    if args.rate.is_nan() || args.rate <= 0.0 || args.ramp_from < 0.0 {
         bail!("--rate must be above 0 and --ramp-from not below 0");
     }
     let mix = parse_mix(&args.mix)?;
@@ -421,10 +441,12 @@ async fn run(args: Args, mix: Vec<(Op, u32)>) -> Result<()> {
     });
 
     // Check the credentials, warm up a few connections, and give the server's memory a base.
-    shared
-        .api("account.get", json!({}))
-        .await
-        .map_err(|e| anyhow::anyhow!("the deployment at {} refuses the credentials or cannot be reached: {e}", args.url))?;
+    shared.api("account.get", json!({})).await.map_err(|e| {
+        anyhow::anyhow!(
+            "the deployment at {} refuses the credentials or cannot be reached: {e}",
+            args.url
+        )
+    })?;
     let memory_before = args.server_pid.and_then(memory);
     if args.server_pid.is_some() && memory_before.is_none() {
         eprintln!("note: cannot read /proc/<pid>/status of --server-pid; memory not reported");
@@ -432,7 +454,11 @@ async fn run(args: Args, mix: Vec<(Op, u32)>) -> Result<()> {
 
     let total_weight: u32 = mix.iter().map(|(_, w)| w).sum();
     let ramp = args.ramp.unwrap_or_default().min(args.duration);
-    let ramp_from = if args.ramp.is_some() { args.ramp_from } else { args.rate };
+    let ramp_from = if args.ramp.is_some() {
+        args.ramp_from
+    } else {
+        args.rate
+    };
     eprintln!(
         "{} req/s{} for {:?} against {} (mix {})",
         args.rate,
@@ -642,9 +668,14 @@ async fn check_sessions(shared: &Arc<Shared>) -> Result<()> {
                 }
                 let problem = match (result, expected) {
                     (Err(e), _) => Some(format!("session {id}: {e}")),
-                    (Ok(v), Some(expected)) if v["state"].as_str() != Some(&expected) => Some(
-                        format!("session {id}: state {} instead of {expected}", v["state"]),
-                    ),
+                    (Ok(v), Some(expected))
+                        if v.get("state").and_then(Value::as_str) != Some(&expected) =>
+                    {
+                        Some(format!(
+                            "session {id}: state {:?} instead of {expected}",
+                            v.get("state")
+                        ))
+                    }
                     _ => None,
                 };
                 if let (Some(p), Ok(mut problems)) = (problem, problems.lock()) {
@@ -662,11 +693,15 @@ async fn check_sessions(shared: &Arc<Shared>) -> Result<()> {
         for p in problems.iter().take(20) {
             println!("  {p}");
         }
-        bail!("{} of {total} sessions lost or in another state", problems.len())
+        bail!(
+            "{} of {total} sessions lost or in another state",
+            problems.len()
+        )
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -91,7 +91,9 @@ struct Inner {
 }
 
 fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX).clamp(1, 600_000_000)
+    u64::try_from(d.as_micros())
+        .unwrap_or(u64::MAX)
+        .clamp(1, 600_000_000)
 }
 
 impl Stats {
@@ -125,7 +127,10 @@ impl Stats {
             inner.ops.entry(op).or_insert_with(OpStats::new).errors += 1;
             *inner
                 .errors
-                .entry(format!("{}: not sent (too many requests in flight)", op.name()))
+                .entry(format!(
+                    "{}: not sent (too many requests in flight)",
+                    op.name()
+                ))
                 .or_default() += 1;
             inner.window_errors += 1;
         }

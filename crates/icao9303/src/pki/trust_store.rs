@@ -475,10 +475,7 @@ fn decode_base64(text: &str) -> Result<Vec<u8>, PkiError> {
             .with_decode_padding_mode(DecodePaddingMode::Indifferent)
             .with_decode_allow_trailing_bits(true),
     );
-    let compact: Vec<u8> = text
-        .bytes()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
+    let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
     PEM_BODY
         .decode(compact)
         .map_err(|e| PkiError::Unrecognised(format!("bad base64 in PEM: {e}")))
