@@ -170,10 +170,14 @@ fn check_sod_signature(sod: &Sod, store: &TrustStore, pa: &mut PassiveAuthentica
         Err(e) => return not_checked(NAME, ReasonCode::UnsupportedAlgorithm, &e.to_string()),
     };
     pa.signature_algorithm = Some(scheme.name());
+    // Embedded certificates are parsed through the store, which keeps them parsed: the next
+    // document from the same Document Signer does not decode its key again.
     let ds = sd
-        .parsed_certificates()
-        .into_iter()
+        .certificates
+        .iter()
+        .filter_map(|der| store.parse_certificate(der).ok())
         .find(|c| signer.sid.identifies(c))
+        .map(|c| Certificate::clone(&c))
         .or_else(|| store.document_signer(&signer.sid).cloned());
     let Some(ds) = ds else {
         return Check::failed(
@@ -227,7 +231,7 @@ pub fn check_chain(
     signing_time: OffsetDateTime,
 ) -> (Check, Option<Certificate>) {
     const NAME: CheckName = CheckName::DocumentSignerChain;
-    let candidates: Vec<&Certificate> = store.issuer_candidates(ds).collect();
+    let mut candidates: Vec<&Certificate> = store.issuer_candidates(ds).collect();
     if candidates.is_empty() {
         let same_name = store
             .anchors()
@@ -243,16 +247,15 @@ pub fn check_chain(
         };
         return (Check::failed(NAME, ReasonCode::CscaNotFound, reason), None);
     }
-    let mut signers: Vec<&Certificate> = candidates
-        .into_iter()
-        .filter(|c| {
-            c.public_key()
-                .is_ok_and(|k| ds.is_signed_by(k).unwrap_or(false))
-        })
-        .collect();
-    // Prefer an anchor valid at the signing time, then a self-signed CSCA over a link certificate.
-    signers.sort_by_key(|c| (!c.valid_at(signing_time), !c.is_self_issued()));
-    let Some(csca) = signers.first().map(|c| (*c).clone()) else {
+    // Prefer an anchor valid at the signing time, then a self-signed CSCA over a link
+    // certificate (a stable sort: otherwise in the order they were added), and take the first
+    // whose key verifies the Document Signer certificate.
+    candidates.sort_by_key(|c| (!c.valid_at(signing_time), !c.is_self_issued()));
+    let signer = candidates.into_iter().find(|c| {
+        c.public_key()
+            .is_ok_and(|k| ds.is_signed_by(k).unwrap_or(false))
+    });
+    let Some(csca) = signer.cloned() else {
         let reason = format!(
             "no key of a trusted CSCA named {} verifies the Document Signer certificate",
             ds.issuer
@@ -313,14 +316,11 @@ pub fn check_revocation(
     at: OffsetDateTime,
 ) -> Check {
     const NAME: CheckName = CheckName::DocumentSignerRevocation;
-    let Ok(key) = csca.public_key() else {
+    if csca.public_key().is_err() {
         return not_checked(NAME, ReasonCode::NoCrl, "the CSCA key is unusable");
-    };
-    let crls: Vec<_> = store
-        .crls()
-        .iter()
-        .filter(|crl| crl.issuer.matches(&csca.subject) && crl.is_signed_by(key).unwrap_or(false))
-        .collect();
+    }
+    // Signatures checked once, when the CRL or the CSCA entered the store.
+    let crls = store.crls_signed_by(csca);
     if crls.is_empty() {
         return not_checked(
             NAME,

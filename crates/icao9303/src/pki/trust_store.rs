@@ -10,6 +10,12 @@
 //! vouched for by an anchor already in the store is reported, not enforced, because importing a
 //! master list is itself the operator's act of trust.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -72,11 +78,56 @@ pub struct ImportSummary {
     pub master_list: Option<MasterListImport>,
 }
 
-#[derive(Debug, Clone, Default)]
+/// The trust store, indexed when entries are added so that a verification looks up rather than
+/// scans: anchors by subjectKeyIdentifier (ICAO 9303 Part 12 makes it mandatory in CSCA
+/// certificates, and the authorityKeyIdentifier in Document Signer certificates), duplicates by
+/// fingerprint, and each CRL's signature checked once against the anchors its issuer names.
+///
+/// It also keeps the certificates embedded in SODs once parsed (a Document Signer signs many
+/// documents, and decoding its key is the most expensive part of parsing), so that passive
+/// authentication of the next document from the same signer does not parse it again.
+#[derive(Debug, Default)]
 pub struct TrustStore {
     anchors: Vec<Certificate>,
     document_signers: Vec<Certificate>,
     crls: Vec<Crl>,
+    index: Index,
+    parsed: ParsedCertificates,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Index {
+    /// SHA-256 of every certificate held (anchors and Document Signers).
+    certificates: HashSet<[u8; 32]>,
+    /// SHA-256 of every CRL held.
+    crls: HashSet<[u8; 32]>,
+    /// Anchor positions by subjectKeyIdentifier.
+    anchors_by_key_id: HashMap<Vec<u8>, Vec<usize>>,
+    /// Positions of anchors without a subjectKeyIdentifier.
+    anchors_without_key_id: Vec<usize>,
+    /// For each CRL (same position as in `crls`): the subjectPublicKeyInfo of every anchor whose
+    /// subject names the CRL's issuer, and whether that key signed the CRL.
+    crl_signers: Vec<Vec<(Vec<u8>, bool)>>,
+}
+
+/// Certificates parsed from SODs, by DER. Parsing is a pure function of the bytes, so this
+/// changes no result. Bounded: when full it is emptied and fills again.
+#[derive(Debug, Default)]
+struct ParsedCertificates(Mutex<HashMap<Vec<u8>, Arc<Certificate>>>);
+
+const PARSED_CERTIFICATES_MAX: usize = 4096;
+
+impl Clone for TrustStore {
+    /// A copy of the entries and their index; the parsed-certificate cache starts empty.
+    fn clone(&self) -> Self {
+        Self {
+            anchors: self.anchors.clone(),
+            document_signers: self.document_signers.clone(),
+            crls: self.crls.clone(),
+            index: self.index.clone(),
+            parsed: ParsedCertificates::default(),
+        }
+    }
 }
 
 impl TrustStore {
@@ -195,17 +246,20 @@ impl TrustStore {
     }
 
     fn contains(&self, cert: &Certificate) -> bool {
-        self.anchors
-            .iter()
-            .chain(&self.document_signers)
-            .any(|c| c.der() == cert.der())
+        self.index
+            .certificates
+            .contains(&openssl::sha::sha256(cert.der()))
     }
 
     fn add_parsed_certificate(&mut self, cert: Certificate) -> TrustEntry {
         let entry = certificate_entry(&cert);
-        if !self.contains(&cert) {
+        if self
+            .index
+            .certificates
+            .insert(openssl::sha::sha256(cert.der()))
+        {
             if is_ca(&cert) {
-                self.anchors.push(cert);
+                self.add_anchor(cert);
             } else {
                 self.document_signers.push(cert);
             }
@@ -213,9 +267,35 @@ impl TrustStore {
         entry
     }
 
+    fn add_anchor(&mut self, anchor: Certificate) {
+        let position = self.anchors.len();
+        match &anchor.subject_key_identifier {
+            Some(id) => self
+                .index
+                .anchors_by_key_id
+                .entry(id.clone())
+                .or_default()
+                .push(position),
+            None => self.index.anchors_without_key_id.push(position),
+        }
+        for (crl, signers) in self.crls.iter().zip(&mut self.index.crl_signers) {
+            if crl.issuer.matches(&anchor.subject) {
+                record_crl_signer(crl, &anchor, signers);
+            }
+        }
+        self.anchors.push(anchor);
+    }
+
     fn add_parsed_crl(&mut self, crl: Crl) -> TrustEntry {
         let entry = crl_entry(&crl);
-        if !self.crls.iter().any(|c| c.der() == crl.der()) {
+        if self.index.crls.insert(openssl::sha::sha256(crl.der())) {
+            let mut signers = Vec::new();
+            for anchor in &self.anchors {
+                if crl.issuer.matches(&anchor.subject) {
+                    record_crl_signer(&crl, anchor, &mut signers);
+                }
+            }
+            self.index.crl_signers.push(signers);
             self.crls.push(crl);
         }
         entry
@@ -239,17 +319,90 @@ impl TrustStore {
         &self.crls
     }
 
-    /// Anchors whose subject (and key identifier, when both sides have one) names `cert`'s issuer.
+    /// Anchors whose subject (and key identifier, when both sides have one) names `cert`'s
+    /// issuer, in the order they were added. Looked up by key identifier when `cert` has an
+    /// authorityKeyIdentifier; only a certificate without one makes this a scan.
     pub fn issuer_candidates<'a>(
         &'a self,
         cert: &'a Certificate,
     ) -> impl Iterator<Item = &'a Certificate> {
-        self.anchors.iter().filter(move |a| cert.names_issuer(a))
+        let positions: Vec<usize> = match &cert.authority_key_identifier {
+            Some(aki) => {
+                let mut positions: Vec<usize> = self
+                    .index
+                    .anchors_by_key_id
+                    .get(aki)
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .chain(&self.index.anchors_without_key_id)
+                    .copied()
+                    .collect();
+                positions.sort_unstable();
+                positions
+            }
+            None => (0..self.anchors.len()).collect(),
+        };
+        positions
+            .into_iter()
+            .filter_map(|i| self.anchors.get(i))
+            .filter(move |a| cert.names_issuer(a))
     }
 
     /// A Document Signer certificate from the store matching a SignerIdentifier.
     pub fn document_signer(&self, sid: &SignerIdentifier) -> Option<&Certificate> {
         self.document_signers.iter().find(|c| sid.identifies(c))
+    }
+
+    /// The CRLs whose issuer is `csca`'s subject and which `csca`'s key signed. For an anchor of
+    /// this store the signatures were checked when the CRL or the anchor was added; another
+    /// certificate's are checked now.
+    pub fn crls_signed_by<'a>(&'a self, csca: &Certificate) -> Vec<&'a Crl> {
+        self.crls
+            .iter()
+            .zip(&self.index.crl_signers)
+            .filter(|(crl, signers)| {
+                crl.issuer.matches(&csca.subject)
+                    && match signers.iter().find(|(spki, _)| *spki == csca.spki) {
+                        Some((_, signed)) => *signed,
+                        None => crl_signed_by(crl, csca),
+                    }
+            })
+            .map(|(crl, _)| crl)
+            .collect()
+    }
+
+    /// Parses a certificate, or returns the one parsed earlier from the same bytes.
+    pub fn parse_certificate(&self, der: &[u8]) -> Result<Arc<Certificate>, PkiError> {
+        if let Some(cert) = self.parsed.0.lock().ok().and_then(|m| m.get(der).cloned()) {
+            return Ok(cert);
+        }
+        let cert = Arc::new(Certificate::from_der(der)?);
+        if let Ok(mut parsed) = self.parsed.0.lock() {
+            if parsed.len() >= PARSED_CERTIFICATES_MAX {
+                parsed.clear();
+            }
+            parsed.insert(der.to_vec(), cert.clone());
+        }
+        Ok(cert)
+    }
+
+    /// Empties the cache of [`TrustStore::parse_certificate`] (to measure a first document).
+    pub fn forget_parsed_certificates(&self) {
+        if let Ok(mut parsed) = self.parsed.0.lock() {
+            parsed.clear();
+        }
+    }
+}
+
+fn crl_signed_by(crl: &Crl, csca: &Certificate) -> bool {
+    csca.public_key()
+        .is_ok_and(|key| crl.is_signed_by(key).unwrap_or(false))
+}
+
+/// Notes whether `anchor` (whose subject names `crl`'s issuer) signed `crl`, once per key.
+fn record_crl_signer(crl: &Crl, anchor: &Certificate, signers: &mut Vec<(Vec<u8>, bool)>) {
+    if !signers.iter().any(|(spki, _)| *spki == anchor.spki) {
+        signers.push((anchor.spki.clone(), crl_signed_by(crl, anchor)));
     }
 }
 
@@ -291,7 +444,6 @@ fn crl_entry(crl: &Crl) -> TrustEntry {
     }
 }
 
-/// Standard base64 (RFC 4648 §4), ignoring whitespace, for PEM bodies.
 /// The `(label, DER)` of every `-----BEGIN label-----` block in a PEM text (RFC 7468), in order.
 pub fn pem_blocks(pem: &[u8]) -> Result<Vec<(String, Vec<u8>)>, PkiError> {
     let text =
@@ -315,35 +467,87 @@ pub fn pem_blocks(pem: &[u8]) -> Result<Vec<(String, Vec<u8>)>, PkiError> {
     Ok(blocks)
 }
 
+/// Standard base64 (RFC 4648 §4) of a PEM body: whitespace ignored, padding optional.
 fn decode_base64(text: &str) -> Result<Vec<u8>, PkiError> {
-    let bad = || PkiError::Unrecognised("bad base64 in PEM".into());
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => break,
-            b' ' | b'\t' | b'\r' | b'\n' => continue,
-            _ => return Err(bad()),
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Ok(out)
+    const PEM_BODY: GeneralPurpose = GeneralPurpose::new(
+        &alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    PEM_BODY
+        .decode(compact)
+        .map_err(|e| PkiError::Unrecognised(format!("bad base64 in PEM: {e}")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pki::verify_passive_authentication;
+    use crate::report::{CheckName, Outcome, ReasonCode};
+    use testdoc::FileId;
+    use time::macros::datetime;
+
+    #[test]
+    fn crls_count_only_when_signed_by_the_csca_whichever_was_imported_first() {
+        let now = datetime!(2025-06-01 12:00 UTC);
+        let (csca, doc) = testdoc::issue_specimen(now).unwrap();
+        // Another CSCA of the same name, with another key, revoking the Document Signer.
+        let impostor = testdoc::Csca::generate(&testdoc::CscaOptions::new("NL", now)).unwrap();
+        let serial = doc.document_signer().serial();
+        let verify = |store: &TrustStore| {
+            verify_passive_authentication(
+                doc.file(FileId::Sod).unwrap(),
+                &doc.data_groups(),
+                store,
+                now,
+            )
+        };
+
+        let mut store = TrustStore::new();
+        store
+            .import(&impostor.crl(&[serial], now).unwrap().to_der().unwrap())
+            .unwrap();
+        store
+            .import(&impostor.certificate().to_der().unwrap())
+            .unwrap();
+        store.import(&csca.certificate().to_der().unwrap()).unwrap();
+        assert_eq!(store.anchors().len(), 2);
+        let pa = verify(&store);
+        assert_eq!(pa.outcome(CheckName::DocumentSignerChain), Outcome::Passed);
+        assert_eq!(
+            pa.csca.as_ref().unwrap().der(),
+            csca.certificate().to_der().unwrap()
+        );
+        let revocation = pa.check(CheckName::DocumentSignerRevocation).unwrap();
+        assert_eq!(revocation.reason_code, Some(ReasonCode::NoCrl));
+
+        // The CSCA's own CRL, imported after the CSCA, revokes it; the second verification
+        // (the SOD's certificate now parsed in the store) gives the same verdicts.
+        store
+            .import(&csca.crl(&[serial], now).unwrap().to_der().unwrap())
+            .unwrap();
+        for _ in 0..2 {
+            let pa = verify(&store);
+            assert_eq!(pa.outcome(CheckName::SodSignature), Outcome::Passed);
+            assert_eq!(
+                pa.outcome(CheckName::DocumentSignerRevocation),
+                Outcome::Failed
+            );
+        }
+        // A copy keeps the index (and starts without parsed certificates).
+        assert_eq!(
+            verify(&store.clone()).outcome(CheckName::DocumentSignerRevocation),
+            Outcome::Failed
+        );
+        // Importing the same entries again adds nothing.
+        store.import(&csca.certificate().to_der().unwrap()).unwrap();
+        store
+            .import(&csca.crl(&[serial], now).unwrap().to_der().unwrap())
+            .unwrap();
+        assert_eq!((store.anchors().len(), store.crls().len()), (2, 2));
+    }
 
     #[test]
     fn base64_known_answer() {
@@ -351,5 +555,7 @@ mod tests {
         assert_eq!(decode_base64("Zm9vYmFy").unwrap(), b"foobar");
         assert_eq!(decode_base64("Zm9vYg==").unwrap(), b"foob");
         assert_eq!(decode_base64("Zm9v\nYmE=").unwrap(), b"fooba");
+        assert_eq!(decode_base64(" Zm9v\r\n YmE").unwrap(), b"fooba");
+        assert!(decode_base64("Zm9v*").is_err());
     }
 }
