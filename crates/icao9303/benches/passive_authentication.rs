@@ -32,7 +32,8 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use icao9303::lds::sod::Sod;
-use icao9303::pki::{SignatureScheme, TrustStore, verify_passive_authentication};
+use icao9303::passive_authentication::verify_passive_authentication;
+use icao9303::pki::{SignatureScheme, TrustStore};
 use icao9303::report::{CheckName, Outcome};
 use openssl::hash::{MessageDigest, hash};
 use openssl::pkey::{PKey, Public};

@@ -12,6 +12,7 @@ pub mod country;
 pub mod lds;
 pub mod mrz;
 pub mod oid;
+pub mod passive_authentication;
 pub mod pki;
 pub mod portrait;
 pub mod protocol;

@@ -2,7 +2,7 @@
 //! active authentication, gathered into one [`Report`].
 //!
 //! Works on any subset of the chip's files: checks whose inputs are missing are NOT_PRESENT.
-//! See [`crate::pki::passive`] for the validity policy and [`crate::report`] for when a report is
+//! See [`crate::passive_authentication`] for the validity policy and [`crate::report`] for when a report is
 //! `valid`. The document must not be expired on the verification date (its expiry day itself
 //! is still valid).
 
@@ -12,7 +12,8 @@ use time::OffsetDateTime;
 
 use crate::active_authentication::verify_active_authentication;
 use crate::lds::{Dg1, Dg12, Dg14, Dg15};
-use crate::pki::{TrustStore, verify_passive_authentication};
+use crate::passive_authentication::verify_passive_authentication;
+use crate::pki::TrustStore;
 use crate::report::{Check, CheckName, Identity, Outcome, ReasonCode, Report};
 
 /// The files read from a chip. Data groups are keyed by number (1..=16).

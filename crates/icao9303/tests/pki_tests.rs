@@ -4,10 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use icao9303::pki::{
-    Certificate, EntryKind, MasterList, PassiveAuthentication, TrustStore,
-    verify_passive_authentication,
-};
+use icao9303::passive_authentication::{PassiveAuthentication, verify_passive_authentication};
+use icao9303::pki::{Certificate, EntryKind, MasterList, TrustStore};
 use icao9303::report::{CheckName, Outcome, ReasonCode};
 use time::OffsetDateTime;
 use time::macros::datetime;

@@ -2,7 +2,7 @@
 //! group (ISO/IEC 7816-11) holding ISO/IEC 19794-5:2005 facial records, or since LDS 1.8 the
 //! ISO/IEC 39794-5 encoding.
 
-use super::image::image_dimensions;
+use super::image::{ImageFormat, image_dimensions};
 use super::{LdsError, outer};
 use crate::tlv::{Tlv, TlvReader};
 
@@ -14,42 +14,6 @@ const MAX_39794_DEPTH: usize = 16;
 
 /// Most elements visited inside one ISO/IEC 39794-5 biometric data block.
 const MAX_39794_ELEMENTS: usize = 4096;
-
-/// The image's coding, from its own signature bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ImageFormat {
-    /// ISO/IEC 10918 (starts `FF D8 FF`).
-    Jpeg,
-    /// ISO/IEC 15444-1, JP2 file (`00 00 00 0C 6A 50 20 20`) or raw codestream (`FF 4F FF 51`).
-    Jpeg2000,
-    /// Anything else (e.g. WSQ, or an enciphered block).
-    Unknown,
-}
-
-impl ImageFormat {
-    /// Recognises an image by its first bytes.
-    pub fn detect(data: &[u8]) -> ImageFormat {
-        if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            ImageFormat::Jpeg
-        } else if data.starts_with(&[0, 0, 0, 0x0C, 0x6A, 0x50, 0x20, 0x20])
-            || data.starts_with(&[0xFF, 0x4F, 0xFF, 0x51])
-        {
-            ImageFormat::Jpeg2000
-        } else {
-            ImageFormat::Unknown
-        }
-    }
-
-    /// The media type (`image/jpeg`, `image/jp2`), `None` when unknown.
-    pub fn media_type(self) -> Option<&'static str> {
-        match self {
-            ImageFormat::Jpeg => Some("image/jpeg"),
-            ImageFormat::Jpeg2000 => Some("image/jp2"),
-            ImageFormat::Unknown => None,
-        }
-    }
-}
 
 /// How the biometric data block encodes the face.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,6 +1,41 @@
-//! Image headers: the width and height an image declares, without decoding it.
+//! Images as the LDS carries them: their coding, and the width and height they declare, read
+//! without decoding them.
 
-use super::ImageFormat;
+/// The image's coding, from its own signature bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImageFormat {
+    /// ISO/IEC 10918 (starts `FF D8 FF`).
+    Jpeg,
+    /// ISO/IEC 15444-1, JP2 file (`00 00 00 0C 6A 50 20 20`) or raw codestream (`FF 4F FF 51`).
+    Jpeg2000,
+    /// Anything else (e.g. WSQ, or an enciphered block).
+    Unknown,
+}
+
+impl ImageFormat {
+    /// Recognises an image by its first bytes.
+    pub fn detect(data: &[u8]) -> ImageFormat {
+        if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            ImageFormat::Jpeg
+        } else if data.starts_with(&[0, 0, 0, 0x0C, 0x6A, 0x50, 0x20, 0x20])
+            || data.starts_with(&[0xFF, 0x4F, 0xFF, 0x51])
+        {
+            ImageFormat::Jpeg2000
+        } else {
+            ImageFormat::Unknown
+        }
+    }
+
+    /// The media type (`image/jpeg`, `image/jp2`), `None` when unknown.
+    pub fn media_type(self) -> Option<&'static str> {
+        match self {
+            ImageFormat::Jpeg => Some("image/jpeg"),
+            ImageFormat::Jpeg2000 => Some("image/jp2"),
+            ImageFormat::Unknown => None,
+        }
+    }
+}
 
 /// Width and height from an image's own header: JPEG frame header (ISO/IEC 10918-1 B.2.2),
 /// JP2 image header box (ISO/IEC 15444-1 I.5.3.1) or codestream SIZ marker (A.5.1).

@@ -15,13 +15,14 @@ mod dg7;
 pub mod image;
 mod security_infos;
 
-pub use biometric::{Dg2, FaceEncoding, FaceImage, ImageFormat};
+pub use biometric::{Dg2, FaceEncoding, FaceImage};
 pub use com::EfCom;
 pub use dg1::Dg1;
 pub use dg7::{Dg7, DisplayedImage};
 pub use dg11::Dg11;
 pub use dg12::Dg12;
 pub use dg15::{Dg15, PublicKeyType};
+pub use image::ImageFormat;
 pub use security_infos::{
     ActiveAuthenticationInfo, CardAccess, ChipAuthenticationDomainParameterInfo,
     ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo, Cipher, Dg14, KeyAgreement,

@@ -484,7 +484,7 @@ fn decode_base64(text: &str) -> Result<Vec<u8>, PkiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pki::verify_passive_authentication;
+    use crate::passive_authentication::verify_passive_authentication;
     use crate::report::{CheckName, Outcome, ReasonCode};
     use testdoc::FileId;
     use time::macros::datetime;

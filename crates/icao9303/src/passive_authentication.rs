@@ -21,12 +21,12 @@ use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
 
-use super::certificate::{Certificate, KU_DIGITAL_SIGNATURE, KU_KEY_CERT_SIGN};
-use super::cms::SignerCheck;
-use super::oids;
-use super::signature::DigestAlgorithm;
-use super::trust_store::TrustStore;
 use crate::lds::sod::Sod;
+use crate::oid as oids;
+use crate::pki::certificate::{Certificate, KU_DIGITAL_SIGNATURE, KU_KEY_CERT_SIGN};
+use crate::pki::cms::SignerCheck;
+use crate::pki::signature::DigestAlgorithm;
+use crate::pki::trust_store::TrustStore;
 use crate::report::{Check, CheckName, DataGroupHash, Outcome, ReasonCode};
 
 /// Everything passive authentication found out.
