@@ -289,12 +289,14 @@ mod tests {
             include_str!("../../migrations/sqlite/0001_initial.sql"),
             include_str!("../../migrations/sqlite/0002_holder_flow.sql"),
             include_str!("../../migrations/sqlite/0003_dashboard.sql"),
+            include_str!("../../migrations/sqlite/0004_unfinished_by_account.sql"),
         ]
         .concat();
         let postgres = [
             include_str!("../../migrations/postgres/0001_initial.sql"),
             include_str!("../../migrations/postgres/0002_holder_flow.sql"),
             include_str!("../../migrations/postgres/0003_dashboard.sql"),
+            include_str!("../../migrations/postgres/0004_unfinished_by_account.sql"),
         ]
         .concat();
         let (sqlite, postgres) = (sqlite.as_str(), postgres.as_str());

@@ -68,5 +68,12 @@ pub(super) fn migrator() -> Migrator {
             include_str!("../../migrations/sqlite/0003_dashboard.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            4,
+            "unfinished_by_account".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/sqlite/0004_unfinished_by_account.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
