@@ -1,12 +1,14 @@
 //! The server process: settings in, a bound listener and the router out.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 
+use crate::auth::cache::CredentialCache;
 use crate::callbacks;
 use crate::config::Settings;
 use crate::jobs::worker::Worker;
@@ -44,6 +46,9 @@ pub struct Application {
     /// Callback delivery and the expiry sweep, started by [`Application::run`].
     worker: Option<Worker>,
     personal_data_retention_seconds: u64,
+    /// The credentials this instance holds in memory, kept current by a task [`Application::run`]
+    /// starts (PostgreSQL only).
+    credentials: Arc<CredentialCache>,
 }
 
 /// Refuses plain HTTP off loopback: the API's secrets travel in every request's header.
@@ -92,6 +97,7 @@ impl Application {
         };
         let store = Store::open(&settings).await?;
         let state = AppState::new(store.clone(), &settings);
+        let credentials = state.credentials.clone();
         let router =
             crate::router::router(state, Duration::from_secs(settings.request_timeout_seconds));
         let listener = std::net::TcpListener::bind(addr)
@@ -112,6 +118,7 @@ impl Application {
             handle: Handle::new(),
             worker,
             personal_data_retention_seconds: settings.personal_data_retention_seconds,
+            credentials,
         })
     }
 
@@ -140,6 +147,11 @@ impl Application {
         &self.clock
     }
 
+    /// The credentials this instance holds in memory.
+    pub fn credential_cache(&self) -> Arc<CredentialCache> {
+        self.credentials.clone()
+    }
+
     /// A handle to stop the server gracefully from elsewhere.
     pub fn handle(&self) -> Handle<SocketAddr> {
         self.handle.clone()
@@ -158,6 +170,16 @@ impl Application {
         let background = self
             .worker
             .map(|w| w.spawn(self.store.clone(), self.clock.clone()));
+        let instance = format!(
+            "{}-{}",
+            std::process::id(),
+            crate::support::ids::random_token(9)
+        );
+        let credentials = tokio::spawn(
+            self.credentials
+                .clone()
+                .maintain(self.store.clone(), instance.clone()),
+        );
         // The peer address is the reading client's IP (or a trusted proxy's), see reader_api.
         let service = self
             .router
@@ -187,6 +209,10 @@ impl Application {
         }
         if let Some(task) = eraser {
             task.abort();
+        }
+        credentials.abort();
+        if let Err(e) = self.store.leave_credential_cache(&instance).await {
+            tracing::warn!(error = %e, "cannot give up this instance's credential-cache lease; it runs out by itself");
         }
         served.map_err(StartError::Serve)?;
         self.store.close().await;

@@ -29,6 +29,8 @@ pub struct AppState {
     pub relays: Arc<LiveRelays>,
     /// When this instance last noted each credential's use.
     pub last_use: Arc<crate::auth::LastUse>,
+    /// The credentials held in memory (PostgreSQL only).
+    pub credentials: Arc<crate::auth::cache::CredentialCache>,
     /// The web dashboard's settings (cookies, the server values it shows).
     pub dashboard: Arc<DashboardConfig>,
 }
@@ -50,6 +52,7 @@ impl AppState {
             },
             relays: Arc::default(),
             last_use: Arc::default(),
+            credentials: Arc::default(),
             dashboard: Arc::new(DashboardConfig::from_settings(settings)),
         }
     }

@@ -31,7 +31,7 @@ impl FromRequestParts<AppState> for Authenticated {
         let (public_key, secret) = parse_basic(header).ok_or(ApiError::Unauthorized(
             "The Authorization header must be HTTP Basic: base64(public key + ':' + secret)",
         ))?;
-        let caller = auth::authenticate(&state.store, &public_key, &secret)
+        let caller = auth::authenticate(&state.store, &state.credentials, &public_key, &secret)
             .await?
             .ok_or(ApiError::Unauthorized("Invalid or revoked API credentials"))?;
         // "Last used" on the dashboard: at most once a minute per credential, off the

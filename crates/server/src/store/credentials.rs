@@ -105,15 +105,36 @@ impl Store {
         })
     }
 
-    /// Marks the credential revoked; false if there is no such unrevoked credential.
+    /// Marks the credential revoked; false if there is no such unrevoked credential. On
+    /// PostgreSQL it returns once no running server instance holds the pair in memory any more
+    /// (see [`super::credential_cache`]), so the pair is refused everywhere from then on.
     pub async fn revoke_credential(&self, public_key: &str, now: i64) -> Result<bool, StoreError> {
-        {
-            let rows = write_query!(self, execute sqlx::query(
-                "UPDATE credentials SET revoked = $1 WHERE public_key = $2 AND revoked IS NULL",
-            )
-            .bind(now)
-            .bind(public_key))?;
-            Ok(rows == 1)
+        const REVOKE: &str =
+            "UPDATE credentials SET revoked = $1 WHERE public_key = $2 AND revoked IS NULL";
+        match self {
+            Store::Sqlite(sqlite) => {
+                let rows = sqlite
+                    .writer
+                    .execute(sqlx::query(REVOKE).bind(now).bind(public_key.to_owned()))
+                    .await?;
+                Ok(rows == 1)
+            }
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let rows = sqlx::query(REVOKE)
+                    .bind(now)
+                    .bind(public_key)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if rows != 1 {
+                    return Ok(false);
+                }
+                let generation = super::credential_cache::announce_revocation(&mut tx).await?;
+                tx.commit().await?;
+                super::credential_cache::await_acknowledgements(pool, generation).await?;
+                Ok(true)
+            }
         }
     }
 }

@@ -2,8 +2,10 @@
 //!
 //! Every query is written once, with `$N` placeholders, which both SQLite and PostgreSQL accept;
 //! [`with_pool!`] expands the same code for each backend's pool. No state lives in the process:
-//! every check (revocation, expiry, session state) is a statement against the database, so
-//! several server instances on one PostgreSQL database stay consistent. State changes are single
+//! every check (expiry, session state) is a statement against the database, so several server
+//! instances on one PostgreSQL database stay consistent. The one exception, credentials checked
+//! from memory on PostgreSQL, keeps revocation immediate by a protocol of its own
+//! ([`credential_cache`]). State changes are single
 //! conditional `UPDATE`s, so concurrent writers never lose an update.
 
 use crate::config::{DatabaseLocation, Settings, redact_url};
@@ -28,6 +30,10 @@ pub enum StoreError {
     Commit(String),
     #[error("the database writer could not carry out the write (its batch failed, or it stopped)")]
     WriterGone,
+    #[error(
+        "the credentials are revoked, but {0} running server instance(s) have not confirmed that they dropped them from memory; they refuse them once their lease runs out"
+    )]
+    RevocationUnconfirmed(i64),
 }
 
 impl StoreError {
@@ -166,6 +172,7 @@ enum Bind {
 mod sessions;
 mod accounts;
 mod callbacks;
+pub mod credential_cache;
 #[macro_use]
 mod credentials;
 pub mod dashboard;

@@ -75,5 +75,12 @@ pub(super) fn migrator() -> Migrator {
             include_str!("../../migrations/sqlite/0004_unfinished_by_account.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            5,
+            "credential_cache".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/sqlite/0005_credential_cache.sql").into_sql_str(),
+            false,
+        ),
     ])
 }

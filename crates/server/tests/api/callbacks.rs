@@ -521,6 +521,7 @@ fn first_on(second: &TestApp, first: &TestApp) -> TestApp {
         email: first.email.clone(),
         creds: first.creds.clone(),
         handle: second.handle.clone(),
+        credentials: second.credentials.clone(),
     }
 }
 

@@ -92,6 +92,8 @@ pub struct TestApp {
     pub email: String,
     pub creds: NewCredentials,
     pub handle: axum_server::Handle<std::net::SocketAddr>,
+    /// The credentials the server holds in memory (PostgreSQL only).
+    pub credentials: std::sync::Arc<server::auth::cache::CredentialCache>,
 }
 
 pub fn client() -> Client {
@@ -110,6 +112,7 @@ pub async fn start(settings: Settings) -> TestApp {
     let store = app.store().clone();
     let clock = app.clock().clone();
     let handle = app.handle();
+    let credentials = app.credential_cache();
     tokio::spawn(app.run());
     let email = format!(
         "{}@example.com",
@@ -129,6 +132,7 @@ pub async fn start(settings: Settings) -> TestApp {
         email,
         creds,
         handle,
+        credentials,
     }
 }
 

@@ -1,15 +1,18 @@
 //! API authentication: HTTP Basic with a credential pair, and the hashing of secrets.
 //!
 //! A secret carries 192 random bits, so a single SHA-256 makes it safe to store and cheap to
-//! check on every request; a slow password hash (argon2) is for account passwords only. The
-//! credential is looked up in the database on every request, so a revocation takes effect at
-//! once on every server instance.
+//! check on every request; a slow password hash (argon2) is for account passwords only. On SQLite
+//! the credential is read from the database on every request; on PostgreSQL it is held in memory
+//! ([`cache`]) by a protocol that keeps a revocation immediate on every server instance.
+
+pub mod cache;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use subtle::ConstantTimeEq;
 
+use self::cache::{CachedCredential, CredentialCache};
 use crate::store::{Store, StoreError};
 use crate::support::digest::sha256;
 
@@ -24,9 +27,11 @@ pub struct Caller {
     pub credential_id: i64,
 }
 
-/// The caller, if the pair names an unrevoked credential and the secret matches.
+/// The caller, if the pair names an unrevoked credential and the secret matches: from memory
+/// when `cache` holds the credential, else from the store (filling the cache).
 pub async fn authenticate(
     store: &Store,
+    cache: &CredentialCache,
     public_key: &str,
     secret: &str,
 ) -> Result<Option<Caller>, StoreError> {
@@ -34,18 +39,32 @@ pub async fn authenticate(
         return Ok(None);
     }
     let presented = sha256(secret.as_bytes());
-    let Some((credential, email)) = store.credential_with_email(public_key).await? else {
-        return Ok(None);
+    let credential = match cache.get(public_key) {
+        Some(cached) => cached,
+        None => {
+            let permit = cache.fill_permit();
+            let Some((row, email)) = store.credential_with_email(public_key).await? else {
+                return Ok(None);
+            };
+            if row.revoked.is_some() {
+                return Ok(None);
+            }
+            let credential = CachedCredential {
+                caller: Caller {
+                    account_id: row.account_id,
+                    email,
+                    credential_id: row.id,
+                },
+                secret_hash: row.secret_hash,
+            };
+            if let Some(permit) = permit {
+                cache.fill(permit, public_key, credential.clone());
+            }
+            credential
+        }
     };
     let matches: bool = credential.secret_hash.ct_eq(&presented).into();
-    if !matches || credential.revoked.is_some() {
-        return Ok(None);
-    }
-    Ok(Some(Caller {
-        account_id: credential.account_id,
-        email,
-        credential_id: credential.id,
-    }))
+    Ok(matches.then_some(credential.caller))
 }
 
 /// When this instance last recorded each credential's use (the dashboard's "last used"), so
