@@ -2,7 +2,9 @@
 //! in-process on a free port: `account.get` (authentication only, the trivial baseline) vs
 //! `session.create` (a durable insert) vs `session.get` (expiry check + read). Reported as req/s
 //! and as a ratio to the baseline measured on the same server in the same run, for SQLite and,
-//! when TEST_DATABASE_URL is set, PostgreSQL.
+//! when TEST_DATABASE_URL is set, PostgreSQL with one server instance and then two on one
+//! database (clients spread over both); it ends with PostgreSQL's `account.get` against
+//! SQLite's and two instances against one.
 //!
 //! `cargo bench -p passport-reader-server` (env: BENCH_SECONDS, default 3; BENCH_CLIENTS, 64).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -29,9 +31,10 @@ struct Target {
     pass: String,
 }
 
-/// Runs `clients` concurrent loops of `method` for `seconds`; returns requests per second.
+/// Runs `clients` concurrent loops of `method` for `seconds`, spread over the servers in
+/// `targets`; returns requests per second.
 async fn measure(
-    target: &Arc<Target>,
+    targets: &Arc<Vec<Target>>,
     method: &'static str,
     body: impl Fn(u64) -> Value + Send + Sync + 'static,
     clients: u64,
@@ -48,15 +51,16 @@ async fn measure(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..clients {
-        let (http, target, done, errors, body) = (
+        let (http, targets, done, errors, body) = (
             http.clone(),
-            target.clone(),
+            targets.clone(),
             done.clone(),
             errors.clone(),
             body.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut i = worker;
+            let target = &targets[worker as usize % targets.len()];
             while Instant::now() < deadline {
                 let r = http
                     .post(format!("{}/api/v1/{method}", target.base))
@@ -88,31 +92,57 @@ async fn measure(
     done.load(Ordering::Relaxed) as f64 / elapsed
 }
 
-async fn run_backend(name: &str, settings: Settings, clients: u64, seconds: u64) {
-    let app = Application::build(settings).await.expect("server");
-    let base = app.base_url();
-    let store = app.store().clone();
-    let clock = app.clock().clone();
-    tokio::spawn(app.run());
-    accounts::create_account(&store, &clock, "bench@example.com", "a long bench password")
-        .await
-        .unwrap();
-    let pair = accounts::create_credentials(&store, &clock, "bench@example.com", None)
-        .await
-        .unwrap();
-    let target = Arc::new(Target {
-        base,
-        user: pair.public_key,
-        pass: pair.secret,
-    });
+/// The figures of one run over one backend.
+struct Figures {
+    account_get: f64,
+    session_create: f64,
+    session_get: f64,
+}
+
+/// Starts `instances` servers over `settings`' database (with one account and pair) and measures
+/// the three endpoints with `clients` connections spread over them.
+async fn run_backend(settings: Settings, instances: usize, clients: u64, seconds: u64) -> Figures {
+    let mut targets = Vec::new();
+    let mut pair = None;
+    for _ in 0..instances {
+        let app = Application::build(settings.clone()).await.expect("server");
+        let base = app.base_url();
+        let store = app.store().clone();
+        let clock = app.clock().clone();
+        let credentials = app.credential_cache();
+        tokio::spawn(app.run());
+        if pair.is_none() {
+            accounts::create_account(&store, &clock, "bench@example.com", "a long bench password")
+                .await
+                .unwrap();
+            pair = Some(
+                accounts::create_credentials(&store, &clock, "bench@example.com", None)
+                    .await
+                    .unwrap(),
+            );
+        }
+        // On PostgreSQL, measure once the instance checks credentials from memory.
+        if settings.database_url.is_some() {
+            while !credentials.is_serving() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        let pair = pair.as_ref().unwrap();
+        targets.push(Target {
+            base,
+            user: pair.public_key.clone(),
+            pass: pair.secret.clone(),
+        });
+    }
+    let targets = Arc::new(targets);
 
     // Sessions for session.get to read.
     let http = reqwest::Client::new();
     let mut ids = Vec::new();
     for _ in 0..200 {
         let v: Value = http
-            .post(format!("{}/api/v1/session.create", target.base))
-            .basic_auth(&target.user, Some(&target.pass))
+            .post(format!("{}/api/v1/session.create", targets[0].base))
+            .basic_auth(&targets[0].user, Some(&targets[0].pass))
             .send()
             .await
             .unwrap()
@@ -123,10 +153,10 @@ async fn run_backend(name: &str, settings: Settings, clients: u64, seconds: u64)
     }
     let ids = Arc::new(ids);
 
-    measure(&target, "account.get", |_| json!({}), clients, 1).await; // warm-up
-    let baseline = measure(&target, "account.get", |_| json!({}), clients, seconds).await;
-    let create = measure(
-        &target,
+    measure(&targets, "account.get", |_| json!({}), clients, 1).await; // warm-up
+    let account_get = measure(&targets, "account.get", |_| json!({}), clients, seconds).await;
+    let session_create = measure(
+        &targets,
         "session.create",
         |i| json!({"reference": format!("bench-{i}")}),
         clients,
@@ -134,23 +164,64 @@ async fn run_backend(name: &str, settings: Settings, clients: u64, seconds: u64)
     )
     .await;
     let get_ids = ids.clone();
-    let get = measure(
-        &target,
+    let session_get = measure(
+        &targets,
         "session.get",
         move |i| json!({"id": get_ids[(i as usize) % get_ids.len()]}),
         clients,
         seconds,
     )
     .await;
-    println!("{name:<9} account.get (baseline) {baseline:>8.0} req/s   1.00");
+    Figures {
+        account_get,
+        session_create,
+        session_get,
+    }
+}
+
+fn print(name: &str, f: &Figures) {
     println!(
-        "{name:<9} session.create        {create:>8.0} req/s   {:.2}",
-        create / baseline
+        "{name:<14} account.get (baseline) {:>8.0} req/s   1.00",
+        f.account_get
     );
     println!(
-        "{name:<9} session.get           {get:>8.0} req/s   {:.2}",
-        get / baseline
+        "{name:<14} session.create        {:>8.0} req/s   {:.2}",
+        f.session_create,
+        f.session_create / f.account_get
     );
+    println!(
+        "{name:<14} session.get           {:>8.0} req/s   {:.2}",
+        f.session_get,
+        f.session_get / f.account_get
+    );
+}
+
+/// A fresh schema on `base` (dropped first if a failed run left it).
+async fn pg_settings(base: &str, schema: &str) -> (Settings, tempfile::TempDir) {
+    let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
+    for statement in [
+        format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        format!("CREATE SCHEMA {schema}"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::for_test(dir.path());
+    let sep = if base.contains('?') { '&' } else { '?' };
+    settings.database_url = Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"));
+    settings.max_db_connections = 16;
+    (settings, dir)
+}
+
+async fn drop_schema(base: &str, schema: &str) {
+    let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
 }
 
 fn main() {
@@ -163,30 +234,32 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         println!("{clients} concurrent clients, {seconds} s per endpoint, client and server in one process");
-        println!("backend   endpoint                  throughput   ratio to baseline");
+        println!("backend        endpoint                  throughput   ratio to baseline");
         let dir = tempfile::tempdir().unwrap();
         let mut settings = Settings::for_test(dir.path());
         settings.max_db_connections = 8;
-        run_backend("sqlite", settings, clients, seconds).await;
+        let sqlite = run_backend(settings, 1, clients, seconds).await;
+        print("sqlite", &sqlite);
 
-        match std::env::var("TEST_DATABASE_URL") {
-            Err(_) => eprintln!("NOTICE: TEST_DATABASE_URL is not set; skipping the PostgreSQL benchmark"),
-            Ok(base) => {
-                let schema = format!("bench_{}", std::process::id());
-                let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.unwrap();
-                let dir = tempfile::tempdir().unwrap();
-                let mut settings = Settings::for_test(dir.path());
-                let sep = if base.contains('?') { '&' } else { '?' };
-                settings.database_url = Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"));
-                settings.max_db_connections = 16;
-                run_backend("postgres", settings, clients, seconds).await;
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut conn).await.unwrap();
-            }
-        }
+        let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+            eprintln!("NOTICE: TEST_DATABASE_URL is not set; skipping the PostgreSQL benchmark");
+            return;
+        };
+        let schema = format!("bench_{}", std::process::id());
+        let (settings, _dir) = pg_settings(&base, &schema).await;
+        let postgres = run_backend(settings, 1, clients, seconds).await;
+        print("postgres", &postgres);
+        drop_schema(&base, &schema).await;
+        let (settings, _dir) = pg_settings(&base, &schema).await;
+        let two = run_backend(settings, 2, clients, seconds).await;
+        print("postgres ×2", &two);
+        drop_schema(&base, &schema).await;
+        println!(
+            "account.get, PostgreSQL / SQLite: {:.2}; two PostgreSQL instances / one: account.get {:.2}, session.create {:.2}, session.get {:.2}",
+            postgres.account_get / sqlite.account_get,
+            two.account_get / postgres.account_get,
+            two.session_create / postgres.session_create,
+            two.session_get / postgres.session_get,
+        );
     });
 }
