@@ -7,10 +7,28 @@ use sqlx::{AssertSqlSafe, Row};
 use super::sessions::SESSION_COLUMNS;
 use super::{HolderFlow, SessionRow};
 use super::{Store, StoreError};
-use crate::model::unfinished_states_sql;
 use crate::model::{
     CheckResult, CloneCheck, DocumentType, FaceMatch, Reason, Sex, State, format_face_score,
 };
+
+/// `reader.start`: CREATED (or INITIATED again) → INITIATED with a new challenge.
+pub(super) const START_READING_SQL: &str = concat!(
+    "UPDATE sessions SET state = 'INITIATED', aa_challenge = $1, user_ip = $2, user_agent = $3 \
+     WHERE id = $4",
+    unfinished_by_id_sql!(5)
+);
+
+/// `reader.submit`: INITIATED → COMPLETED, on the challenge the session still holds (`expires`
+/// as a `+ 0` expression: see [`unfinished_by_id_sql!`]).
+pub(super) const BEGIN_VERIFICATION_SQL: &str =
+    "UPDATE sessions SET state = 'COMPLETED', completed = $4, user_ip = $1, user_agent = $2 \
+     WHERE id = $3 AND state = 'INITIATED' AND expires + 0 > $4 AND aa_challenge = $5";
+
+/// The holder gives up: an unfinished, unexpired session → ABORTED.
+pub(super) const ABORT_BY_HOLDER_SQL: &str = concat!(
+    "UPDATE sessions SET state = 'ABORTED', state_reason = $1 WHERE id = $2",
+    unfinished_by_id_sql!(3)
+);
 
 /// Everything a finished verification writes onto the session.
 #[derive(Debug, Clone, Default)]
@@ -73,8 +91,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         {
             let rows = write_query!(self, execute sqlx::query(
-                concat!("UPDATE sessions SET state = 'INITIATED', aa_challenge = $1, user_ip = $2, user_agent = $3 \
-                 WHERE id = $4 AND state IN ", unfinished_states_sql!(), " AND expires > $5"),
+                START_READING_SQL,
             )
             .bind(aa_challenge)
             .bind(user_ip)
@@ -97,8 +114,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         {
             let rows = write_query!(self, execute sqlx::query(
-                "UPDATE sessions SET state = 'COMPLETED', completed = $4, user_ip = $1, user_agent = $2 \
-                 WHERE id = $3 AND state = 'INITIATED' AND expires > $4 AND aa_challenge = $5",
+                BEGIN_VERIFICATION_SQL,
             )
             .bind(user_ip)
             .bind(user_agent)
@@ -163,12 +179,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         {
-            let rows = write_query!(self, execute sqlx::query(concat!(
-                "UPDATE sessions SET state = 'ABORTED', state_reason = $1 \
-                 WHERE id = $2 AND state IN ",
-                unfinished_states_sql!(),
-                " AND expires > $3"
-            ))
+            let rows = write_query!(self, execute sqlx::query(ABORT_BY_HOLDER_SQL)
             .bind(reason.as_str())
             .bind(id)
             .bind(now))?;

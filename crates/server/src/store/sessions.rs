@@ -6,6 +6,19 @@ use super::{Bind, Change, Store, StoreError};
 use crate::model::unfinished_states_sql;
 use crate::model::{CheckResult, CloneCheck, DocumentType, FaceMatch, Reason, Sex, State};
 
+/// `session.update`: the reference and callback URL given, on an unfinished, unexpired session.
+pub(super) const UPDATE_SESSION_SQL: &str = concat!(
+    "UPDATE sessions SET reference = COALESCE($1, reference), callback_url = COALESCE($2, callback_url) \
+     WHERE id = $3",
+    unfinished_by_id_sql!(4, 5)
+);
+
+/// `session.abort`: an unfinished, unexpired session to ABORTED.
+pub(super) const ABORT_SESSION_SQL: &str = concat!(
+    "UPDATE sessions SET state = 'ABORTED', state_reason = $1 WHERE id = $2",
+    unfinished_by_id_sql!(3, 4)
+);
+
 /// One session row. Times are Unix seconds (UTC); dates are `YYYY-MM-DD` text. Everything the
 /// holder's flow fills in later is `None` until then.
 #[derive(Debug, Clone, PartialEq)]
@@ -377,8 +390,7 @@ impl Store {
     ) -> Result<Change, StoreError> {
         let done = {
             write_query!(self, execute sqlx::query(
-                concat!("UPDATE sessions SET reference = COALESCE($1, reference), callback_url = COALESCE($2, callback_url) \
-                 WHERE id = $3 AND account_id = $4 AND state IN ", unfinished_states_sql!(), " AND expires > $5"),
+                UPDATE_SESSION_SQL,
             )
             .bind(reference)
             .bind(callback_url)
@@ -398,12 +410,7 @@ impl Store {
         now: i64,
     ) -> Result<Change, StoreError> {
         let done = {
-            write_query!(self, execute sqlx::query(concat!(
-                "UPDATE sessions SET state = 'ABORTED', state_reason = $1 \
-                 WHERE id = $2 AND account_id = $3 AND state IN ",
-                unfinished_states_sql!(),
-                " AND expires > $4"
-            ))
+            write_query!(self, execute sqlx::query(ABORT_SESSION_SQL)
             .bind(reason.as_str())
             .bind(id)
             .bind(account_id)
