@@ -28,9 +28,7 @@ fn lease_interval() -> String {
 
 /// Bumps the generation and announces it, inside the revocation's transaction (PostgreSQL
 /// delivers the notification when the transaction commits).
-pub(super) async fn announce_revocation(
-    tx: &mut sqlx::PgConnection,
-) -> Result<i64, StoreError> {
+pub(super) async fn announce_revocation(tx: &mut sqlx::PgConnection) -> Result<i64, StoreError> {
     let generation: i64 = sqlx::query_scalar(
         "UPDATE credential_generation SET generation = generation + 1 WHERE id = 1 RETURNING generation",
     )

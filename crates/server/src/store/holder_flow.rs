@@ -20,8 +20,7 @@ pub(super) const START_READING_SQL: &str = concat!(
 
 /// `reader.submit`: INITIATED → COMPLETED, on the challenge the session still holds (`expires`
 /// as a `+ 0` expression: see [`unfinished_by_id_sql!`]).
-pub(super) const BEGIN_VERIFICATION_SQL: &str =
-    "UPDATE sessions SET state = 'COMPLETED', completed = $4, user_ip = $1, user_agent = $2 \
+pub(super) const BEGIN_VERIFICATION_SQL: &str = "UPDATE sessions SET state = 'COMPLETED', completed = $4, user_ip = $1, user_agent = $2 \
      WHERE id = $3 AND state = 'INITIATED' AND expires + 0 > $4 AND aa_challenge = $5";
 
 /// The holder gives up: an unfinished, unexpired session → ABORTED.

@@ -70,14 +70,27 @@ impl Store {
     }
 }
 
+/// ` AND account_id + 0 = $n`: the account's guard on a statement that finds one row by its
+/// id. Written as an expression that no index matches, so that the primary key is the only
+/// index that can serve the statement. PostgreSQL without statistics (a table never analyzed:
+/// a new deployment, or `autovacuum = off`) otherwise rates `(account_id, …)` indexes as cheap as
+/// the primary key, and a generic plan made while the table was small is kept as it grows: the
+/// load test found `session.get` scanning every session of the account through
+/// `sessions_account_created`, and the changes below scanning its unfinished sessions through
+/// `sessions_unfinished_account` (1,000 req/s fell to 500 after a few minutes). `store::plans`
+/// tests the plans on both backends.
+macro_rules! account_guard_sql {
+    ($account:literal) => {
+        concat!(" AND account_id + 0 = $", $account)
+    };
+}
+pub(crate) use account_guard_sql;
+
 /// The guard of a statement that changes one session by its id: the session is still unfinished
-/// and not yet expired at `$now` (and, with two parameters, the account's). Written so that
-/// only the primary key can serve it: `account_id` and `expires` appear as `+ 0` expressions,
-/// which no index matches. Without that, PostgreSQL without statistics (a table never analyzed:
-/// a new deployment, or `autovacuum = off`) rated the partial index of unfinished sessions
-/// (`sessions_unfinished_account`, `sessions_unfinished_expires`) as cheap as the primary key and
-/// picked it, scanning every unfinished session of the account for each change (the load test
-/// fell from 1,000 req/s to 500 after 150 s). `store::plans` tests the plans on both backends.
+/// and not yet expired at `$now` (and, with two parameters, the account's). `expires` is a
+/// `+ 0` expression for the reason given at [`account_guard_sql!`] (the partial indexes of
+/// unfinished sessions, `sessions_unfinished_account` and `sessions_unfinished_expires`, are
+/// keyed on it).
 macro_rules! unfinished_by_id_sql {
     ($now:literal) => {
         concat!(
@@ -89,8 +102,7 @@ macro_rules! unfinished_by_id_sql {
     };
     ($account:literal, $now:literal) => {
         concat!(
-            " AND account_id + 0 = $",
-            $account,
+            crate::store::account_guard_sql!($account),
             crate::store::unfinished_by_id_sql!($now)
         )
     };
@@ -204,12 +216,12 @@ pub mod credential_cache;
 mod credentials;
 pub mod dashboard;
 mod holder_flow;
+#[cfg(test)]
+mod plans;
 mod postgres;
 mod sqlite;
 mod sqlite_writer;
 mod trust;
-#[cfg(test)]
-mod plans;
 
 pub use accounts::AccountRow;
 pub use callbacks::{AttemptRecord, CallbackEvent};

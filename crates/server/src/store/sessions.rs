@@ -6,6 +6,18 @@ use super::{Bind, Change, Store, StoreError};
 use crate::model::unfinished_states_sql;
 use crate::model::{CheckResult, CloneCheck, DocumentType, FaceMatch, Reason, Sex, State};
 
+/// One session of an account by its id (`$1` the id, `$2` the account).
+pub(super) fn select_session_sql() -> String {
+    format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1{}",
+        account_guard_sql!(2)
+    )
+}
+
+/// `session.delete` (`$1` the id, `$2` the account).
+pub(super) const DELETE_SESSION_SQL: &str =
+    concat!("DELETE FROM sessions WHERE id = $1", account_guard_sql!(2));
+
 /// `session.update`: the reference and callback URL given, on an unfinished, unexpired session.
 pub(super) const UPDATE_SESSION_SQL: &str = concat!(
     "UPDATE sessions SET reference = COALESCE($1, reference), callback_url = COALESCE($2, callback_url) \
@@ -259,8 +271,7 @@ impl Store {
         account_id: i64,
         id: i64,
     ) -> Result<Option<SessionRow>, StoreError> {
-        let sql =
-            format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1 AND account_id = $2");
+        let sql = select_session_sql();
         with_pool!(self, |pool| {
             let row = sqlx::query(AssertSqlSafe(sql))
                 .bind(id)
@@ -438,7 +449,7 @@ impl Store {
     /// Deletes the session and with it every piece of personal data it holds.
     pub async fn delete_session(&self, account_id: i64, id: i64) -> Result<bool, StoreError> {
         {
-            let rows = write_query!(self, execute sqlx::query("DELETE FROM sessions WHERE id = $1 AND account_id = $2")
+            let rows = write_query!(self, execute sqlx::query(DELETE_SESSION_SQL)
                 .bind(id)
                 .bind(account_id))?;
             Ok(rows == 1)

@@ -183,7 +183,10 @@ mod tests {
             .execute(&mut reader)
             .await
             .unwrap();
-        (SqliteWriter::spawn(options.connect().await.unwrap()), reader)
+        (
+            SqliteWriter::spawn(options.connect().await.unwrap()),
+            reader,
+        )
     }
 
     fn insert(k: i64, v: Option<&str>) -> OwnedQuery {
