@@ -263,6 +263,30 @@ fn relay_schemas() -> Vec<(&'static str, Value)> {
     ]
 }
 
+/// `GET /api/openapi.json`; any other method is refused with the API's 405, naming GET.
+pub async fn serve(method: axum::http::Method) -> axum::response::Response {
+    use axum::http::{Method, StatusCode, header};
+    use axum::response::IntoResponse;
+
+    use crate::http::error::ApiError;
+
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    if method != Method::GET && method != Method::HEAD {
+        return axum::response::Response::builder()
+            .status(StatusCode::METHOD_NOT_ALLOWED)
+            .header(header::ALLOW, "GET")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from(
+                ApiError::MethodNotAllowed
+                    .body()
+                    .to_string()
+                    .replace("POST", "GET"),
+            ))
+            .unwrap_or_else(|_| ApiError::Internal.into_response());
+    }
+    axum::Json(DOCUMENT.get_or_init(document).clone()).into_response()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
@@ -365,28 +389,4 @@ mod tests {
             check(server, as_json(m.to_json()));
         }
     }
-}
-
-/// `GET /api/openapi.json`; any other method is refused with the API's 405, naming GET.
-pub async fn serve(method: axum::http::Method) -> axum::response::Response {
-    use axum::http::{Method, StatusCode, header};
-    use axum::response::IntoResponse;
-
-    use crate::http::error::ApiError;
-
-    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    if method != Method::GET && method != Method::HEAD {
-        return axum::response::Response::builder()
-            .status(StatusCode::METHOD_NOT_ALLOWED)
-            .header(header::ALLOW, "GET")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(axum::body::Body::from(
-                ApiError::MethodNotAllowed
-                    .body()
-                    .to_string()
-                    .replace("POST", "GET"),
-            ))
-            .unwrap_or_else(|_| ApiError::Internal.into_response());
-    }
-    axum::Json(DOCUMENT.get_or_init(document).clone()).into_response()
 }

@@ -156,7 +156,8 @@ impl CredentialCache {
                     self.join(started);
                     // Renewed beside the listener, so that a slow notification never delays a
                     // renewal; stopped when the listener fails.
-                    let _renewer = AbortOnDrop(tokio::spawn(self.clone().renew(membership.lease())));
+                    let _renewer =
+                        AbortOnDrop(tokio::spawn(self.clone().renew(membership.lease())));
                     let e = self.follow(&mut membership).await;
                     tracing::warn!(error = %e, "credentials are read from the database until the notification listener is back");
                 }

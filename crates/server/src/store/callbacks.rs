@@ -42,6 +42,11 @@ pub struct AttemptRecord {
     pub next_attempt: i64,
 }
 
+/// The retention eraser's deletion of finished events (every minute): through
+/// `callback_events_finished`.
+pub(super) const PRUNE_FINISHED_SQL: &str = "DELETE FROM callback_events WHERE created <= $1 \
+     AND (delivered IS NOT NULL OR abandoned IS NOT NULL)";
+
 const EVENT_COLUMNS: &str = "id, account_id, session_id, session_state, session_reference, url, \
     created, attempts, next_attempt, locked_until, delivered, abandoned, last_status, last_error";
 
@@ -123,11 +128,10 @@ impl Store {
     /// ones stay whatever their age. Returns how many were deleted.
     pub async fn prune_finished(&self, created_before: i64) -> Result<u64, StoreError> {
         {
-            Ok(write_query!(self, execute sqlx::query(
-                "DELETE FROM callback_events WHERE created <= $1 \
-                 AND (delivered IS NOT NULL OR abandoned IS NOT NULL)",
+            Ok(
+                write_query!(self, execute sqlx::query(PRUNE_FINISHED_SQL).persistent(false)
+            .bind(created_before))?,
             )
-            .bind(created_before))?)
         }
     }
 

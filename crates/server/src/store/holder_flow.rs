@@ -29,6 +29,17 @@ pub(super) const ABORT_BY_HOLDER_SQL: &str = concat!(
     unfinished_by_id_sql!(3)
 );
 
+/// The retention eraser (every minute): through `sessions_personal_data_kept`.
+pub(super) const ERASE_PERSONAL_DATA_SQL: &str = "UPDATE sessions SET personal_data_erased = $1, user_ip = NULL, user_agent = NULL, \
+     given_names = NULL, surname = NULL, nationality = NULL, sex = NULL, date_of_birth = NULL, \
+     personal_number = NULL, document_type = NULL, document_number = NULL, expiry_date = NULL, \
+     issuing_country = NULL, issuer = NULL, portrait = NULL, face = NULL \
+     WHERE personal_data_erased IS NULL AND created <= $2 AND state <> 'COMPLETED'";
+
+/// Interrupted verifications (every `session_sweep_seconds`): through `sessions_verifying`.
+pub(super) const FAIL_INTERRUPTED_SQL: &str = "UPDATE sessions SET state = 'FAILED', state_reason = 'VERIFICATION_INTERRUPTED' \
+     WHERE state = 'COMPLETED' AND completed IS NOT NULL AND completed < $1";
+
 /// Everything a finished verification writes onto the session.
 #[derive(Debug, Clone, Default)]
 pub struct VerificationRecord {
@@ -195,15 +206,11 @@ impl Store {
         now: i64,
     ) -> Result<u64, StoreError> {
         {
-            Ok(write_query!(self, execute sqlx::query(
-                "UPDATE sessions SET personal_data_erased = $1, user_ip = NULL, user_agent = NULL, \
-                 given_names = NULL, surname = NULL, nationality = NULL, sex = NULL, date_of_birth = NULL, \
-                 personal_number = NULL, document_type = NULL, document_number = NULL, expiry_date = NULL, \
-                 issuing_country = NULL, issuer = NULL, portrait = NULL, face = NULL \
-                 WHERE personal_data_erased IS NULL AND created <= $2 AND state <> 'COMPLETED'",
-            )
+            Ok(
+                write_query!(self, execute sqlx::query(ERASE_PERSONAL_DATA_SQL).persistent(false)
             .bind(now)
-            .bind(created_before))?)
+            .bind(created_before))?,
+            )
         }
     }
 
@@ -215,11 +222,10 @@ impl Store {
         completed_before: i64,
     ) -> Result<u64, StoreError> {
         {
-            Ok(write_query!(self, execute sqlx::query(
-                "UPDATE sessions SET state = 'FAILED', state_reason = 'VERIFICATION_INTERRUPTED' \
-                 WHERE state = 'COMPLETED' AND completed IS NOT NULL AND completed < $1",
+            Ok(
+                write_query!(self, execute sqlx::query(FAIL_INTERRUPTED_SQL).persistent(false)
+            .bind(completed_before))?,
             )
-            .bind(completed_before))?)
         }
     }
 

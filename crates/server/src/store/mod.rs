@@ -253,6 +253,7 @@ impl Store {
             }
         };
         store.migrate().await?;
+        store.warn_without_autovacuum().await;
         tracing::info!(
             backend = store.backend_name(),
             location = %match &location {
@@ -262,6 +263,26 @@ impl Store {
             "database ready"
         );
         Ok(store)
+    }
+
+    /// PostgreSQL with `autovacuum = off` never gathers statistics or removes dead rows by
+    /// itself: the statements that matter are written not to depend on statistics
+    /// ([`account_guard_sql!`]), but the tables still grow with every change until someone runs
+    /// `VACUUM ANALYZE`. Said once at start-up, so that the operator knows.
+    async fn warn_without_autovacuum(&self) {
+        let Store::Postgres(pool) = self else {
+            return;
+        };
+        let setting: Result<String, _> = sqlx::query_scalar("SELECT current_setting('autovacuum')")
+            .fetch_one(pool)
+            .await;
+        if matches!(setting.as_deref(), Ok("off")) {
+            tracing::warn!(
+                "autovacuum is off on this PostgreSQL server: dead rows of changed sessions stay \
+                 until VACUUM runs and the planner has no statistics; turn it on, or run \
+                 VACUUM ANALYZE regularly"
+            );
+        }
     }
 
     pub fn backend_name(&self) -> &'static str {

@@ -1,18 +1,29 @@
-//! The plans of the statements that read or change one session by its id, on both backends: each
-//! must find its row through the primary key, however many sessions the account has and whether
-//! or not the database has statistics (see [`account_guard_sql!`]). On PostgreSQL (when
-//! `TEST_DATABASE_URL` names a database; in a schema of its own, never analyzed, as a new
-//! deployment's is) each statement's generic plan is made while the table is empty and explained
-//! once it holds thousands of the account's sessions: what a server's connection that prepared
-//! it at start-up goes on using.
+//! The plans of the statements that must never read the whole table, on both backends:
+//!
+//! - those that read or change one session by its id must find their row through the primary key,
+//!   however many sessions the account has and whether or not the database has statistics (see
+//!   [`account_guard_sql!`]);
+//! - the background sweeps (expiry, interrupted verifications, retention) must search their own
+//!   index: on SQLite they run on the one writer connection, so a scan held up every write, and
+//!   it read every stored portrait on the way.
+//!
+//! On PostgreSQL (when `TEST_DATABASE_URL` names a database; in a schema of its own, never
+//! analyzed, as a new deployment's is) each statement's generic plan is made while the tables are
+//! empty and explained once they hold thousands of rows: what a server's connection that
+//! prepared it at start-up goes on using.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sqlx::{AssertSqlSafe, Row};
 
-use super::holder_flow::{ABORT_BY_HOLDER_SQL, BEGIN_VERIFICATION_SQL, START_READING_SQL};
+use super::callbacks::PRUNE_FINISHED_SQL;
+use super::holder_flow::{
+    ABORT_BY_HOLDER_SQL, BEGIN_VERIFICATION_SQL, ERASE_PERSONAL_DATA_SQL, FAIL_INTERRUPTED_SQL,
+    START_READING_SQL,
+};
 use super::sessions::{
-    ABORT_SESSION_SQL, DELETE_SESSION_SQL, UPDATE_SESSION_SQL, select_session_sql,
+    ABORT_SESSION_SQL, DELETE_SESSION_SQL, EXPIRE_ALL_SESSIONS_SQL, UPDATE_SESSION_SQL,
+    select_session_sql,
 };
 use super::{Store, StoreError};
 use crate::config::Settings;
@@ -30,52 +41,117 @@ enum Param {
     Bytes(&'static [u8]),
 }
 
-/// Each statement with parameters of its types (values that match no row: only the plan counts).
-fn statements() -> Vec<(&'static str, String, Vec<Param>)> {
+/// A statement, parameters of its types (values that match no row: only the plan counts), and
+/// what its plan must show on each backend.
+struct Statement {
+    name: &'static str,
+    sql: String,
+    params: Vec<Param>,
+    sqlite_uses: &'static str,
+    postgres_uses: &'static str,
+    /// What neither backend's plan may show.
+    never: &'static [&'static str],
+    /// Run as a prepared statement (PostgreSQL may keep a generic plan); the sweeps are not.
+    prepared: bool,
+    /// PostgreSQL's plan is right only once the table has statistics (autovacuum's ANALYZE):
+    /// without them it expects a third of the rows to match and prefers the scan.
+    postgres_needs_statistics: bool,
+}
+
+/// By id: the primary key, not an index of the account's sessions.
+const NOT_THE_ACCOUNTS: &[&str] = &["sessions_unfinished", "sessions_account"];
+/// `id BIGINT PRIMARY KEY` is not a rowid alias: its key is SQLite's automatic index.
+const SQLITE_KEY: &str = "sqlite_autoindex_sessions_1 (id=?)";
+/// Sweeps: a search of their index, never a scan of a table (or of a whole index).
+const NO_SCAN: &[&str] = &["SCAN ", "Seq Scan"];
+
+fn statements() -> Vec<Statement> {
     use Param::*;
     let id = I64(5);
-    let statements: Vec<(&'static str, &'static str, Vec<Param>)> = vec![
-        ("session.delete", DELETE_SESSION_SQL, vec![id, I64(ACCOUNT)]),
-        (
+    let by_id = |name, sql: &str, params| Statement {
+        name,
+        sql: sql.to_owned(),
+        params,
+        sqlite_uses: SQLITE_KEY,
+        postgres_uses: "sessions_pkey",
+        never: NOT_THE_ACCOUNTS,
+        prepared: true,
+        postgres_needs_statistics: false,
+    };
+    let sweep = |name, sql: &str, params, index| Statement {
+        name,
+        sql: sql.to_owned(),
+        params,
+        sqlite_uses: index,
+        postgres_uses: index,
+        never: NO_SCAN,
+        prepared: false,
+        postgres_needs_statistics: false,
+    };
+    vec![
+        by_id("session.get", &select_session_sql(), vec![id, I64(ACCOUNT)]),
+        by_id("session.delete", DELETE_SESSION_SQL, vec![id, I64(ACCOUNT)]),
+        by_id(
             "session.update",
             UPDATE_SESSION_SQL,
             vec![Text("r"), Text("https://x"), id, I64(ACCOUNT), I64(NOW)],
         ),
-        (
+        by_id(
             "session.abort",
             ABORT_SESSION_SQL,
             vec![Text("ABORTED_BY_INTEGRATOR"), id, I64(ACCOUNT), I64(NOW)],
         ),
-        (
+        by_id(
             "reader.start",
             START_READING_SQL,
             vec![Bytes(b"challenge"), Text("ip"), Text("agent"), id, I64(NOW)],
         ),
-        (
+        by_id(
             "reader.submit",
             BEGIN_VERIFICATION_SQL,
             vec![Text("ip"), Text("agent"), id, I64(NOW), Bytes(b"challenge")],
         ),
-        (
+        by_id(
             "holder abort",
             ABORT_BY_HOLDER_SQL,
             vec![Text("ABORTED_BY_HOLDER"), id, I64(NOW)],
         ),
-    ];
-    let mut all = vec![("session.get", select_session_sql(), vec![id, I64(ACCOUNT)])];
-    all.extend(
-        statements
-            .into_iter()
-            .map(|(name, sql, params)| (name, sql.to_owned(), params)),
-    );
-    all
+        sweep(
+            "expiry sweep",
+            EXPIRE_ALL_SESSIONS_SQL,
+            vec![I64(NOW - 7200)],
+            "sessions_unfinished_expires",
+        ),
+        sweep(
+            "interrupted verifications",
+            FAIL_INTERRUPTED_SQL,
+            vec![I64(NOW - 300)],
+            "sessions_verifying",
+        ),
+        sweep(
+            "personal data retention",
+            ERASE_PERSONAL_DATA_SQL,
+            vec![I64(NOW), I64(NOW - 30 * 86400)],
+            "sessions_personal_data_kept",
+        ),
+        Statement {
+            postgres_needs_statistics: true,
+            ..sweep(
+                "callback event retention",
+                PRUNE_FINISHED_SQL,
+                vec![I64(NOW - 30 * 86400)],
+                "callback_events_finished",
+            )
+        },
+    ]
 }
 
 async fn fill(store: &Store) -> Result<(), StoreError> {
     let account = format!(
         "INSERT INTO accounts (id, email, password_hash, created) VALUES ({ACCOUNT}, 'plans@example.com', 'x', {NOW})"
     );
-    // One account with SESSIONS unfinished, unexpired sessions (ids 1000..), in one statement.
+    // One account with SESSIONS unfinished, unexpired sessions (ids 1000..), in one statement,
+    // none of them erased, none verifying.
     let sessions = match store {
         Store::Sqlite(_) => format!(
             "WITH RECURSIVE n(i) AS (SELECT 1000 UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
@@ -92,7 +168,12 @@ async fn fill(store: &Store) -> Result<(), StoreError> {
             expires = NOW + 3600,
         ),
     };
-    for sql in [account, sessions] {
+    // And as many delivered callback events, one per session.
+    let events = format!(
+        "INSERT INTO callback_events (id, account_id, session_id, session_state, url, created, delivered) \
+         SELECT id, account_id, id, 'ABORTED', 'https://x', {NOW}, {NOW} FROM sessions"
+    );
+    for sql in [account, sessions, events] {
         write_query!(store, execute sqlx::query(AssertSqlSafe(sql)))?;
     }
     Ok(())
@@ -101,14 +182,7 @@ async fn fill(store: &Store) -> Result<(), StoreError> {
 /// SQLite's plan, one line per row of EXPLAIN QUERY PLAN (id, parent, notused, detail).
 async fn sqlite_plan(pool: &sqlx::SqlitePool, sql: &str, params: &[Param]) -> String {
     let explain = format!("EXPLAIN QUERY PLAN {sql}");
-    let mut query = sqlx::query(AssertSqlSafe(explain));
-    for p in params {
-        query = match *p {
-            Param::I64(v) => query.bind(v),
-            Param::Text(v) => query.bind(v),
-            Param::Bytes(v) => query.bind(v),
-        };
-    }
+    let query = bind_params(sqlx::query(AssertSqlSafe(explain)), params);
     let rows = query.fetch_all(pool).await.expect("EXPLAIN QUERY PLAN");
     rows.iter()
         .map(|row| row.get::<String, _>(3))
@@ -125,13 +199,23 @@ fn literal(p: Param) -> String {
     }
 }
 
-fn assert_by_key(backend: &str, name: &str, plan: &str, by_key: &str) {
-    assert!(
-        plan.contains(by_key)
-            && !plan.contains("sessions_unfinished")
-            && !plan.contains("sessions_account"),
-        "{backend} ({name}) does not find its session by the primary key:\n{plan}"
-    );
+/// Why `plan` is not what `statement` needs on `backend` (which must use `uses`), if it is not.
+fn wrong_plan(backend: &str, statement: &Statement, uses: &str, plan: &str) -> Option<String> {
+    let shown: Vec<&&str> = statement
+        .never
+        .iter()
+        .filter(|n| plan.contains(**n))
+        .collect();
+    (!plan.contains(uses) || !shown.is_empty()).then(|| {
+        format!(
+            "{backend} ({}) should use {uses} and show none of {:?}:\n{plan}",
+            statement.name, statement.never
+        )
+    })
+}
+
+fn assert_all_right(wrong: Vec<String>) {
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
 
 async fn check_sqlite(store: Store) {
@@ -139,11 +223,17 @@ async fn check_sqlite(store: Store) {
     let Store::Sqlite(sqlite) = &store else {
         unreachable!()
     };
-    for (name, sql, params) in statements() {
-        let plan = sqlite_plan(&sqlite.pool, &sql, &params).await;
-        // `id BIGINT PRIMARY KEY` is not a rowid alias: its key is SQLite's automatic index.
-        assert_by_key("sqlite", name, &plan, "sqlite_autoindex_sessions_1 (id=?)");
+    let mut wrong = Vec::new();
+    for statement in statements() {
+        let plan = sqlite_plan(&sqlite.pool, &statement.sql, &statement.params).await;
+        wrong.extend(wrong_plan(
+            "sqlite",
+            &statement,
+            statement.sqlite_uses,
+            &plan,
+        ));
     }
+    assert_all_right(wrong);
 }
 
 async fn check_postgres(store: Store) {
@@ -156,46 +246,94 @@ async fn check_postgres(store: Store) {
         .await
         .unwrap();
     let statements = statements();
-    for (i, (_, sql, _)) in statements.iter().enumerate() {
-        // Planned now, on the empty table, and kept (EXPLAIN EXECUTE reuses the generic plan).
-        let prepare = format!("PREPARE s{i} AS {sql}");
+    let execute = |i: usize, statement: &Statement| {
+        let args: Vec<String> = statement.params.iter().map(|p| literal(*p)).collect();
+        format!("EXPLAIN EXECUTE s{i}({})", args.join(", "))
+    };
+    for (i, statement) in statements.iter().enumerate().filter(|(_, s)| s.prepared) {
+        // Planned now, on the empty tables, and kept (EXPLAIN EXECUTE reuses the generic plan).
+        let prepare = format!("PREPARE s{i} AS {}", statement.sql);
         sqlx::raw_sql(AssertSqlSafe(prepare))
             .execute(&mut *conn)
             .await
             .unwrap();
-        let args: Vec<String> = statements[i].2.iter().map(|p| literal(*p)).collect();
-        let explain = format!("EXPLAIN EXECUTE s{i}({})", args.join(", "));
-        sqlx::raw_sql(AssertSqlSafe(explain))
+        sqlx::raw_sql(AssertSqlSafe(execute(i, statement)))
             .execute(&mut *conn)
             .await
             .unwrap();
     }
     fill(&store).await.expect("fill");
-    for (i, (name, _, params)) in statements.iter().enumerate() {
-        let args: Vec<String> = params.iter().map(|p| literal(*p)).collect();
-        let explain = format!("EXPLAIN EXECUTE s{i}({})", args.join(", "));
-        let rows = sqlx::query(AssertSqlSafe(explain))
-            .fetch_all(&mut *conn)
-            .await
-            .unwrap();
-        let plan = rows
+    let mut wrong = Vec::new();
+    for analyzed in [false, true] {
+        if analyzed {
+            sqlx::raw_sql("ANALYZE sessions; ANALYZE callback_events")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+        let due = statements
             .iter()
-            .map(|row| row.get::<String, _>(0))
-            .collect::<Vec<_>>()
-            .join("\n");
-        assert_by_key("postgres", name, &plan, "sessions_pkey");
+            .enumerate()
+            .filter(|(_, s)| s.postgres_needs_statistics == analyzed);
+        for (i, statement) in due {
+            let rows = if statement.prepared {
+                sqlx::query(AssertSqlSafe(execute(i, statement)))
+                    .fetch_all(&mut *conn)
+                    .await
+                    .unwrap()
+            } else {
+                // As the store runs it: unprepared, planned with its values.
+                let explain = format!("EXPLAIN {}", statement.sql);
+                bind_params(sqlx::query(AssertSqlSafe(explain)), &statement.params)
+                    .persistent(false)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .unwrap()
+            };
+            let plan = rows
+                .iter()
+                .map(|row| row.get::<String, _>(0))
+                .collect::<Vec<_>>()
+                .join("\n");
+            wrong.extend(wrong_plan(
+                "postgres",
+                statement,
+                statement.postgres_uses,
+                &plan,
+            ));
+        }
     }
+    assert_all_right(wrong);
+}
+
+fn bind_params<'q, DB: sqlx::Database>(
+    mut query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
+    params: &[Param],
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
+where
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'static str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'static [u8]: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    for p in params {
+        query = match *p {
+            Param::I64(v) => query.bind(v),
+            Param::Text(v) => query.bind(v),
+            Param::Bytes(v) => query.bind(v),
+        };
+    }
+    query
 }
 
 #[tokio::test]
-async fn changes_by_id_use_the_primary_key_on_sqlite() {
+async fn statements_search_their_index_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&Settings::for_test(dir.path())).await.unwrap();
     check_sqlite(store).await;
 }
 
 #[tokio::test]
-async fn changes_by_id_use_the_primary_key_on_postgres() {
+async fn statements_search_their_index_on_postgres() {
     let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
         eprintln!("NOTICE: TEST_DATABASE_URL is not set; the PostgreSQL plan test is skipped");
         return;

@@ -57,5 +57,12 @@ pub(super) fn migrator() -> Migrator {
             include_str!("../../migrations/postgres/0005_credential_cache.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            6,
+            "sweeps_by_index".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/postgres/0006_sweeps_by_index.sql").into_sql_str(),
+            false,
+        ),
     ])
 }

@@ -31,6 +31,17 @@ pub(super) const ABORT_SESSION_SQL: &str = concat!(
     unfinished_by_id_sql!(3, 4)
 );
 
+/// The expiry sweep (every `session_sweep_seconds`): through `sessions_unfinished_expires`.
+///
+/// The sweeps run unprepared (`persistent(false)`): planned each time with their values and the
+/// tables as they are, not with a generic plan PostgreSQL made once on an empty table and kept
+/// (which, for this one, scanned every unfinished session through `sessions_unfinished_account`).
+pub(super) const EXPIRE_ALL_SESSIONS_SQL: &str = concat!(
+    "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' WHERE state IN ",
+    unfinished_states_sql!(),
+    " AND expires <= $1"
+);
+
 /// One session row. Times are Unix seconds (UTC); dates are `YYYY-MM-DD` text. Everything the
 /// holder's flow fills in later is `None` until then.
 #[derive(Debug, Clone, PartialEq)]
@@ -237,13 +248,9 @@ impl Store {
     /// that `serve` runs, so that their callbacks fire without anyone asking about them.
     pub async fn expire_all_sessions(&self, now: i64) -> Result<u64, StoreError> {
         {
-            Ok(write_query!(self, execute sqlx::query(concat!(
-                "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' \
-                 WHERE state IN ",
-                unfinished_states_sql!(),
-                " AND expires <= $1"
-            ))
-            .bind(now))?)
+            Ok(
+                write_query!(self, execute sqlx::query(EXPIRE_ALL_SESSIONS_SQL).persistent(false).bind(now))?,
+            )
         }
     }
 

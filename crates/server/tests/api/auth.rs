@@ -23,7 +23,10 @@ both_backends!(
 /// joined; on SQLite it never does, and this returns false.
 async fn serving_from_memory(app: &TestApp, settings: &Settings) -> bool {
     if settings.database_url.is_none() {
-        assert!(!app.credentials.is_serving(), "SQLite reads credentials from the database");
+        assert!(
+            !app.credentials.is_serving(),
+            "SQLite reads credentials from the database"
+        );
         return false;
     }
     for _ in 0..300 {
@@ -295,9 +298,15 @@ async fn no_request_after_a_revocation_is_served_from_memory(settings: Settings)
                 before += usize::from(status == 200);
             } else {
                 after += 1;
-                assert_eq!(status, 401, "a request sent after the revocation was let through");
+                assert_eq!(
+                    status, 401,
+                    "a request sent after the revocation was let through"
+                );
             }
         }
     }
-    assert!(before > 0 && after > 0, "{before} requests before, {after} after");
+    assert!(
+        before > 0 && after > 0,
+        "{before} requests before, {after} after"
+    );
 }
