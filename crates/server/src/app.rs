@@ -96,6 +96,7 @@ impl Application {
             false => None,
         };
         let store = Store::open(&settings).await?;
+        store.warn_without_autovacuum().await;
         let state = AppState::new(store.clone(), &settings);
         let credentials = state.credentials.clone();
         let router =

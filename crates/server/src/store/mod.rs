@@ -253,7 +253,6 @@ impl Store {
             }
         };
         store.migrate().await?;
-        store.warn_without_autovacuum().await;
         tracing::info!(
             backend = store.backend_name(),
             location = %match &location {
@@ -268,8 +267,8 @@ impl Store {
     /// PostgreSQL with `autovacuum = off` never gathers statistics or removes dead rows by
     /// itself: the statements that matter are written not to depend on statistics
     /// ([`account_guard_sql!`]), but the tables still grow with every change until someone runs
-    /// `VACUUM ANALYZE`. Said once at start-up, so that the operator knows.
-    async fn warn_without_autovacuum(&self) {
+    /// `VACUUM ANALYZE`. Said once when the server starts, so that the operator knows.
+    pub async fn warn_without_autovacuum(&self) {
         let Store::Postgres(pool) = self else {
             return;
         };
