@@ -210,8 +210,7 @@ async fn pg_settings(base: &str, schema: &str) -> (Settings, tempfile::TempDir) 
     }
     let dir = tempfile::tempdir().unwrap();
     let mut settings = Settings::for_test(dir.path());
-    let sep = if base.contains('?') { '&' } else { '?' };
-    settings.database_url = Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"));
+    settings.database_url = Some(Settings::test_database_url_in_schema(base, schema));
     settings.max_db_connections = 16;
     (settings, dir)
 }

@@ -172,6 +172,13 @@ impl Settings {
         }
     }
 
+    /// A test's PostgreSQL URL: `base` (e.g. `TEST_DATABASE_URL`) with every connection's
+    /// `search_path` set to `schema`, so that each test or benchmark has tables of its own.
+    pub fn test_database_url_in_schema(base: &str, schema: &str) -> String {
+        let sep = if base.contains('?') { '&' } else { '?' };
+        format!("{base}{sep}options=-c%20search_path%3D{schema}")
+    }
+
     /// Defaults ← TOML file ← environment ← flags.
     pub fn load(config_file: Option<&Path>, overrides: Overrides) -> Result<Settings, ConfigError> {
         let mut settings = match config_file {

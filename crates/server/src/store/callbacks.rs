@@ -127,12 +127,10 @@ impl Store {
     /// Deletes the delivered and abandoned events created at or before `created_before`; pending
     /// ones stay whatever their age. Returns how many were deleted.
     pub async fn prune_finished(&self, created_before: i64) -> Result<u64, StoreError> {
-        {
-            Ok(
-                write_query!(self, execute sqlx::query(PRUNE_FINISHED_SQL).persistent(false)
-            .bind(created_before))?,
-            )
-        }
+        let changed = write_query!(self, execute sqlx::query(PRUNE_FINISHED_SQL)
+            .persistent(false)
+            .bind(created_before))?;
+        Ok(changed)
     }
 
     /// The account's events, newest first (all sessions, or one).

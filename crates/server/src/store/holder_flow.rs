@@ -205,13 +205,11 @@ impl Store {
         created_before: i64,
         now: i64,
     ) -> Result<u64, StoreError> {
-        {
-            Ok(
-                write_query!(self, execute sqlx::query(ERASE_PERSONAL_DATA_SQL).persistent(false)
+        let changed = write_query!(self, execute sqlx::query(ERASE_PERSONAL_DATA_SQL)
+            .persistent(false)
             .bind(now)
-            .bind(created_before))?,
-            )
-        }
+            .bind(created_before))?;
+        Ok(changed)
     }
 
     /// Sessions left COMPLETED since before `completed_before` (the process verifying them
@@ -221,12 +219,10 @@ impl Store {
         &self,
         completed_before: i64,
     ) -> Result<u64, StoreError> {
-        {
-            Ok(
-                write_query!(self, execute sqlx::query(FAIL_INTERRUPTED_SQL).persistent(false)
-            .bind(completed_before))?,
-            )
-        }
+        let changed = write_query!(self, execute sqlx::query(FAIL_INTERRUPTED_SQL)
+            .persistent(false)
+            .bind(completed_before))?;
+        Ok(changed)
     }
 
     /// A cheap fingerprint of the trust entries: their count and the newest one's creation

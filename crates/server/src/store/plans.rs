@@ -351,8 +351,7 @@ async fn statements_search_their_index_on_postgres() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut settings = Settings::for_test(dir.path());
-    let sep = if base.contains('?') { '&' } else { '?' };
-    settings.database_url = Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"));
+    settings.database_url = Some(Settings::test_database_url_in_schema(&base, &schema));
     let store = Store::open(&settings).await.unwrap();
     check_postgres(store).await;
     sqlx::query(AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE")))

@@ -247,11 +247,10 @@ impl Store {
     /// Ends every account's unfinished sessions past `expires` (ABORTED/EXPIRED): the sweep
     /// that `serve` runs, so that their callbacks fire without anyone asking about them.
     pub async fn expire_all_sessions(&self, now: i64) -> Result<u64, StoreError> {
-        {
-            Ok(
-                write_query!(self, execute sqlx::query(EXPIRE_ALL_SESSIONS_SQL).persistent(false).bind(now))?,
-            )
-        }
+        let changed = write_query!(self, execute sqlx::query(EXPIRE_ALL_SESSIONS_SQL)
+            .persistent(false)
+            .bind(now))?;
+        Ok(changed)
     }
 
     /// The account's session with this id, expiry applied; `None` also for another account's.

@@ -59,8 +59,7 @@ impl TestDb {
                 .execute(&mut conn)
                 .await
                 .expect("create schema");
-            let sep = if base.contains('?') { '&' } else { '?' };
-            settings.database_url = Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"));
+            settings.database_url = Some(Settings::test_database_url_in_schema(&base, &schema));
             pg_schema = Some((base, schema));
         }
         Some(TestDb {
