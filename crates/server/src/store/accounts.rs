@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, Write};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountRow {
@@ -17,7 +17,7 @@ impl Store {
     /// Fails with a unique violation if the id or the email is taken.
     pub async fn insert_account(&self, account: &AccountRow) -> Result<(), StoreError> {
         {
-            write_query!(self, execute sqlx::query(
+            write_query!(self, execute Write::new(
                 "INSERT INTO accounts (id, email, password_hash, created) VALUES ($1, $2, $3, $4)",
             )
             .bind(account.id)
@@ -96,7 +96,7 @@ impl Store {
             "UPDATE accounts SET webhook_secret = $1 WHERE id = $2"
         };
         {
-            let rows = write_query!(self, execute sqlx::query(sql)
+            let rows = write_query!(self, execute Write::new(sql)
                 .bind(secret)
                 .bind(account_id))?;
             Ok(rows == 1)

@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, Write};
 
 /// One row of `callback_events`: a state change to announce, and how its delivery goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +96,7 @@ impl Store {
         };
         write_query!(
             self,
-            fetch_all sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            fetch_all Write::new(sql.clone())
                 .bind(lease_until)
                 .bind(now)
                 .bind(limit),
@@ -107,7 +107,7 @@ impl Store {
     /// Records an attempt and releases the lease; false if the event had moved on meanwhile.
     pub async fn record_attempt(&self, a: &AttemptRecord) -> Result<bool, StoreError> {
         {
-            let rows = write_query!(self, execute sqlx::query(
+            let rows = write_query!(self, execute Write::new(
                 "UPDATE callback_events SET attempts = $1, last_status = $2, last_error = $3, \
                  delivered = $4, abandoned = $5, next_attempt = $6, locked_until = NULL \
                  WHERE id = $7 AND attempts = $8 AND delivered IS NULL AND abandoned IS NULL",
@@ -127,7 +127,7 @@ impl Store {
     /// Deletes the delivered and abandoned events created at or before `created_before`; pending
     /// ones stay whatever their age. Returns how many were deleted.
     pub async fn prune_finished(&self, created_before: i64) -> Result<u64, StoreError> {
-        let changed = write_query!(self, execute sqlx::query(PRUNE_FINISHED_SQL)
+        let changed = write_query!(self, execute Write::new(PRUNE_FINISHED_SQL)
             .persistent(false)
             .bind(created_before))?;
         Ok(changed)

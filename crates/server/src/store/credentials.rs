@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, Write};
 
 macro_rules! credential_from_row {
     ($r:expr) => {
@@ -33,7 +33,7 @@ pub struct CredentialRow {
 impl Store {
     pub async fn insert_credential(&self, c: &CredentialRow) -> Result<(), StoreError> {
         {
-            write_query!(self, execute sqlx::query(
+            write_query!(self, execute Write::new(
                 "INSERT INTO credentials (id, account_id, public_key, secret_hash, name, created, revoked) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
@@ -115,7 +115,7 @@ impl Store {
             Store::Sqlite(sqlite) => {
                 let rows = sqlite
                     .writer
-                    .execute(sqlx::query(REVOKE).bind(now).bind(public_key.to_owned()))
+                    .execute(Write::new(REVOKE).bind(now).bind(public_key))
                     .await?;
                 Ok(rows == 1)
             }

@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::{CredentialRow, Store, StoreError};
+use super::{CredentialRow, Store, StoreError, Write};
 
 /// A dashboard sign-in. The cookie carries a 256-bit token; only its SHA-256 is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +45,7 @@ impl Store {
         s: &DashboardSessionRow,
     ) -> Result<(), StoreError> {
         {
-            write_query!(self, execute sqlx::query(
+            write_query!(self, execute Write::new(
                 "INSERT INTO dashboard_sessions (id, account_id, token_hash, csrf_token, \
                  second_factor_pending, created, expires, last_seen) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -103,7 +103,7 @@ impl Store {
 
     pub async fn touch_dashboard_session(&self, id: i64, now: i64) -> Result<(), StoreError> {
         {
-            write_query!(self, execute sqlx::query("UPDATE dashboard_sessions SET last_seen = $1 WHERE id = $2")
+            write_query!(self, execute Write::new("UPDATE dashboard_sessions SET last_seen = $1 WHERE id = $2")
                 .bind(now)
                 .bind(id))?;
         };
@@ -113,7 +113,7 @@ impl Store {
     /// The second factor was given: the sign-in is complete.
     pub async fn complete_second_factor(&self, id: i64) -> Result<(), StoreError> {
         {
-            write_query!(self, execute sqlx::query("UPDATE dashboard_sessions SET second_factor_pending = $1 WHERE id = $2")
+            write_query!(self, execute Write::new("UPDATE dashboard_sessions SET second_factor_pending = $1 WHERE id = $2")
                 .bind(false)
                 .bind(id))?;
         };
@@ -122,7 +122,7 @@ impl Store {
 
     pub async fn revoke_dashboard_session(&self, id: i64, now: i64) -> Result<(), StoreError> {
         {
-            write_query!(self, execute sqlx::query(
+            write_query!(self, execute Write::new(
                 "UPDATE dashboard_sessions SET revoked = $1 WHERE id = $2 AND revoked IS NULL",
             )
             .bind(now)
@@ -138,7 +138,7 @@ impl Store {
         now: i64,
     ) -> Result<u64, StoreError> {
         {
-            Ok(write_query!(self, execute sqlx::query(
+            Ok(write_query!(self, execute Write::new(
                 "UPDATE dashboard_sessions SET revoked = $1 WHERE account_id = $2 AND revoked IS NULL",
             )
             .bind(now)
@@ -150,14 +150,14 @@ impl Store {
     pub async fn prune_dashboard(&self, before: i64) -> Result<(), StoreError> {
         write_query!(
             self,
-            execute sqlx::query(
+            execute Write::new(
                 "DELETE FROM dashboard_sessions WHERE expires < $1 OR (revoked IS NOT NULL AND revoked < $1)",
             )
             .bind(before)
         )?;
         write_query!(
             self,
-            execute sqlx::query("DELETE FROM dashboard_sign_in_failures WHERE at < $1").bind(before)
+            execute Write::new("DELETE FROM dashboard_sign_in_failures WHERE at < $1").bind(before)
         )?;
         Ok(())
     }
@@ -166,7 +166,7 @@ impl Store {
 
     pub async fn record_sign_in_failure(&self, subject: &str, now: i64) -> Result<(), StoreError> {
         {
-            write_query!(self, execute sqlx::query(
+            write_query!(self, execute Write::new(
                 "INSERT INTO dashboard_sign_in_failures (id, subject, at) VALUES ($1, $2, $3)",
             )
             .bind(crate::support::ids::random_id())
@@ -195,7 +195,7 @@ impl Store {
 
     pub async fn clear_sign_in_failures(&self, subject: &str) -> Result<(), StoreError> {
         {
-            write_query!(self, execute sqlx::query("DELETE FROM dashboard_sign_in_failures WHERE subject = $1")
+            write_query!(self, execute Write::new("DELETE FROM dashboard_sign_in_failures WHERE subject = $1")
                 .bind(subject))?;
         };
         Ok(())
@@ -209,7 +209,7 @@ impl Store {
         password_hash: &str,
     ) -> Result<bool, StoreError> {
         {
-            let rows = write_query!(self, execute sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+            let rows = write_query!(self, execute Write::new("UPDATE accounts SET password_hash = $1 WHERE id = $2")
                 .bind(password_hash)
                 .bind(account_id))?;
             Ok(rows == 1)
@@ -324,7 +324,7 @@ impl Store {
     /// (a code works once).
     pub async fn use_totp_step(&self, account_id: i64, step: i64) -> Result<bool, StoreError> {
         {
-            let rows = write_query!(self, execute sqlx::query(
+            let rows = write_query!(self, execute Write::new(
                 "UPDATE account_totp SET last_step = $1 WHERE account_id = $2 AND enabled IS NOT NULL \
                  AND (last_step IS NULL OR last_step < $1)",
             )
@@ -342,7 +342,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         {
-            let rows = write_query!(self, execute sqlx::query(
+            let rows = write_query!(self, execute Write::new(
                 "UPDATE account_recovery_codes SET used = $1 \
                  WHERE account_id = $2 AND code_hash = $3 AND used IS NULL",
             )
@@ -370,7 +370,7 @@ impl Store {
     /// Notes an API request made with the credential; written at most once a minute.
     pub async fn touch_credential(&self, credential_id: i64, now: i64) -> Result<(), StoreError> {
         {
-            write_query!(self, execute sqlx::query(
+            write_query!(self, execute Write::new(
                 "UPDATE credentials SET last_used = $1 WHERE id = $2 \
                  AND (last_used IS NULL OR last_used < $3)",
             )
@@ -447,7 +447,7 @@ impl Store {
         let id = crate::support::ids::random_id();
         let rows = write_query!(
             self,
-            execute sqlx::query(
+            execute Write::new(
                 "INSERT INTO callback_events (id, account_id, session_id, session_state, \
                  session_reference, url, created) \
                  SELECT $1, account_id, session_id, session_state, session_reference, url, $2 \

@@ -6,7 +6,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::sessions::SESSION_COLUMNS;
 use super::{HolderFlow, SessionRow};
-use super::{Store, StoreError};
+use super::{Store, StoreError, Write};
 use crate::model::{
     CheckResult, CloneCheck, DocumentType, FaceMatch, Reason, Sex, State, format_face_score,
 };
@@ -100,7 +100,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         {
-            let rows = write_query!(self, execute sqlx::query(
+            let rows = write_query!(self, execute Write::new(
                 START_READING_SQL,
             )
             .bind(aa_challenge)
@@ -123,7 +123,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         {
-            let rows = write_query!(self, execute sqlx::query(
+            let rows = write_query!(self, execute Write::new(
                 BEGIN_VERIFICATION_SQL,
             )
             .bind(user_ip)
@@ -143,7 +143,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let state = r.state.unwrap_or(State::Failed);
         {
-            let rows = write_query!(self, execute sqlx::query(
+            let rows = write_query!(self, execute Write::new(
                 "UPDATE sessions SET state = $1, state_reason = $2, rejection_reason = $3, \
                  passive_authentication = $4, active_authentication = $5, chip_authentication = $6, \
                  clone_check = $7, document_signer = $8, verified = $9, given_names = $10, surname = $11, \
@@ -189,7 +189,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         {
-            let rows = write_query!(self, execute sqlx::query(ABORT_BY_HOLDER_SQL)
+            let rows = write_query!(self, execute Write::new(ABORT_BY_HOLDER_SQL)
             .bind(reason.as_str())
             .bind(id)
             .bind(now))?;
@@ -205,7 +205,7 @@ impl Store {
         created_before: i64,
         now: i64,
     ) -> Result<u64, StoreError> {
-        let changed = write_query!(self, execute sqlx::query(ERASE_PERSONAL_DATA_SQL)
+        let changed = write_query!(self, execute Write::new(ERASE_PERSONAL_DATA_SQL)
             .persistent(false)
             .bind(now)
             .bind(created_before))?;
@@ -219,7 +219,7 @@ impl Store {
         &self,
         completed_before: i64,
     ) -> Result<u64, StoreError> {
-        let changed = write_query!(self, execute sqlx::query(FAIL_INTERRUPTED_SQL)
+        let changed = write_query!(self, execute Write::new(FAIL_INTERRUPTED_SQL)
             .persistent(false)
             .bind(completed_before))?;
         Ok(changed)

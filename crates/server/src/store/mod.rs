@@ -17,6 +17,9 @@ pub enum StoreError {
     Config(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From the SQLite writer's own connection.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create data folder {path}: {source}")]
@@ -41,6 +44,11 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         match self {
             StoreError::Database(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ),
             _ => false,
         }
     }
@@ -123,24 +131,25 @@ macro_rules! with_pool {
     };
 }
 
-/// Runs a write, built by the same expression for each backend (its binds owned): on
-/// PostgreSQL on the pool, on SQLite in the writer's next group commit. `execute` gives the
-/// rows changed; `fetch_all` the rows a `RETURNING` statement gave, mapped by `$map`.
+/// Runs a [`Write`]: on PostgreSQL on the pool, on SQLite in the writer's next group commit.
+/// `execute` gives the rows changed; `fetch_all` the rows a `RETURNING` statement gave, mapped
+/// by `$map` (written once, expanded for each backend's row type: both have `try_get`).
 macro_rules! write_query {
-    ($store:expr, execute $query:expr) => {
+    ($store:expr, execute $write:expr) => {
         match $store {
-            Store::Sqlite(sqlite) => sqlite.writer.execute($query).await,
-            Store::Postgres(pool) => $query
+            Store::Sqlite(sqlite) => sqlite.writer.execute($write).await,
+            Store::Postgres(pool) => $write
+                .into_postgres()
                 .execute(pool)
                 .await
                 .map(|done| done.rows_affected())
                 .map_err(StoreError::from),
         }
     };
-    ($store:expr, fetch_all $query:expr, |$row:ident| $map:expr) => {
+    ($store:expr, fetch_all $write:expr, |$row:ident| $map:expr) => {
         match $store {
             Store::Sqlite(sqlite) => {
-                let rows = sqlite.writer.fetch_all($query).await?;
+                let rows = sqlite.writer.fetch_all($write).await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for $row in &rows {
                     out.push($map);
@@ -148,7 +157,7 @@ macro_rules! write_query {
                 Ok(out)
             }
             Store::Postgres(pool) => {
-                let rows = $query.fetch_all(pool).await?;
+                let rows = $write.into_postgres().fetch_all(pool).await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for $row in &rows {
                     out.push($map);
@@ -222,6 +231,7 @@ mod postgres;
 mod sqlite;
 mod sqlite_writer;
 mod trust;
+mod write;
 
 pub use accounts::AccountRow;
 pub use callbacks::{AttemptRecord, CallbackEvent};
@@ -229,6 +239,7 @@ pub use credentials::CredentialRow;
 pub use holder_flow::VerificationRecord;
 pub use sessions::{HolderFlow, NewSession, SessionFilter, SessionRow};
 pub use trust::TrustEntry;
+pub use write::{Value, Write};
 
 /// Result of a conditional change to a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,7 +25,7 @@ use super::sessions::{
     ABORT_SESSION_SQL, DELETE_SESSION_SQL, EXPIRE_ALL_SESSIONS_SQL, UPDATE_SESSION_SQL,
     select_session_sql,
 };
-use super::{Store, StoreError};
+use super::{Store, StoreError, Write};
 use crate::config::Settings;
 
 const ACCOUNT: i64 = 7_000_000_001;
@@ -174,7 +174,7 @@ async fn fill(store: &Store) -> Result<(), StoreError> {
          SELECT id, account_id, id, 'ABORTED', 'https://x', {NOW}, {NOW} FROM sessions"
     );
     for sql in [account, sessions, events] {
-        write_query!(store, execute sqlx::query(AssertSqlSafe(sql)))?;
+        write_query!(store, execute Write::new(sql))?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Bind, Change, Store, StoreError};
+use super::{Bind, Change, Store, StoreError, Write};
 use crate::model::unfinished_states_sql;
 use crate::model::{CheckResult, CloneCheck, DocumentType, FaceMatch, Reason, Sex, State};
 
@@ -204,7 +204,7 @@ impl Store {
     /// Fails with a unique violation if the id (or token hash) is taken; the caller retries.
     pub async fn insert_session(&self, s: &NewSession) -> Result<(), StoreError> {
         {
-            write_query!(self, execute sqlx::query(
+            write_query!(self, execute Write::new(
                 "INSERT INTO sessions (id, account_id, state, reference, callback_url, face_verification, \
                  passport_only, created, expires, token_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
@@ -236,18 +236,20 @@ impl Store {
             unfinished_states_sql!(),
             " AND expires <= $2"
         ));
-        let mut binds = vec![Bind::I64(account_id), Bind::I64(now)];
-        if let Some(id) = id {
+        if id.is_some() {
             sql.push_str(" AND id = $3");
-            binds.push(Bind::I64(id));
         }
-        write_query!(self, execute bind_all!(sqlx::query(AssertSqlSafe(sql)), &binds))
+        let write = Write::new(sql).bind(account_id).bind(now);
+        write_query!(self, execute match id {
+            Some(id) => write.bind(id),
+            None => write,
+        })
     }
 
     /// Ends every account's unfinished sessions past `expires` (ABORTED/EXPIRED): the sweep
     /// that `serve` runs, so that their callbacks fire without anyone asking about them.
     pub async fn expire_all_sessions(&self, now: i64) -> Result<u64, StoreError> {
-        let changed = write_query!(self, execute sqlx::query(EXPIRE_ALL_SESSIONS_SQL)
+        let changed = write_query!(self, execute Write::new(EXPIRE_ALL_SESSIONS_SQL)
             .persistent(false)
             .bind(now))?;
         Ok(changed)
@@ -406,7 +408,7 @@ impl Store {
         now: i64,
     ) -> Result<Change, StoreError> {
         let done = {
-            write_query!(self, execute sqlx::query(
+            write_query!(self, execute Write::new(
                 UPDATE_SESSION_SQL,
             )
             .bind(reference)
@@ -427,7 +429,7 @@ impl Store {
         now: i64,
     ) -> Result<Change, StoreError> {
         let done = {
-            write_query!(self, execute sqlx::query(ABORT_SESSION_SQL)
+            write_query!(self, execute Write::new(ABORT_SESSION_SQL)
             .bind(reason.as_str())
             .bind(id)
             .bind(account_id)
@@ -455,7 +457,7 @@ impl Store {
     /// Deletes the session and with it every piece of personal data it holds.
     pub async fn delete_session(&self, account_id: i64, id: i64) -> Result<bool, StoreError> {
         {
-            let rows = write_query!(self, execute sqlx::query(DELETE_SESSION_SQL)
+            let rows = write_query!(self, execute Write::new(DELETE_SESSION_SQL)
                 .bind(id)
                 .bind(account_id))?;
             Ok(rows == 1)

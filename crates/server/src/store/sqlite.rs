@@ -9,10 +9,12 @@ use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use sqlx::ConnectOptions;
-
 use super::sqlite_writer::SqliteWriter;
 use super::{SqliteStore, StoreError};
+
+/// How long a connection waits for another's lock (the writer's for the few writes made
+/// outside it, a checkpoint) before it fails with "database is locked".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(super) async fn connect(path: &Path, max_connections: u32) -> Result<SqliteStore, StoreError> {
     if let Some(dir) = path
@@ -35,13 +37,14 @@ pub(super) async fn connect(path: &Path, max_connections: u32) -> Result<SqliteS
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
+        .busy_timeout(BUSY_TIMEOUT);
     let pool = SqlitePoolOptions::new()
         .max_connections(max_connections.max(1))
         .connect_with(options.clone())
         .await?;
-    // The one connection that writes (see `sqlite_writer`).
-    let writer = SqliteWriter::spawn(options.connect().await?);
+    // The one connection that writes (see `sqlite_writer`), opened once the pool has created
+    // the file in WAL mode.
+    let writer = SqliteWriter::open(path, BUSY_TIMEOUT)?;
     Ok(SqliteStore { pool, writer })
 }
 

@@ -1,205 +1,294 @@
-//! Group commit for SQLite: one task owns the one connection that writes. Writes that arrive
+//! Group commit for SQLite: one thread owns the one connection that writes. Writes that arrive
 //! while it is busy wait in its queue and then share one transaction, so they share one fsync
 //! (`synchronous = FULL`): a write is acknowledged only after the commit that holds it has
 //! returned, so an acknowledged write survives `kill -9` and power loss exactly as before.
+//! The thread runs a whole batch synchronously on its own connection (rusqlite, on the same
+//! SQLite library as sqlx's readers): a write costs one hand-over to the thread and one answer
+//! back, not a hop to a database worker thread and back for every statement (BEGIN, each write,
+//! COMMIT), which was most of `session.create`'s time.
 //! Every write is one statement, and SQLite undoes a statement that breaks a constraint (a unique
 //! violation, a lost race) alone, leaving the transaction open: so one such failure is that
-//! write's error and the others of its batch still commit, with no savepoint per write (each
-//! statement is a hop to sqlx's SQLite thread and back; savepoints tripled them). Any other error
-//! may have ended the transaction, so it fails the whole batch and nothing of it is stored.
+//! write's error and the others of its batch still commit, with no savepoint per write. Any other
+//! error may have ended the transaction, so it fails the whole batch and nothing of it is stored.
 //! Readers keep their own connections (WAL: they never wait on the writer).
 
-use std::future::Future;
-use std::pin::Pin;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
-use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
-use sqlx::{Connection, Sqlite};
+use rusqlite::types::{FromSql, Value as Column};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
-
-/// A statement with its arguments bound, owning everything it needs.
-pub type OwnedQuery = sqlx::query::Query<'static, Sqlite, SqliteArguments>;
+use super::write::Write;
 
 /// Most writes one transaction takes: enough to amortise the fsync, few enough that the first
 /// of a batch does not wait long behind the others.
 const MAX_BATCH: usize = 256;
 
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-/// Hands a job's result to its caller once the batch's commit has succeeded or failed.
-type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
-/// Runs one write on the writer's connection; the error, if it failed in a way that may have
-/// ended the batch's transaction.
-type Job = Box<
-    dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (Option<String>, Finish)> + Send,
->;
+/// Statements the writer keeps prepared (every write statement of the store, with room).
+const PREPARED_STATEMENTS: usize = 128;
 
-/// The handle the store keeps; cheap to clone.
+/// A row a `RETURNING` statement gave.
+#[derive(Debug, Clone)]
+pub struct WrittenRow {
+    names: Arc<[String]>,
+    values: Vec<Column>,
+}
+
+impl WrittenRow {
+    /// The column `name`, converted as the readers' rows are (`try_get`).
+    pub fn try_get<T: FromSql>(&self, name: &str) -> Result<T, StoreError> {
+        let index = self
+            .names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| rusqlite::Error::InvalidColumnName(name.to_owned()))?;
+        let value = self
+            .values
+            .get(index)
+            .ok_or(rusqlite::Error::InvalidColumnIndex(index))?;
+        T::column_result(value.into()).map_err(|e| {
+            StoreError::from(rusqlite::Error::FromSqlConversionFailure(
+                index,
+                value.data_type(),
+                Box::new(e),
+            ))
+        })
+    }
+}
+
+/// What a write did: the rows it changed, and the rows a `RETURNING` gave.
+struct Done {
+    changed: u64,
+    rows: Vec<WrittenRow>,
+}
+
+struct Job {
+    write: Write,
+    returning: bool,
+    reply: oneshot::Sender<Result<Done, StoreError>>,
+}
+
+/// The handle the store keeps; cheap to clone. The thread ends when the last handle is dropped.
 #[derive(Debug, Clone)]
 pub struct SqliteWriter {
     jobs: mpsc::UnboundedSender<Job>,
 }
 
 impl SqliteWriter {
-    /// Starts the writer task on `connection` (opened with the store's options).
-    pub fn spawn(connection: SqliteConnection) -> SqliteWriter {
+    /// Opens the writer's connection on the database file at `path` (which the readers' pool has
+    /// created and set to WAL) and starts its thread.
+    pub fn open(path: &Path, busy_timeout: Duration) -> Result<SqliteWriter, StoreError> {
+        let conn = rusqlite::Connection::open(path)?;
+        conn.busy_timeout(busy_timeout)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Config(format!(
+                "SQLite would not use its write-ahead log (journal mode {mode})"
+            )));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.set_prepared_statement_cache_capacity(PREPARED_STATEMENTS);
         let (jobs, queue) = mpsc::unbounded_channel();
-        tokio::spawn(run(connection, queue));
-        SqliteWriter { jobs }
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, queue))
+            .map_err(|e| StoreError::Config(format!("cannot start the SQLite writer: {e}")))?;
+        Ok(SqliteWriter { jobs })
     }
 
     /// Runs an `INSERT`/`UPDATE`/`DELETE` in the next batch; the rows it changed.
-    pub async fn execute(&self, query: OwnedQuery) -> Result<u64, StoreError> {
-        self.submit(move |conn| {
-            Box::pin(async move { query.execute(conn).await.map(|d| d.rows_affected()) })
-        })
-        .await
+    pub async fn execute(&self, write: Write) -> Result<u64, StoreError> {
+        Ok(self.submit(write, false).await?.changed)
     }
 
     /// Runs a statement with `RETURNING` in the next batch; the rows it returned.
-    pub async fn fetch_all(&self, query: OwnedQuery) -> Result<Vec<SqliteRow>, StoreError> {
-        self.submit(move |conn| Box::pin(async move { query.fetch_all(conn).await }))
-            .await
+    pub async fn fetch_all(&self, write: Write) -> Result<Vec<WrittenRow>, StoreError> {
+        Ok(self.submit(write, true).await?.rows)
     }
 
-    async fn submit<T: Send + 'static>(
-        &self,
-        work: impl for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
-        + Send
-        + 'static,
-    ) -> Result<T, StoreError> {
-        let (reply, answer) = oneshot::channel::<Result<T, StoreError>>();
-        let job: Job = Box::new(move |conn| {
-            Box::pin(async move {
-                let result = work(conn).await;
-                let broke = match &result {
-                    Err(e) if !undone_alone(e) => Some(e.to_string()),
-                    _ => None,
-                };
-                let finish: Finish = Box::new(move |commit| {
-                    let outcome = match commit {
-                        Ok(()) => result.map_err(StoreError::from),
-                        Err(e) => Err(StoreError::Commit(e)),
-                    };
-                    let _ = reply.send(outcome);
-                });
-                (broke, finish)
+    async fn submit(&self, write: Write, returning: bool) -> Result<Done, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job {
+                write,
+                returning,
+                reply,
             })
-        });
-        self.jobs.send(job).map_err(|_| StoreError::WriterGone)?;
+            .map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 }
 
-async fn run(mut conn: SqliteConnection, mut queue: mpsc::UnboundedReceiver<Job>) {
+fn run(mut conn: rusqlite::Connection, mut queue: mpsc::UnboundedReceiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let finishes = commit_batch(&mut conn, batch.drain(..)).await;
-        let (finishes, outcome) = match finishes {
-            Ok(f) => (f, Ok(())),
-            Err((f, e)) => (f, Err(e)),
-        };
-        for finish in finishes {
-            finish(outcome.clone());
+    while let Some(first) = queue.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
         }
+        commit_batch(&mut conn, &mut batch);
     }
-    let _ = conn.close().await;
 }
 
 /// Whether SQLite undid just the failing statement, leaving the transaction as it was: a
-/// constraint it broke.
-fn undone_alone(e: &sqlx::Error) -> bool {
-    use sqlx::error::ErrorKind;
-    match e {
-        sqlx::Error::Database(d) => matches!(
-            d.kind(),
-            ErrorKind::UniqueViolation
-                | ErrorKind::ForeignKeyViolation
-                | ErrorKind::NotNullViolation
-                | ErrorKind::CheckViolation
-        ),
-        _ => false,
+/// constraint it broke (unique, primary key, foreign key, not null, check).
+fn undone_alone(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::ConstraintViolation
+    )
+}
+
+/// Runs the batch's jobs in one transaction and answers each. If the transaction itself fails,
+/// nothing of the batch is stored and every job is told so.
+fn commit_batch(conn: &mut rusqlite::Connection, batch: &mut Vec<Job>) {
+    let mut failure = conn
+        .execute_batch("BEGIN IMMEDIATE")
+        .err()
+        .map(|e| e.to_string());
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch.iter_mut() {
+        if failure.is_some() {
+            // The transaction is gone: the rest is not run.
+            results.push(None);
+            continue;
+        }
+        let result = run_one(conn, &job.write, job.returning);
+        if let Err(e) = &result
+            && !undone_alone(e)
+        {
+            failure = Some(e.to_string());
+        }
+        results.push(Some(result));
+    }
+    let commit = match failure {
+        None => conn.execute_batch("COMMIT").map_err(|e| e.to_string()),
+        Some(e) => Err(e),
+    };
+    if let Err(e) = &commit {
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        tracing::error!(error = %e, "a batch of SQLite writes failed to commit");
+    }
+    for (job, result) in batch.drain(..).zip(results) {
+        let answer = match (&commit, result) {
+            (Ok(()), Some(result)) => result,
+            (Err(e), _) => Err(StoreError::Commit(e.clone())),
+            // Not run, yet committed: cannot happen (a job is skipped only after a failure).
+            (Ok(()), None) => Err(StoreError::WriterGone),
+        };
+        let _ = job.reply.send(answer);
     }
 }
 
-/// Runs the jobs in one transaction. `Err` (with every job's finisher) if the transaction itself
-/// failed: then nothing of the batch is stored.
-async fn commit_batch(
-    conn: &mut SqliteConnection,
-    jobs: impl Iterator<Item = Job>,
-) -> Result<Vec<Finish>, (Vec<Finish>, String)> {
-    let mut finishes = Vec::new();
-    let mut failure = sqlx::raw_sql("BEGIN IMMEDIATE")
-        .execute(&mut *conn)
-        .await
-        .err()
-        .map(|e| e.to_string());
-    for job in jobs {
-        if failure.is_some() {
-            // The transaction is gone: the write is dropped unrun, and its caller told so.
-            drop(job);
-            continue;
-        }
-        let (broke, finish) = job(&mut *conn).await;
-        finishes.push(finish);
-        failure = broke;
-    }
-    let commit = match failure {
-        None => sqlx::raw_sql("COMMIT")
-            .execute(&mut *conn)
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string()),
-        Some(e) => Err(e),
+/// Runs one statement, its `$N` placeholders bound by name (so a placeholder used twice, or
+/// out of order, gets its own value).
+fn run_one(
+    conn: &rusqlite::Connection,
+    write: &Write,
+    returning: bool,
+) -> Result<Done, StoreError> {
+    let mut cached;
+    let mut fresh;
+    let statement: &mut rusqlite::Statement<'_> = if write.persistent {
+        cached = conn.prepare_cached(&write.sql)?;
+        &mut cached
+    } else {
+        // Not kept: a one-off (the sweeps) would only push a hot statement out of the cache.
+        fresh = conn.prepare(&write.sql)?;
+        &mut fresh
     };
-    match commit {
-        Ok(()) => Ok(finishes),
-        Err(e) => {
-            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
-            tracing::error!(error = %e, "a batch of SQLite writes failed to commit");
-            Err((finishes, e))
-        }
+    for index in 1..=statement.parameter_count() {
+        let value = statement
+            .parameter_name(index)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|n| write.values.get(n))
+            .ok_or_else(|| {
+                StoreError::Config(format!(
+                    "parameter {index} of a write has no value: {}",
+                    write.sql
+                ))
+            })?;
+        statement.raw_bind_parameter(index, value)?;
     }
+    if !returning {
+        let changed = statement.raw_execute()?;
+        return Ok(Done {
+            changed: changed as u64,
+            rows: Vec::new(),
+        });
+    }
+    let names: Arc<[String]> = statement
+        .column_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let width = names.len();
+    let mut rows = Vec::new();
+    let mut cursor = statement.raw_query();
+    while let Some(row) = cursor.next()? {
+        let values = (0..width)
+            .map(|i| row.get::<_, Column>(i))
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.push(WrittenRow {
+            names: names.clone(),
+            values,
+        });
+    }
+    drop(cursor);
+    Ok(Done {
+        changed: conn.changes(),
+        rows,
+    })
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
-    use std::str::FromStr;
-
-    use sqlx::ConnectOptions;
-    use sqlx::sqlite::SqliteConnectOptions;
-
     use super::*;
 
-    async fn writer_on(dir: &std::path::Path) -> (SqliteWriter, SqliteConnection) {
-        let options = SqliteConnectOptions::from_str("sqlite:")
-            .unwrap()
-            .filename(dir.join("w.db"))
-            .create_if_missing(true)
-            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
-        let mut reader = options.connect().await.unwrap();
-        sqlx::raw_sql("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")
-            .execute(&mut reader)
-            .await
+    fn writer_on(dir: &Path) -> (SqliteWriter, rusqlite::Connection) {
+        let path = dir.join("w.db");
+        let reader = rusqlite::Connection::open(&path).unwrap();
+        reader
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; \
+                 CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL, n INTEGER)",
+            )
             .unwrap();
         (
-            SqliteWriter::spawn(options.connect().await.unwrap()),
+            SqliteWriter::open(&path, Duration::from_secs(5)).unwrap(),
             reader,
         )
     }
 
-    fn insert(k: i64, v: Option<&str>) -> OwnedQuery {
-        sqlx::query("INSERT INTO t (k, v) VALUES ($1, $2)")
+    fn insert(k: i64, v: Option<&str>) -> Write {
+        Write::new("INSERT INTO t (k, v) VALUES ($1, $2)")
             .bind(k)
-            .bind(v.map(str::to_owned))
+            .bind(v)
+    }
+
+    fn count(reader: &rusqlite::Connection) -> i64 {
+        reader
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap()
     }
 
     /// Writes sent together share batches; the ones that break a constraint fail alone.
     #[tokio::test]
     async fn a_broken_constraint_fails_its_write_only() {
         let dir = tempfile::tempdir().unwrap();
-        let (writer, mut reader) = writer_on(dir.path()).await;
+        let (writer, reader) = writer_on(dir.path());
         let mut pending = Vec::new();
         for k in 0..50_i64 {
             let writer = writer.clone();
@@ -216,7 +305,10 @@ mod tests {
             match result {
                 Ok(n) => assert_eq!(n, 1),
                 Err(e) => {
-                    assert!(matches!(e, StoreError::Database(_)), "{e}");
+                    assert!(matches!(e, StoreError::Sqlite(_)), "{e}");
+                    if k % 10 == 9 && k % 15 != 14 {
+                        assert!(e.is_unique_violation(), "{e}");
+                    }
                     failed.push(k);
                 }
             }
@@ -224,32 +316,78 @@ mod tests {
         failed.sort_unstable();
         // 9, 19, 29, 39, 49 repeat a key; 14, 29, 44 have no value.
         assert_eq!(failed, vec![9, 14, 19, 29, 39, 44, 49]);
-        let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
-            .fetch_one(&mut reader)
-            .await
-            .unwrap();
-        assert_eq!(stored, 43);
+        assert_eq!(count(&reader), 43);
     }
 
     /// An error that is not a broken constraint fails the whole batch, and nothing of it stays.
     #[tokio::test]
     async fn another_error_fails_the_batch_whole() {
         let dir = tempfile::tempdir().unwrap();
-        let (writer, mut reader) = writer_on(dir.path()).await;
+        let (writer, reader) = writer_on(dir.path());
         let good = writer.clone();
         let bad = writer.clone();
         let (a, b) = tokio::join!(
             good.execute(insert(1, Some("x"))),
-            bad.execute(sqlx::query("INSERT INTO missing_table VALUES (1)")),
+            bad.execute(Write::new("INSERT INTO missing_table VALUES (1)")),
         );
         assert!(b.is_err());
-        let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
-            .fetch_one(&mut reader)
-            .await
-            .unwrap();
         // Either the good write committed in a batch of its own, or it failed with the bad one's.
-        assert_eq!(stored, i64::from(a.is_ok()));
+        assert_eq!(count(&reader), i64::from(a.is_ok()));
         // The writer goes on.
         writer.execute(insert(2, Some("y"))).await.unwrap();
+        assert_eq!(count(&reader), 1 + i64::from(a.is_ok()));
+    }
+
+    /// Placeholders are bound by their number, wherever and however often they appear; a
+    /// placeholder without a value is an error, not a NULL.
+    #[tokio::test]
+    async fn placeholders_bind_by_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, reader) = writer_on(dir.path());
+        let write = Write::new("INSERT INTO t (n, v, k) VALUES ($2 + $2, $1, $3)")
+            .bind("one")
+            .bind(20_i64)
+            .bind(7_i64);
+        assert_eq!(writer.execute(write).await.unwrap(), 1);
+        let (v, n): (String, i64) = reader
+            .query_row("SELECT v, n FROM t WHERE k = 7", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((v.as_str(), n), ("one", 40));
+        let short = Write::new("INSERT INTO t (k, v) VALUES ($1, $2)").bind(8_i64);
+        assert!(writer.execute(short).await.is_err());
+        assert_eq!(count(&reader), 1);
+    }
+
+    /// `RETURNING` rows come back with their columns by name; NULLs, booleans and blobs too.
+    #[tokio::test]
+    async fn returning_rows_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, _reader) = writer_on(dir.path());
+        for k in 1..=3_i64 {
+            writer.execute(insert(k, Some("x"))).await.unwrap();
+        }
+        let rows = writer
+            .fetch_all(
+                Write::new("UPDATE t SET n = $1 WHERE k >= $2 RETURNING k, v, n, NULL AS gone")
+                    .bind(true)
+                    .bind(2_i64),
+            )
+            .await
+            .unwrap();
+        let mut keys: Vec<i64> = rows.iter().map(|r| r.try_get("k").unwrap()).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, vec![2, 3]);
+        for row in &rows {
+            assert_eq!(row.try_get::<String>("v").unwrap(), "x");
+            assert!(row.try_get::<bool>("n").unwrap());
+            assert_eq!(row.try_get::<Option<i64>>("gone").unwrap(), None);
+            assert!(row.try_get::<i64>("gone").is_err());
+            assert!(row.try_get::<i64>("missing").is_err());
+        }
+        let blob = Write::new("UPDATE t SET v = $1 WHERE k = 1 RETURNING v").bind(vec![1_u8, 2]);
+        let rows = writer.fetch_all(blob).await.unwrap();
+        assert_eq!(rows[0].try_get::<Vec<u8>>("v").unwrap(), vec![1, 2]);
     }
 }

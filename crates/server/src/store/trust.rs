@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, Write};
 
 /// A certificate or list the verification trusts (CSCA, master list, CRL, …).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +30,7 @@ impl Store {
             let id = crate::support::ids::random_id();
             let result = write_query!(
                 self,
-                execute sqlx::query(
+                execute Write::new(
                     "INSERT INTO trust_entries (id, kind, der, sha256, description, created) \
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING",
                 )
