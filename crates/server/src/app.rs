@@ -99,8 +99,11 @@ impl Application {
         store.warn_without_autovacuum().await;
         let state = AppState::new(store.clone(), &settings);
         let credentials = state.credentials.clone();
-        let router =
-            crate::router::router(state, Duration::from_secs(settings.request_timeout_seconds));
+        let router = crate::router::router(
+            state,
+            Duration::from_secs(settings.request_timeout_seconds),
+            settings.max_requests_in_flight,
+        );
         let listener = std::net::TcpListener::bind(addr)
             .map_err(|source| StartError::Bind { addr, source })?;
         listener

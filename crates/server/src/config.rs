@@ -37,6 +37,10 @@ pub struct Settings {
     pub session_ttl_seconds: u64,
     /// Time limit for handling one API request, in seconds.
     pub request_timeout_seconds: u64,
+    /// Requests handled at once. Past it a request is answered at once with 503 `ServerBusy`
+    /// and `Retry-After: 1` rather than waiting in memory (load shedding): far past capacity,
+    /// latency and memory stay bounded and clients back off.
+    pub max_requests_in_flight: usize,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
     /// Largest number of database connections per server process.
@@ -102,6 +106,7 @@ impl Default for Settings {
             insecure_http: false,
             session_ttl_seconds: 3600,
             request_timeout_seconds: 60,
+            max_requests_in_flight: 1024,
             max_body_bytes: 1024 * 1024,
             max_db_connections: 10,
             max_submit_bytes: 8 * 1024 * 1024,

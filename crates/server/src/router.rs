@@ -1,20 +1,24 @@
 //! The whole HTTP surface in one place: each area's routes, and the layers every request goes
-//! through (access log, panic guard, time limit).
+//! through (access log, load shedding, panic guard, time limit).
 
 use std::any::Any;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
 /// The integrator API, the holder's reader API and relay, and the holder's pages.
-pub fn router(state: AppState, request_timeout: Duration) -> Router {
+/// At most `max_in_flight` requests are handled at once; the others are shed.
+pub fn router(state: AppState, request_timeout: Duration, max_in_flight: usize) -> Router {
     Router::new()
         .merge(crate::api::routes())
         .merge(crate::web::routes())
@@ -22,8 +26,59 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn_with_state(request_timeout, timeout))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(
+            InFlight::new(max_in_flight),
+            shed_load,
+        ))
         .layer(middleware::from_fn(crate::http::access_log::log_request))
         .with_state(state)
+}
+
+/// The requests being handled, against their limit.
+#[derive(Debug, Clone)]
+struct InFlight {
+    permits: Arc<Semaphore>,
+    limit: usize,
+    /// The second (since the epoch) of the last warning, so that shedding logs once a second.
+    warned: Arc<AtomicU64>,
+    shed: Arc<AtomicU64>,
+}
+
+impl InFlight {
+    fn new(limit: usize) -> InFlight {
+        let limit = limit.clamp(1, Semaphore::MAX_PERMITS);
+        InFlight {
+            permits: Arc::new(Semaphore::new(limit)),
+            limit,
+            warned: Arc::new(AtomicU64::new(0)),
+            shed: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn note_shed(&self) {
+        let shed = self.shed.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+        let second = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if self.warned.swap(second, Ordering::Relaxed) != second {
+            tracing::warn!(
+                limit = self.limit,
+                shed_so_far = shed,
+                "requests shed: the server is handling max_requests_in_flight already (503 ServerBusy)"
+            );
+        }
+    }
+}
+
+/// Load shedding: a request beyond the limit is answered at once (503, `Retry-After`) instead
+/// of waiting in memory, so that far past capacity the requests admitted still finish in time.
+/// The permit is held until the response is produced (a WebSocket's only until its upgrade).
+async fn shed_load(State(in_flight): State<InFlight>, request: Request, next: Next) -> Response {
+    let Ok(_permit) = in_flight.permits.clone().try_acquire_owned() else {
+        in_flight.note_shed();
+        return ApiError::Busy(in_flight.limit).into_response();
+    };
+    next.run(request).await
 }
 
 async fn timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {

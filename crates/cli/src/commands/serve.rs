@@ -115,6 +115,10 @@ mod tests {
             defaults.request_timeout_seconds
         );
         assert_eq!(example.max_body_bytes, defaults.max_body_bytes);
+        assert_eq!(
+            example.max_requests_in_flight,
+            defaults.max_requests_in_flight
+        );
         assert_eq!(example.max_submit_bytes, defaults.max_submit_bytes);
         assert_eq!(
             example.relay_apdu_timeout_seconds,

@@ -108,6 +108,7 @@ fn operation(m: &Method) -> Value {
             "404": error_response("No such object, or no such method"),
             "413": error_response("The request body is too large"),
             "500": error_response("Internal error"),
+            "503": error_response("Took longer than the time limit (Timeout), or the server is handling its limit of requests at once (ServerBusy: retry after the Retry-After header's seconds)"),
         }
     });
     if m.id.is_reader() {

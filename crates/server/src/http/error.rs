@@ -41,6 +41,11 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("The request took longer than the limit of {0} seconds")]
     Timeout(u64),
+    /// Load shedding: the server is handling its limit of requests at once.
+    #[error(
+        "The server is handling its limit of {0} requests at once; retry after the Retry-After header's seconds"
+    )]
+    Busy(usize),
     /// Details are logged, never sent.
     #[error("Internal error")]
     Internal,
@@ -61,7 +66,7 @@ impl ApiError {
             }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,6 +87,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "MethodNotAllowed",
             ApiError::PayloadTooLarge(_) => "RequestTooLarge",
             ApiError::Timeout(_) => "Timeout",
+            ApiError::Busy(_) => "ServerBusy",
             ApiError::Internal => "InternalError",
         }
     }
@@ -119,6 +125,11 @@ impl IntoResponse for ApiError {
                 response
                     .headers_mut()
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            ApiError::Busy(_) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             _ => {}
         }
@@ -174,6 +185,7 @@ mod tests {
             (ApiError::MethodNotAllowed, 405, "MethodNotAllowed"),
             (ApiError::PayloadTooLarge(10), 413, "RequestTooLarge"),
             (ApiError::Timeout(60), 503, "Timeout"),
+            (ApiError::Busy(1024), 503, "ServerBusy"),
             (ApiError::Internal, 500, "InternalError"),
         ];
         for (error, status, name) in cases {

@@ -12,6 +12,7 @@ use crate::requests::raw_request;
 both_backends!(
     panic_answers_500_json_and_server_keeps_serving,
     slow_request_times_out_with_json,
+    requests_past_the_limit_are_shed_and_the_rest_served,
     openapi_document_matches_the_api,
     data_survives_a_restart_and_no_account_is_made,
     instances_share_one_database,
@@ -50,6 +51,75 @@ async fn slow_request_times_out_with_json(mut settings: Settings) {
         "{response}"
     );
     assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+/// With `max_requests_in_flight` requests being handled (two whose bodies are still arriving),
+/// another is answered at once with 503 ServerBusy and Retry-After; the two admitted finish
+/// normally, and then requests are served again.
+async fn requests_past_the_limit_are_shed_and_the_rest_served(mut settings: Settings) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    settings.max_requests_in_flight = 2;
+    let app = start(settings).await;
+    let auth = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{}:{}", app.creds.public_key, app.creds.secret),
+    );
+    let body = "{\"reference\": \"admitted\"}";
+    let head = format!(
+        "POST /api/v1/session.create HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let (first, rest) = body.split_at(5);
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
+            .await
+            .unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(first.as_bytes()).await.unwrap();
+        slow.push(stream);
+    }
+    // Once both are admitted (their handlers wait for the rest of the body), a third is shed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let shed = loop {
+        let response = app
+            .client
+            .post(format!("{}/api/v1/account.get", app.base))
+            .basic_auth(&app.creds.public_key, Some(&app.creds.secret))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 503 {
+            break response;
+        }
+        assert_eq!(response.status(), 200);
+        assert!(std::time::Instant::now() < deadline, "never shed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(shed.headers()["retry-after"], "1");
+    let (status, v) = json_of(shed).await;
+    assert_error(status, &v, 503, "ServerBusy");
+    assert!(
+        v["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("limit of 2 requests"),
+        "{v}"
+    );
+    // The admitted ones complete.
+    for mut stream in slow {
+        stream.write_all(rest.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        stream.read_to_end(&mut out).await.unwrap();
+        let out = String::from_utf8_lossy(&out);
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    }
+    let (status, v) = app
+        .call("session.list", json!({"reference": "admitted"}))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v.as_array().map(Vec::len), Some(2), "{v}");
 }
 
 async fn openapi_document_matches_the_api(settings: Settings) {
