@@ -155,19 +155,21 @@ async fn run_backend(settings: Settings, instances: usize, clients: u64, seconds
 
     measure(&targets, "account.get", |_| json!({}), clients, 1).await; // warm-up
     let account_get = measure(&targets, "account.get", |_| json!({}), clients, seconds).await;
-    let session_create = measure(
-        &targets,
-        "session.create",
-        |i| json!({"reference": format!("bench-{i}")}),
-        clients,
-        seconds,
-    )
-    .await;
+    // session.get before session.create, so that it reads the same table however many
+    // sessions the create phase inserts.
     let get_ids = ids.clone();
     let session_get = measure(
         &targets,
         "session.get",
         move |i| json!({"id": get_ids[(i as usize) % get_ids.len()]}),
+        clients,
+        seconds,
+    )
+    .await;
+    let session_create = measure(
+        &targets,
+        "session.create",
+        |i| json!({"reference": format!("bench-{i}")}),
         clients,
         seconds,
     )

@@ -1,5 +1,5 @@
 //! The whole HTTP surface in one place: each area's routes, and the layers every request goes
-//! through (access log, load shedding, panic guard, time limit).
+//! through (access log, panic guard, load shedding with the time limit).
 
 use std::any::Any;
 use std::sync::Arc;
@@ -24,12 +24,14 @@ pub fn router(state: AppState, request_timeout: Duration, max_in_flight: usize) 
         .merge(crate::web::routes())
         .merge(crate::dashboard::routes())
         .fallback(|| async { ApiError::NotFound })
-        .layer(middleware::from_fn_with_state(request_timeout, timeout))
-        .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(
-            InFlight::new(max_in_flight),
-            shed_load,
+            Admission {
+                timeout: request_timeout,
+                in_flight: InFlight::new(max_in_flight),
+            },
+            admit,
         ))
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(crate::http::access_log::log_request))
         .with_state(state)
 }
@@ -70,18 +72,26 @@ impl InFlight {
     }
 }
 
+/// The limits every request is admitted under: how many at once, and for how long.
+#[derive(Debug, Clone)]
+struct Admission {
+    timeout: Duration,
+    in_flight: InFlight,
+}
+
 /// Load shedding: a request beyond the limit is answered at once (503, `Retry-After`) instead
 /// of waiting in memory, so that far past capacity the requests admitted still finish in time.
 /// The permit is held until the response is produced (a WebSocket's only until its upgrade).
-async fn shed_load(State(in_flight): State<InFlight>, request: Request, next: Next) -> Response {
+/// Then the time limit: past it, 503 `Timeout`. (One layer for both: a layer is a box and a
+/// clone per request, measurable on the cheapest requests.)
+async fn admit(State(limits): State<Admission>, request: Request, next: Next) -> Response {
+    let in_flight = &limits.in_flight;
     let Ok(_permit) = in_flight.permits.clone().try_acquire_owned() else {
         in_flight.note_shed();
         return ApiError::Busy(in_flight.limit).into_response();
     };
-    next.run(request).await
-}
+    let limit = limits.timeout;
 
-async fn timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
