@@ -138,15 +138,31 @@ pub async fn start(settings: Settings) -> TestApp {
 impl TestApp {
     /// POST /api/v1/{method} with this app's credentials and a JSON body.
     pub async fn call(&self, method: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .client
+        json_of(self.post(method, body).await).await
+    }
+
+    /// POST /api/v1/{method} with this app's credentials: the whole response (headers too).
+    pub async fn post(&self, method: &str, body: Value) -> Response {
+        self.client
             .post(format!("{}/api/v1/{method}", self.base))
             .basic_auth(&self.creds.public_key, Some(&self.creds.secret))
             .json(&body)
             .send()
             .await
-            .expect("request");
-        json_of(r).await
+            .expect("request")
+    }
+
+    /// The head of a raw HTTP/1.1 POST /api/v1/{method} with this app's credentials, for a body
+    /// of `body_len` bytes sent by hand (`Connection: close`).
+    pub fn raw_post_head(&self, method: &str, body_len: usize) -> String {
+        let auth = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{}:{}", self.creds.public_key, self.creds.secret),
+        );
+        format!(
+            "POST /api/v1/{method} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n\
+             Content-Length: {body_len}\r\nConnection: close\r\n\r\n"
+        )
     }
 
     /// A second account with its own pair, on the same server.

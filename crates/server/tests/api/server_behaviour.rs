@@ -32,16 +32,8 @@ async fn panic_answers_500_json_and_server_keeps_serving(settings: Settings) {
 async fn slow_request_times_out_with_json(mut settings: Settings) {
     settings.request_timeout_seconds = 1;
     let app = start(settings).await;
-    let auth = base64::Engine::encode(
-        &base64::engine::general_purpose::STANDARD,
-        format!("{}:{}", app.creds.public_key, app.creds.secret),
-    );
     let body = "{\"reference\": \"slow\"}";
-    let request = format!(
-        "POST /api/v1/session.create HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
+    let request = format!("{}{body}", app.raw_post_head("session.create", body.len()));
     // Half the body, then silence for longer than the limit.
     let started = std::time::Instant::now();
     let response = raw_request(&app.base, request.as_bytes(), Some(Duration::from_secs(3))).await;
@@ -60,16 +52,8 @@ async fn requests_past_the_limit_are_shed_and_the_rest_served(mut settings: Sett
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     settings.max_requests_in_flight = 2;
     let app = start(settings).await;
-    let auth = base64::Engine::encode(
-        &base64::engine::general_purpose::STANDARD,
-        format!("{}:{}", app.creds.public_key, app.creds.secret),
-    );
     let body = "{\"reference\": \"admitted\"}";
-    let head = format!(
-        "POST /api/v1/session.create HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
+    let head = app.raw_post_head("session.create", body.len());
     let (first, rest) = body.split_at(5);
     let mut slow = Vec::new();
     for _ in 0..2 {
@@ -83,13 +67,7 @@ async fn requests_past_the_limit_are_shed_and_the_rest_served(mut settings: Sett
     // Once both are admitted (their handlers wait for the rest of the body), a third is shed.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let shed = loop {
-        let response = app
-            .client
-            .post(format!("{}/api/v1/account.get", app.base))
-            .basic_auth(&app.creds.public_key, Some(&app.creds.secret))
-            .send()
-            .await
-            .unwrap();
+        let response = app.post("account.get", json!({})).await;
         if response.status() == 503 {
             break response;
         }
