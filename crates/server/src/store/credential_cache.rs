@@ -90,7 +90,7 @@ pub enum Announcement {
 impl Store {
     /// Gives this instance's lease up (on shutdown), so that no revocation waits for it.
     pub async fn leave_credential_cache(&self, instance: &str) -> Result<(), StoreError> {
-        if let Store::Postgres(pool) = self {
+        if let Store::Postgres(super::PostgresStore { pool, .. }) = self {
             sqlx::query("DELETE FROM credential_cache_instances WHERE instance = $1")
                 .bind(instance)
                 .execute(pool)
@@ -106,7 +106,7 @@ impl Store {
         &self,
         instance: &str,
     ) -> Result<Option<(CacheMembership, i64)>, StoreError> {
-        let Store::Postgres(pool) = self else {
+        let Store::Postgres(super::PostgresStore { pool, .. }) = self else {
             return Ok(None);
         };
         let mut listener = PgListener::connect_with(pool).await?;

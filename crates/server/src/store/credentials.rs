@@ -119,7 +119,7 @@ impl Store {
                     .await?;
                 Ok(rows == 1)
             }
-            Store::Postgres(pool) => {
+            Store::Postgres(super::PostgresStore { pool, .. }) => {
                 let mut tx = pool.begin().await?;
                 let rows = sqlx::query(REVOKE)
                     .bind(now)

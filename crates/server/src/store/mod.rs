@@ -33,6 +33,9 @@ pub enum StoreError {
     Commit(String),
     #[error("the database writer could not carry out the write (its batch failed, or it stopped)")]
     WriterGone,
+    /// A batched insert skipped the row: its key (id or token hash) is taken.
+    #[error("a row with the same key exists")]
+    Conflict,
     #[error(
         "the credentials are revoked, but {0} running server instance(s) have not confirmed that they dropped them from memory; they refuse them once their lease runs out"
     )]
@@ -49,6 +52,7 @@ impl StoreError {
                 rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
                     | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
             ),
+            StoreError::Conflict => true,
             _ => false,
         }
     }
@@ -58,7 +62,14 @@ impl StoreError {
 #[derive(Debug, Clone)]
 pub enum Store {
     Sqlite(SqliteStore),
-    Postgres(sqlx::PgPool),
+    Postgres(PostgresStore),
+}
+
+/// PostgreSQL: one pool, and the collector that inserts concurrent new sessions together.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pub pool: sqlx::PgPool,
+    session_inserts: session_inserts::SessionInserts,
 }
 
 /// SQLite: a pool of readers, and the one writer that commits writes in groups.
@@ -126,7 +137,10 @@ macro_rules! with_pool {
                 let $pool = &sqlite.pool;
                 $body
             }
-            Store::Postgres($pool) => $body,
+            Store::Postgres(pg) => {
+                let $pool = &pg.pool;
+                $body
+            }
         }
     };
 }
@@ -138,9 +152,9 @@ macro_rules! write_query {
     ($store:expr, execute $write:expr) => {
         match $store {
             Store::Sqlite(sqlite) => sqlite.writer.execute($write).await,
-            Store::Postgres(pool) => $write
+            Store::Postgres(pg) => $write
                 .into_postgres()
-                .execute(pool)
+                .execute(&pg.pool)
                 .await
                 .map(|done| done.rows_affected())
                 .map_err(StoreError::from),
@@ -156,8 +170,8 @@ macro_rules! write_query {
                 }
                 Ok(out)
             }
-            Store::Postgres(pool) => {
-                let rows = $write.into_postgres().fetch_all(pool).await?;
+            Store::Postgres(pg) => {
+                let rows = $write.into_postgres().fetch_all(&pg.pool).await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for $row in &rows {
                     out.push($map);
@@ -228,6 +242,7 @@ mod holder_flow;
 #[cfg(test)]
 mod plans;
 mod postgres;
+mod session_inserts;
 mod sqlite;
 mod sqlite_writer;
 mod trust;
@@ -260,7 +275,11 @@ impl Store {
                 Store::Sqlite(sqlite::connect(path, settings.max_db_connections).await?)
             }
             DatabaseLocation::Postgres(url) => {
-                Store::Postgres(postgres::connect(url, settings.max_db_connections).await?)
+                let pool = postgres::connect(url, settings.max_db_connections).await?;
+                Store::Postgres(PostgresStore {
+                    session_inserts: session_inserts::SessionInserts::start(pool.clone()),
+                    pool,
+                })
             }
         };
         store.migrate().await?;
@@ -280,7 +299,7 @@ impl Store {
     /// ([`account_guard_sql!`]), but the tables still grow with every change until someone runs
     /// `VACUUM ANALYZE`. Said once when the server starts, so that the operator knows.
     pub async fn warn_without_autovacuum(&self) {
-        let Store::Postgres(pool) = self else {
+        let Store::Postgres(PostgresStore { pool, .. }) = self else {
             return;
         };
         let setting: Result<String, _> = sqlx::query_scalar("SELECT current_setting('autovacuum')")
@@ -305,7 +324,7 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(sqlite) => sqlite::migrator().run(&sqlite.pool).await?,
-            Store::Postgres(pool) => postgres::migrator().run(pool).await?,
+            Store::Postgres(pg) => postgres::migrator().run(&pg.pool).await?,
         }
         Ok(())
     }

@@ -237,7 +237,7 @@ async fn check_sqlite(store: Store) {
 }
 
 async fn check_postgres(store: Store) {
-    let Store::Postgres(pool) = &store else {
+    let Store::Postgres(super::PostgresStore { pool, .. }) = &store else {
         unreachable!()
     };
     let mut conn = pool.acquire().await.unwrap();

@@ -203,23 +203,33 @@ macro_rules! session_from_row {
 impl Store {
     /// Fails with a unique violation if the id (or token hash) is taken; the caller retries.
     pub async fn insert_session(&self, s: &NewSession) -> Result<(), StoreError> {
-        {
-            write_query!(self, execute Write::new(
-                "INSERT INTO sessions (id, account_id, state, reference, callback_url, face_verification, \
-                 passport_only, created, expires, token_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(s.id)
-            .bind(s.account_id)
-            .bind(State::Created.as_str())
-            .bind(&s.reference)
-            .bind(&s.callback_url)
-            .bind(s.face_verification)
-            .bind(s.passport_only)
-            .bind(s.created)
-            .bind(s.expires)
-            .bind(&s.token_hash))?;
-        };
-        Ok(())
+        match self {
+            // Concurrent inserts share one statement and one commit (see `session_inserts`).
+            Store::Postgres(pg) => pg.session_inserts.insert(s.clone()).await,
+            Store::Sqlite(sqlite) => {
+                sqlite
+                    .writer
+                    .execute(
+                        Write::new(
+                            "INSERT INTO sessions (id, account_id, state, reference, callback_url, \
+                             face_verification, passport_only, created, expires, token_hash) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                        )
+                        .bind(s.id)
+                        .bind(s.account_id)
+                        .bind(State::Created.as_str())
+                        .bind(&s.reference)
+                        .bind(&s.callback_url)
+                        .bind(s.face_verification)
+                        .bind(s.passport_only)
+                        .bind(s.created)
+                        .bind(s.expires)
+                        .bind(&s.token_hash),
+                    )
+                    .await?;
+                Ok(())
+            }
+        }
     }
 
     /// Turns the account's unfinished sessions past `expires` into ABORTED/EXPIRED (only the one

@@ -176,7 +176,7 @@ async fn set_state(store: &Store, id: i64, state: &str) {
             .execute(&sqlite.pool)
             .await
             .map(|d| d.rows_affected()),
-        Store::Postgres(pool) => sqlx::query(sql)
+        Store::Postgres(server::store::PostgresStore { pool, .. }) => sqlx::query(sql)
             .bind(state)
             .bind(id)
             .execute(pool)

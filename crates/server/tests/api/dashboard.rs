@@ -231,7 +231,7 @@ async fn sign_in_and_out_with_a_database_session(settings: Settings) {
                 .await
                 .unwrap()
         }
-        server::Store::Postgres(pool) => {
+        server::Store::Postgres(server::store::PostgresStore { pool, .. }) => {
             sqlx::query_scalar("SELECT token_hash FROM dashboard_sessions")
                 .fetch_all(pool)
                 .await

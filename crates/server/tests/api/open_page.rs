@@ -66,7 +66,7 @@ async fn set_state(store: &Store, id: i64, state: &str) {
                 .await
                 .unwrap();
         }
-        Store::Postgres(pool) => {
+        Store::Postgres(server::store::PostgresStore { pool, .. }) => {
             sqlx::query(sql)
                 .bind(state)
                 .bind(id)

@@ -558,7 +558,9 @@ async fn a_failure_on_our_side_ends_the_session_failed(settings: Settings) {
     let sql = "ALTER TABLE trust_entries RENAME TO trust_entries_gone";
     match &app.store {
         server::Store::Sqlite(sqlite) => sqlx::query(sql).execute(&sqlite.pool).await.map(drop),
-        server::Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(drop),
+        server::Store::Postgres(server::store::PostgresStore { pool, .. }) => {
+            sqlx::query(sql).execute(pool).await.map(drop)
+        }
     }
     .unwrap();
     let body = submit_body(&document, started["aa_challenge"].as_str().unwrap());

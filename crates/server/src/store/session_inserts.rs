@@ -1,0 +1,366 @@
+//! PostgreSQL: the new sessions of concurrent `session.create`s inserted by one statement.
+//!
+//! One insert per request costs PostgreSQL a statement, a transaction and a WAL flush each; under
+//! load that, not the network, is what limits `session.create`. Here requests hand their row to
+//! a collector, which sends every row waiting at that moment as one `INSERT … SELECT FROM UNNEST`
+//! (one statement, one commit), with up to [`IN_FLIGHT`] such statements running at once. A lone
+//! request waits for nothing: it is sent at once, a batch of one. Rows pile up only while earlier
+//! statements run, which is when sharing a commit pays.
+//!
+//! Every caller still gets its own outcome. `ON CONFLICT DO NOTHING RETURNING` tells which rows
+//! went in: a row whose id or token hash is taken is answered [`StoreError::Conflict`] (the
+//! caller draws again) while the others are inserted. A statement that fails as a whole (an
+//! account deleted meanwhile, the connection lost) is retried row by row, so that each caller
+//! gets the error of its own row and no row fails because of another's. A caller is answered
+//! only after the commit: an acknowledged session is as durable as one inserted alone.
+
+use std::sync::Arc;
+
+use sqlx::{PgPool, Row};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::{NewSession, StoreError};
+use crate::model::State;
+
+/// Statements in flight at once: enough to keep PostgreSQL busy while a batch commits, few
+/// enough to leave the pool's other connections to reads.
+const IN_FLIGHT: usize = 4;
+/// Rows in one statement at most (the arrays are sent as parameters; this bounds their size).
+const MAX_ROWS: usize = 512;
+
+const INSERT_SQL: &str = "INSERT INTO sessions (id, account_id, state, reference, callback_url, \
+     face_verification, passport_only, created, expires, token_hash) \
+     SELECT id, account_id, $10, reference, callback_url, face_verification, passport_only, \
+     created, expires, token_hash \
+     FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BOOLEAN[], \
+     $6::BOOLEAN[], $7::BIGINT[], $8::BIGINT[], $9::BYTEA[]) \
+     AS t (id, account_id, reference, callback_url, face_verification, passport_only, created, \
+     expires, token_hash) \
+     ON CONFLICT DO NOTHING RETURNING id, token_hash";
+
+type Answer = oneshot::Sender<Result<(), StoreError>>;
+
+/// A handle on the collector; cheap to clone. The collector stops when the last handle goes.
+#[derive(Debug, Clone)]
+pub(super) struct SessionInserts {
+    sender: mpsc::UnboundedSender<(NewSession, Answer)>,
+}
+
+impl SessionInserts {
+    /// Starts the collector on the current tokio runtime.
+    pub(super) fn start(pool: PgPool) -> SessionInserts {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        tokio::spawn(collect(pool, receiver));
+        SessionInserts { sender }
+    }
+
+    /// Inserts the row; [`StoreError::Conflict`] if its id or token hash is taken.
+    pub(super) async fn insert(&self, session: NewSession) -> Result<(), StoreError> {
+        let (answer, answered) = oneshot::channel();
+        self.sender
+            .send((session, answer))
+            .map_err(|_| StoreError::WriterGone)?;
+        answered.await.map_err(|_| StoreError::WriterGone)?
+    }
+}
+
+async fn collect(pool: PgPool, mut receiver: mpsc::UnboundedReceiver<(NewSession, Answer)>) {
+    let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+    // The pending requests are counted by the channel itself: the memory they hold is bounded by
+    // the server's limit on requests in flight, not here.
+    while let Some(first) = receiver.recv().await {
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_ROWS {
+            match receiver.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            run(&pool, batch).await;
+            drop(permit);
+        });
+    }
+}
+
+/// Inserts the batch and answers every caller.
+async fn run(pool: &PgPool, batch: Vec<(NewSession, Answer)>) {
+    let (rows, answers): (Vec<NewSession>, Vec<Answer>) = batch.into_iter().unzip();
+    match insert_all(pool, &rows).await {
+        Ok(inserted) => {
+            for (row, answer) in rows.iter().zip(answers) {
+                let went_in = inserted
+                    .iter()
+                    .any(|(id, hash)| *id == row.id && *hash == row.token_hash);
+                let _ = answer.send(if went_in {
+                    Ok(())
+                } else {
+                    Err(StoreError::Conflict)
+                });
+            }
+        }
+        Err(error) if rows.len() == 1 => {
+            if let Some(answer) = answers.into_iter().next() {
+                let _ = answer.send(Err(error));
+            }
+        }
+        Err(error) => {
+            tracing::debug!(rows = rows.len(), %error, "batched session insert failed; inserting row by row");
+            for (row, answer) in rows.iter().zip(answers) {
+                let outcome = match insert_all(pool, std::slice::from_ref(row)).await {
+                    Ok(inserted) if inserted.is_empty() => Err(StoreError::Conflict),
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(e),
+                };
+                let _ = answer.send(outcome);
+            }
+        }
+    }
+}
+
+/// One statement: the rows that went in, as (id, token hash).
+async fn insert_all(pool: &PgPool, rows: &[NewSession]) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    let returned = sqlx::query(INSERT_SQL)
+        .bind(rows.iter().map(|r| r.id).collect::<Vec<i64>>())
+        .bind(rows.iter().map(|r| r.account_id).collect::<Vec<i64>>())
+        .bind(
+            rows.iter()
+                .map(|r| r.reference.clone())
+                .collect::<Vec<Option<String>>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.callback_url.clone())
+                .collect::<Vec<Option<String>>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.face_verification)
+                .collect::<Vec<bool>>(),
+        )
+        .bind(rows.iter().map(|r| r.passport_only).collect::<Vec<bool>>())
+        .bind(rows.iter().map(|r| r.created).collect::<Vec<i64>>())
+        .bind(rows.iter().map(|r| r.expires).collect::<Vec<i64>>())
+        .bind(
+            rows.iter()
+                .map(|r| r.token_hash.clone())
+                .collect::<Vec<Vec<u8>>>(),
+        )
+        .bind(State::Created.as_str())
+        .fetch_all(pool)
+        .await?;
+    returned
+        .iter()
+        .map(|row| Ok((row.try_get("id")?, row.try_get("token_hash")?)))
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use sqlx::AssertSqlSafe;
+
+    use super::*;
+    use crate::Settings;
+    use crate::store::Store;
+
+    const ACCOUNT: i64 = 7;
+
+    /// A store in a schema of its own with one account, or `None` without PostgreSQL.
+    async fn store() -> Option<(Store, sqlx::PgPool, String, tempfile::TempDir)> {
+        let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+            eprintln!("NOTICE: TEST_DATABASE_URL is not set; the batched insert test is skipped");
+            return None;
+        };
+        let schema = format!(
+            "inserts_{}",
+            crate::support::ids::random_token(9)
+                .to_lowercase()
+                .replace('-', "_")
+        );
+        let admin = sqlx::PgPool::connect(&base).await.unwrap();
+        sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::for_test(dir.path());
+        settings.database_url = Some(Settings::test_database_url_in_schema(&base, &schema));
+        let store = Store::open(&settings).await.unwrap();
+        let Store::Postgres(pg) = &store else {
+            unreachable!()
+        };
+        sqlx::query(
+            "INSERT INTO accounts (id, email, password_hash, created) VALUES ($1, 'b@example.com', 'x', 0)",
+        )
+        .bind(ACCOUNT)
+        .execute(&pg.pool)
+        .await
+        .unwrap();
+        Some((store, admin, schema, dir))
+    }
+
+    async fn drop_schema(admin: &sqlx::PgPool, schema: &str) {
+        sqlx::query(AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE")))
+            .execute(admin)
+            .await
+            .unwrap();
+    }
+
+    fn pool(store: &Store) -> &PgPool {
+        match store {
+            Store::Postgres(pg) => &pg.pool,
+            Store::Sqlite(_) => unreachable!(),
+        }
+    }
+
+    fn session(id: i64, token: u8) -> NewSession {
+        NewSession {
+            id,
+            account_id: ACCOUNT,
+            reference: (id % 2 == 0).then(|| format!("ref-{id}")),
+            callback_url: None,
+            face_verification: id % 3 == 0,
+            passport_only: false,
+            created: 100,
+            expires: 200,
+            token_hash: vec![token; 32],
+        }
+    }
+
+    /// Runs `rows` as one batch; each caller's outcome, in order.
+    async fn run_batch(pool: &PgPool, rows: Vec<NewSession>) -> Vec<Result<(), StoreError>> {
+        let mut batch = Vec::new();
+        let mut answers = Vec::new();
+        for row in rows {
+            let (answer, answered) = oneshot::channel();
+            batch.push((row, answer));
+            answers.push(answered);
+        }
+        run(pool, batch).await;
+        let mut out = Vec::new();
+        for answered in answers {
+            out.push(answered.await.expect("every caller is answered"));
+        }
+        out
+    }
+
+    async fn stored(pool: &PgPool) -> Vec<(i64, Vec<u8>, Option<String>, bool, String)> {
+        sqlx::query_as(
+            "SELECT id, token_hash, reference, face_verification, state FROM sessions ORDER BY id",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn one_statement_inserts_a_batch_and_answers_each_caller_for_its_own_row() {
+        let Some((store, admin, schema, _dir)) = store().await else {
+            return;
+        };
+        let pool = pool(&store);
+        let outcomes = run_batch(pool, (1..=40).map(|i| session(i, i as u8)).collect()).await;
+        assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+        let rows = stored(pool).await;
+        assert_eq!(rows.len(), 40);
+        assert_eq!(
+            rows[1],
+            (
+                2,
+                vec![2; 32],
+                Some("ref-2".into()),
+                false,
+                "CREATED".into()
+            )
+        );
+        assert_eq!(rows[2], (3, vec![3; 32], None, true, "CREATED".into()));
+
+        // A taken id (stored, or earlier in the same batch) and a taken token hash fail alone.
+        let outcomes = run_batch(
+            pool,
+            vec![
+                session(100, 100),
+                session(5, 101), // id stored already
+                session(102, 102),
+                session(100, 103), // id earlier in this batch
+                session(104, 7),   // token hash stored already
+                session(105, 105),
+            ],
+        )
+        .await;
+        let conflicts: Vec<bool> = outcomes
+            .iter()
+            .map(|o| o.as_ref().is_err_and(StoreError::is_unique_violation))
+            .collect();
+        assert_eq!(
+            conflicts,
+            [false, true, false, true, true, false],
+            "{outcomes:?}"
+        );
+        assert!(outcomes[0].is_ok() && outcomes[2].is_ok() && outcomes[5].is_ok());
+        let rows = stored(pool).await;
+        assert_eq!(rows.len(), 43);
+        assert!(rows.contains(&(
+            100,
+            vec![100; 32],
+            Some("ref-100".into()),
+            false,
+            "CREATED".into()
+        )));
+        assert_eq!(rows.iter().filter(|r| r.0 == 5).count(), 1);
+        assert_eq!(rows.iter().find(|r| r.0 == 5).unwrap().1, vec![5; 32]);
+        drop_schema(&admin, &schema).await;
+    }
+
+    #[tokio::test]
+    async fn a_row_that_fails_the_statement_fails_alone() {
+        let Some((store, admin, schema, _dir)) = store().await else {
+            return;
+        };
+        let pool = pool(&store);
+        let mut orphan = session(2, 2);
+        orphan.account_id = 999; // no such account: the foreign key refuses the whole statement
+        let outcomes = run_batch(pool, vec![session(1, 1), orphan, session(3, 3)]).await;
+        assert!(outcomes[0].is_ok() && outcomes[2].is_ok(), "{outcomes:?}");
+        let error = outcomes[1].as_ref().unwrap_err();
+        assert!(matches!(error, StoreError::Database(_)), "{error:?}");
+        assert!(!error.is_unique_violation());
+        let ids: Vec<i64> = stored(pool).await.iter().map(|r| r.0).collect();
+        assert_eq!(ids, [1, 3]);
+        drop_schema(&admin, &schema).await;
+    }
+
+    #[tokio::test]
+    async fn concurrent_inserts_all_land_through_the_collector() {
+        let Some((store, admin, schema, _dir)) = store().await else {
+            return;
+        };
+        let Store::Postgres(pg) = &store else {
+            unreachable!()
+        };
+        let tasks: Vec<_> = (0..300)
+            .map(|i| {
+                let inserts = pg.session_inserts.clone();
+                let mut row = session(i + 1, 0);
+                row.token_hash = (i as u32).to_be_bytes().repeat(8);
+                tokio::spawn(async move { inserts.insert(row).await })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        // And a taken id through the collector is a unique violation, as from a lone INSERT.
+        let again = pg.session_inserts.insert(session(1, 0xee)).await;
+        assert!(
+            again.as_ref().is_err_and(StoreError::is_unique_violation),
+            "{again:?}"
+        );
+        assert_eq!(stored(&pg.pool).await.len(), 300);
+        drop_schema(&admin, &schema).await;
+    }
+}
