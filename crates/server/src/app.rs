@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum_server::Handle;
+use axum_server::accept::NoDelayAcceptor;
 use axum_server::tls_rustls::RustlsConfig;
 
 use crate::auth::cache::CredentialCache;
 use crate::callbacks;
 use crate::config::Settings;
+use crate::http::connection_limit::{ConnectionLimit, raise_open_file_limit};
 use crate::jobs::worker::Worker;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
@@ -49,6 +51,28 @@ pub struct Application {
     /// The credentials this instance holds in memory, kept current by a task [`Application::run`]
     /// starts (PostgreSQL only).
     credentials: Arc<CredentialCache>,
+    /// Client connections open at once, after fitting the open-file limit.
+    max_client_connections: usize,
+}
+
+/// Raises the open-file limit to fit `wanted` client connections; the cap that fits.
+fn fit_open_file_limit(wanted: usize) -> usize {
+    match raise_open_file_limit(wanted) {
+        Ok(fits) if fits < wanted => {
+            tracing::warn!(
+                max_client_connections = wanted,
+                fits,
+                "the open-file limit (ulimit -Hn) leaves room for fewer client connections than \
+                 max_client_connections; serving at most {fits} at once"
+            );
+            fits.max(1)
+        }
+        Ok(_) => wanted,
+        Err(error) => {
+            tracing::warn!(%error, "cannot read or raise the open-file limit; max_client_connections kept as configured");
+            wanted
+        }
+    }
 }
 
 /// Refuses plain HTTP off loopback: the API's secrets travel in every request's header.
@@ -112,7 +136,9 @@ impl Application {
         let local_addr = listener
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
+        let max_client_connections = fit_open_file_limit(settings.max_client_connections);
         Ok(Application {
+            max_client_connections,
             listener,
             local_addr,
             router,
@@ -188,13 +214,16 @@ impl Application {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
+        let connections = self.max_client_connections;
         let served = match self.tls {
             // TCP_NODELAY: the relay's small request-answer frames must not wait on Nagle's
             // algorithm and the peer's delayed ACKs (about 40 ms a round trip otherwise).
             Some(tls) => {
                 axum_server::from_tcp_rustls(self.listener, tls)
                     .map_err(StartError::Serve)?
-                    .map(|tls| tls.acceptor(axum_server::accept::NoDelayAcceptor::new()))
+                    .map(|tls| {
+                        tls.acceptor(ConnectionLimit::new(NoDelayAcceptor::new(), connections))
+                    })
                     .handle(self.handle)
                     .serve(service)
                     .await
@@ -202,7 +231,7 @@ impl Application {
             None => {
                 axum_server::from_tcp(self.listener)
                     .map_err(StartError::Serve)?
-                    .acceptor(axum_server::accept::NoDelayAcceptor::new())
+                    .acceptor(ConnectionLimit::new(NoDelayAcceptor::new(), connections))
                     .handle(self.handle)
                     .serve(service)
                     .await

@@ -41,6 +41,10 @@ pub struct Settings {
     /// and `Retry-After: 1` rather than waiting in memory (load shedding): far past capacity,
     /// latency and memory stay bounded and clients back off.
     pub max_requests_in_flight: usize,
+    /// Client connections open at once (idle keep-alive connections and relay WebSockets
+    /// included). Past it a new connection is closed as soon as it is accepted; the open-file
+    /// limit is raised at start-up to fit this many.
+    pub max_client_connections: usize,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
     /// Largest number of database connections per server process.
@@ -107,6 +111,7 @@ impl Default for Settings {
             session_ttl_seconds: 3600,
             request_timeout_seconds: 60,
             max_requests_in_flight: 1024,
+            max_client_connections: 4096,
             max_body_bytes: 1024 * 1024,
             max_db_connections: 10,
             max_submit_bytes: 8 * 1024 * 1024,

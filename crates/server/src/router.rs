@@ -3,8 +3,7 @@
 
 use std::any::Any;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -15,6 +14,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
+use crate::support::throttle::Throttle;
 
 /// The integrator API, the holder's reader API and relay, and the holder's pages.
 /// At most `max_in_flight` requests are handled at once; the others are shed.
@@ -41,9 +41,7 @@ pub fn router(state: AppState, request_timeout: Duration, max_in_flight: usize) 
 struct InFlight {
     permits: Arc<Semaphore>,
     limit: usize,
-    /// The second (since the epoch) of the last warning, so that shedding logs once a second.
-    warned: Arc<AtomicU64>,
-    shed: Arc<AtomicU64>,
+    shed: Arc<Throttle>,
 }
 
 impl InFlight {
@@ -52,17 +50,12 @@ impl InFlight {
         InFlight {
             permits: Arc::new(Semaphore::new(limit)),
             limit,
-            warned: Arc::new(AtomicU64::new(0)),
-            shed: Arc::new(AtomicU64::new(0)),
+            shed: Arc::new(Throttle::default()),
         }
     }
 
     fn note_shed(&self) {
-        let shed = self.shed.fetch_add(1, Ordering::Relaxed).saturating_add(1);
-        let second = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        if self.warned.swap(second, Ordering::Relaxed) != second {
+        if let Some(shed) = self.shed.count() {
             tracing::warn!(
                 limit = self.limit,
                 shed_so_far = shed,

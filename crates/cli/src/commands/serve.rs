@@ -119,6 +119,10 @@ mod tests {
             example.max_requests_in_flight,
             defaults.max_requests_in_flight
         );
+        assert_eq!(
+            example.max_client_connections,
+            defaults.max_client_connections
+        );
         assert_eq!(example.max_submit_bytes, defaults.max_submit_bytes);
         assert_eq!(
             example.relay_apdu_timeout_seconds,

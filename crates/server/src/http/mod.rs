@@ -3,5 +3,6 @@
 
 pub mod access_log;
 pub mod client;
+pub mod connection_limit;
 pub mod error;
 pub mod extract;

@@ -5,4 +5,5 @@ pub mod clock;
 pub mod digest;
 pub mod ids;
 pub mod ip_network;
+pub mod throttle;
 pub mod time;

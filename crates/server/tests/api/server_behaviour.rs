@@ -13,6 +13,7 @@ both_backends!(
     panic_answers_500_json_and_server_keeps_serving,
     slow_request_times_out_with_json,
     requests_past_the_limit_are_shed_and_the_rest_served,
+    connections_past_the_limit_are_closed_and_the_open_ones_served,
     openapi_document_matches_the_api,
     data_survives_a_restart_and_no_account_is_made,
     instances_share_one_database,
@@ -98,6 +99,51 @@ async fn requests_past_the_limit_are_shed_and_the_rest_served(mut settings: Sett
         .await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v.as_array().map(Vec::len), Some(2), "{v}");
+}
+
+/// With `max_client_connections` connections open (idle keep-alive ones), a new connection is
+/// closed without an answer; the open ones keep being served, and once one closes a new
+/// connection is served again.
+async fn connections_past_the_limit_are_closed_and_the_open_ones_served(mut settings: Settings) {
+    settings.max_client_connections = 2;
+    let app = start(settings).await;
+    // One client per connection: each keeps its one connection open, idle, in its pool.
+    let account_get = |http: &reqwest::Client| {
+        http.post(format!("{}/api/v1/account.get", app.base))
+            .basic_auth(&app.creds.public_key, Some(&app.creds.secret))
+            .json(&json!({}))
+            .send()
+    };
+    let (first, second, third) = (client(), client(), client());
+    for http in [&first, &second] {
+        assert_eq!(account_get(http).await.unwrap().status(), 200);
+    }
+    let refused = account_get(&third).await;
+    assert!(
+        refused.is_err(),
+        "a third connection was served: {refused:?}"
+    );
+    // The two open connections are still served.
+    for http in [&first, &second] {
+        assert_eq!(account_get(http).await.unwrap().status(), 200);
+    }
+    // Once one closes (its client dropped), a new connection is served.
+    drop(first);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match account_get(&third).await {
+            Ok(response) => {
+                assert_eq!(response.status(), 200);
+                break;
+            }
+            Err(e) => assert!(
+                std::time::Instant::now() < deadline,
+                "never served again: {e}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(account_get(&second).await.unwrap().status(), 200);
 }
 
 async fn openapi_document_matches_the_api(settings: Settings) {
