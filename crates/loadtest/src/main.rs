@@ -332,7 +332,9 @@ impl Shared {
             Op::Submit => {
                 let (id, token) = self.fresh_session().await?;
                 let bearer = format!("Bearer {token}");
+                let sent = Instant::now();
                 let started = self.post("reader.start", &bearer, &json!({})).await?;
+                self.stats.step("reader.start", sent.elapsed());
                 let challenge = started
                     .get("aa_challenge")
                     .and_then(Value::as_str)
@@ -345,7 +347,9 @@ impl Shared {
                 let body = document
                     .submit_body(&challenge)
                     .map_err(|e| format!("building the submission: {e}"))?;
+                let sent = Instant::now();
                 let v = self.post("reader.submit", &bearer, &body).await?;
+                self.stats.step("reader.submit", sent.elapsed());
                 let state = v
                     .get("state")
                     .and_then(Value::as_str)
@@ -596,6 +600,22 @@ async fn run(args: Args, mix: Vec<(Op, u32)>) -> Result<()> {
         ms(all.value_at_quantile(0.999)),
         ms(all.max()),
     );
+    let steps = shared.stats.steps();
+    if !steps.is_empty() {
+        println!("requests within a submission, each from its sending (successful ones):");
+        for (name, h) in &steps {
+            println!(
+                "  {:<14} {:>7} {:>17} {:>9} {:>9} {:>9} {:>9}",
+                name,
+                h.len(),
+                ms(h.value_at_quantile(0.50)),
+                ms(h.value_at_quantile(0.95)),
+                ms(h.value_at_quantile(0.99)),
+                ms(h.value_at_quantile(0.999)),
+                ms(h.max()),
+            );
+        }
+    }
     println!(
         "latency from the scheduled time (service p99: from sending); achieved {:.0} req/s; \
          the generator was at most {} ms late sending",

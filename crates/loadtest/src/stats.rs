@@ -88,6 +88,9 @@ struct Inner {
     /// Latencies of the current progress window (all operations).
     window: Option<Histogram<u64>>,
     window_errors: u64,
+    /// The requests an operation is made of (a submission's `reader.start` and
+    /// `reader.submit`), each from its sending, successful ones only.
+    steps: BTreeMap<&'static str, Histogram<u64>>,
 }
 
 fn micros(d: Duration) -> u64 {
@@ -119,6 +122,25 @@ impl Stats {
             .window
             .get_or_insert_with(histogram)
             .record(micros(latency));
+    }
+
+    /// One successful request within an operation, from its sending to its response.
+    pub fn step(&self, name: &'static str, took: Duration) {
+        if let Ok(mut inner) = self.inner.lock() {
+            let _ = inner
+                .steps
+                .entry(name)
+                .or_insert_with(histogram)
+                .record(micros(took));
+        }
+    }
+
+    /// The requests within operations, by name.
+    pub fn steps(&self) -> BTreeMap<&'static str, Histogram<u64>> {
+        self.inner
+            .lock()
+            .map(|mut inner| std::mem::take(&mut inner.steps))
+            .unwrap_or_default()
     }
 
     /// A request the generator could not send on time (too many in flight).
@@ -172,5 +194,33 @@ pub fn ms(micros: u64) -> String {
         format!("{ms:.1}")
     } else {
         format!("{ms:.0}")
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_kept_by_name_and_taken_once() {
+        let stats = Stats::default();
+        for ms in [1, 2, 3, 40] {
+            stats.step("reader.submit", Duration::from_millis(ms));
+        }
+        stats.step("reader.start", Duration::from_millis(5));
+        let steps = stats.steps();
+        assert_eq!(
+            steps.keys().copied().collect::<Vec<_>>(),
+            ["reader.start", "reader.submit"]
+        );
+        let submit = &steps["reader.submit"];
+        assert_eq!(submit.len(), 4);
+        assert!(
+            submit.max() >= 39_900 && submit.max() <= 40_100,
+            "{}",
+            submit.max()
+        );
+        assert!(stats.steps().is_empty());
     }
 }
