@@ -43,11 +43,6 @@ impl<A> ConnectionLimit<A> {
             refused: Arc::new(Throttle::default()),
         }
     }
-
-    /// Connections open now.
-    pub fn open(&self) -> usize {
-        self.limit.saturating_sub(self.permits.available_permits())
-    }
 }
 
 impl<A, I, S> Accept<I, S> for ConnectionLimit<A>

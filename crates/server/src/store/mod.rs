@@ -245,6 +245,8 @@ mod postgres;
 mod session_inserts;
 mod sqlite;
 mod sqlite_writer;
+#[cfg(test)]
+mod test_schema;
 mod trust;
 mod write;
 

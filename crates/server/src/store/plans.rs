@@ -25,6 +25,7 @@ use super::sessions::{
     ABORT_SESSION_SQL, DELETE_SESSION_SQL, EXPIRE_ALL_SESSIONS_SQL, UPDATE_SESSION_SQL,
     select_session_sql,
 };
+use super::test_schema::PostgresSchema;
 use super::{Store, StoreError, Write};
 use crate::config::Settings;
 
@@ -334,28 +335,9 @@ async fn statements_search_their_index_on_sqlite() {
 
 #[tokio::test]
 async fn statements_search_their_index_on_postgres() {
-    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
-        eprintln!("NOTICE: TEST_DATABASE_URL is not set; the PostgreSQL plan test is skipped");
+    let Some(db) = PostgresSchema::open("plans", "the PostgreSQL plan test").await else {
         return;
     };
-    let schema = format!(
-        "plans_{}",
-        crate::support::ids::random_token(9)
-            .to_lowercase()
-            .replace('-', "_")
-    );
-    let admin = sqlx::PgPool::connect(&base).await.unwrap();
-    sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::for_test(dir.path());
-    settings.database_url = Some(Settings::test_database_url_in_schema(&base, &schema));
-    let store = Store::open(&settings).await.unwrap();
-    check_postgres(store).await;
-    sqlx::query(AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE")))
-        .execute(&admin)
-        .await
-        .unwrap();
+    check_postgres(db.store.clone()).await;
+    db.drop_schema().await;
 }

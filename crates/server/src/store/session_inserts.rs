@@ -93,14 +93,7 @@ async fn run(pool: &PgPool, batch: Vec<(NewSession, Answer)>) {
     match insert_all(pool, &rows).await {
         Ok(inserted) => {
             for (row, answer) in rows.iter().zip(answers) {
-                let went_in = inserted
-                    .iter()
-                    .any(|(id, hash)| *id == row.id && *hash == row.token_hash);
-                let _ = answer.send(if went_in {
-                    Ok(())
-                } else {
-                    Err(StoreError::Conflict)
-                });
+                let _ = answer.send(went_in(row, &inserted));
             }
         }
         Err(error) if rows.len() == 1 => {
@@ -111,45 +104,43 @@ async fn run(pool: &PgPool, batch: Vec<(NewSession, Answer)>) {
         Err(error) => {
             tracing::debug!(rows = rows.len(), %error, "batched session insert failed; inserting row by row");
             for (row, answer) in rows.iter().zip(answers) {
-                let outcome = match insert_all(pool, std::slice::from_ref(row)).await {
-                    Ok(inserted) if inserted.is_empty() => Err(StoreError::Conflict),
-                    Ok(_) => Ok(()),
-                    Err(e) => Err(e),
-                };
+                let outcome = insert_all(pool, std::slice::from_ref(row))
+                    .await
+                    .and_then(|inserted| went_in(row, &inserted));
                 let _ = answer.send(outcome);
             }
         }
     }
 }
 
+/// `Ok` if the statement returned the row, else [`StoreError::Conflict`] (its key was taken).
+fn went_in(row: &NewSession, inserted: &[(i64, Vec<u8>)]) -> Result<(), StoreError> {
+    if inserted
+        .iter()
+        .any(|(id, hash)| *id == row.id && *hash == row.token_hash)
+    {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}
+
 /// One statement: the rows that went in, as (id, token hash).
 async fn insert_all(pool: &PgPool, rows: &[NewSession]) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    // One array parameter per column.
+    fn column<T>(rows: &[NewSession], value: impl Fn(&NewSession) -> T) -> Vec<T> {
+        rows.iter().map(value).collect()
+    }
     let returned = sqlx::query(INSERT_SQL)
-        .bind(rows.iter().map(|r| r.id).collect::<Vec<i64>>())
-        .bind(rows.iter().map(|r| r.account_id).collect::<Vec<i64>>())
-        .bind(
-            rows.iter()
-                .map(|r| r.reference.clone())
-                .collect::<Vec<Option<String>>>(),
-        )
-        .bind(
-            rows.iter()
-                .map(|r| r.callback_url.clone())
-                .collect::<Vec<Option<String>>>(),
-        )
-        .bind(
-            rows.iter()
-                .map(|r| r.face_verification)
-                .collect::<Vec<bool>>(),
-        )
-        .bind(rows.iter().map(|r| r.passport_only).collect::<Vec<bool>>())
-        .bind(rows.iter().map(|r| r.created).collect::<Vec<i64>>())
-        .bind(rows.iter().map(|r| r.expires).collect::<Vec<i64>>())
-        .bind(
-            rows.iter()
-                .map(|r| r.token_hash.clone())
-                .collect::<Vec<Vec<u8>>>(),
-        )
+        .bind(column(rows, |r| r.id))
+        .bind(column(rows, |r| r.account_id))
+        .bind(column(rows, |r| r.reference.clone()))
+        .bind(column(rows, |r| r.callback_url.clone()))
+        .bind(column(rows, |r| r.face_verification))
+        .bind(column(rows, |r| r.passport_only))
+        .bind(column(rows, |r| r.created))
+        .bind(column(rows, |r| r.expires))
+        .bind(column(rows, |r| r.token_hash.clone()))
         .bind(State::Created.as_str())
         .fetch_all(pool)
         .await?;
@@ -162,60 +153,23 @@ async fn insert_all(pool: &PgPool, rows: &[NewSession]) -> Result<Vec<(i64, Vec<
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
-    use sqlx::AssertSqlSafe;
-
     use super::*;
-    use crate::Settings;
     use crate::store::Store;
+    use crate::store::test_schema::PostgresSchema;
 
     const ACCOUNT: i64 = 7;
 
     /// A store in a schema of its own with one account, or `None` without PostgreSQL.
-    async fn store() -> Option<(Store, sqlx::PgPool, String, tempfile::TempDir)> {
-        let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
-            eprintln!("NOTICE: TEST_DATABASE_URL is not set; the batched insert test is skipped");
-            return None;
-        };
-        let schema = format!(
-            "inserts_{}",
-            crate::support::ids::random_token(9)
-                .to_lowercase()
-                .replace('-', "_")
-        );
-        let admin = sqlx::PgPool::connect(&base).await.unwrap();
-        sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let mut settings = Settings::for_test(dir.path());
-        settings.database_url = Some(Settings::test_database_url_in_schema(&base, &schema));
-        let store = Store::open(&settings).await.unwrap();
-        let Store::Postgres(pg) = &store else {
-            unreachable!()
-        };
+    async fn store() -> Option<PostgresSchema> {
+        let db = PostgresSchema::open("inserts", "the batched insert test").await?;
         sqlx::query(
             "INSERT INTO accounts (id, email, password_hash, created) VALUES ($1, 'b@example.com', 'x', 0)",
         )
         .bind(ACCOUNT)
-        .execute(&pg.pool)
+        .execute(db.pool())
         .await
         .unwrap();
-        Some((store, admin, schema, dir))
-    }
-
-    async fn drop_schema(admin: &sqlx::PgPool, schema: &str) {
-        sqlx::query(AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE")))
-            .execute(admin)
-            .await
-            .unwrap();
-    }
-
-    fn pool(store: &Store) -> &PgPool {
-        match store {
-            Store::Postgres(pg) => &pg.pool,
-            Store::Sqlite(_) => unreachable!(),
-        }
+        Some(db)
     }
 
     fn session(id: i64, token: u8) -> NewSession {
@@ -260,10 +214,10 @@ mod tests {
 
     #[tokio::test]
     async fn one_statement_inserts_a_batch_and_answers_each_caller_for_its_own_row() {
-        let Some((store, admin, schema, _dir)) = store().await else {
+        let Some(db) = store().await else {
             return;
         };
-        let pool = pool(&store);
+        let pool = db.pool();
         let outcomes = run_batch(pool, (1..=40).map(|i| session(i, i as u8)).collect()).await;
         assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
         let rows = stored(pool).await;
@@ -314,15 +268,15 @@ mod tests {
         )));
         assert_eq!(rows.iter().filter(|r| r.0 == 5).count(), 1);
         assert_eq!(rows.iter().find(|r| r.0 == 5).unwrap().1, vec![5; 32]);
-        drop_schema(&admin, &schema).await;
+        db.drop_schema().await;
     }
 
     #[tokio::test]
     async fn a_row_that_fails_the_statement_fails_alone() {
-        let Some((store, admin, schema, _dir)) = store().await else {
+        let Some(db) = store().await else {
             return;
         };
-        let pool = pool(&store);
+        let pool = db.pool();
         let mut orphan = session(2, 2);
         orphan.account_id = 999; // no such account: the foreign key refuses the whole statement
         let outcomes = run_batch(pool, vec![session(1, 1), orphan, session(3, 3)]).await;
@@ -332,15 +286,15 @@ mod tests {
         assert!(!error.is_unique_violation());
         let ids: Vec<i64> = stored(pool).await.iter().map(|r| r.0).collect();
         assert_eq!(ids, [1, 3]);
-        drop_schema(&admin, &schema).await;
+        db.drop_schema().await;
     }
 
     #[tokio::test]
     async fn concurrent_inserts_all_land_through_the_collector() {
-        let Some((store, admin, schema, _dir)) = store().await else {
+        let Some(db) = store().await else {
             return;
         };
-        let Store::Postgres(pg) = &store else {
+        let Store::Postgres(pg) = &db.store else {
             unreachable!()
         };
         let tasks: Vec<_> = (0..300)
@@ -361,6 +315,6 @@ mod tests {
             "{again:?}"
         );
         assert_eq!(stored(&pg.pool).await.len(), 300);
-        drop_schema(&admin, &schema).await;
+        db.drop_schema().await;
     }
 }

@@ -1,0 +1,65 @@
+//! For the store's own tests on PostgreSQL: a store in a schema of its own (so tests running at
+//! once never see each other's rows), dropped at the end.
+#![allow(clippy::unwrap_used)]
+
+use sqlx::{AssertSqlSafe, PgPool};
+
+use super::Store;
+use crate::config::Settings;
+
+pub(crate) struct PostgresSchema {
+    pub store: Store,
+    admin: PgPool,
+    name: String,
+    _dir: tempfile::TempDir,
+}
+
+impl PostgresSchema {
+    /// A fresh schema named `<prefix>_<random>` with the migrated store in it; `None`, with a
+    /// notice that `what` is skipped, when `TEST_DATABASE_URL` is not set.
+    pub async fn open(prefix: &str, what: &str) -> Option<PostgresSchema> {
+        let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+            eprintln!("NOTICE: TEST_DATABASE_URL is not set; {what} is skipped");
+            return None;
+        };
+        let name = format!(
+            "{prefix}_{}",
+            crate::support::ids::random_token(9)
+                .to_lowercase()
+                .replace('-', "_")
+        );
+        let admin = PgPool::connect(&base).await.unwrap();
+        sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA \"{name}\"")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::for_test(dir.path());
+        settings.database_url = Some(Settings::test_database_url_in_schema(&base, &name));
+        let store = Store::open(&settings).await.unwrap();
+        Some(PostgresSchema {
+            store,
+            admin,
+            name,
+            _dir: dir,
+        })
+    }
+
+    /// The store's pool.
+    pub fn pool(&self) -> &PgPool {
+        match &self.store {
+            Store::Postgres(pg) => &pg.pool,
+            Store::Sqlite(_) => unreachable!("opened on PostgreSQL"),
+        }
+    }
+
+    pub async fn drop_schema(self) {
+        sqlx::query(AssertSqlSafe(format!(
+            "DROP SCHEMA \"{}\" CASCADE",
+            self.name
+        )))
+        .execute(&self.admin)
+        .await
+        .unwrap();
+    }
+}
