@@ -246,8 +246,8 @@ async fn detail_page(
     s: SessionRow,
     notice: Option<String>,
 ) -> Response {
-    let history = match state.store.session_state_changes(s.id).await {
-        Ok(h) if !h.is_empty() => h
+    let mut history: Vec<HistoryLine> = match state.store.session_state_changes(s.id).await {
+        Ok(h) => h
             .into_iter()
             .map(|c| HistoryLine {
                 state: c.state,
@@ -255,14 +255,17 @@ async fn detail_page(
                 at: show_time(c.at),
             })
             .collect(),
-        // A session from before the history was kept: what is known.
-        Ok(_) => vec![HistoryLine {
+        Err(e) => return internal_error("reading a session's history", &e),
+    };
+    // A session from before the history was kept (migration 3) has only its creation: its
+    // present state is known, not when it was entered.
+    if history.last().is_none_or(|last| last.state != s.state.as_str()) {
+        history.push(HistoryLine {
             state: s.state.as_str().to_owned(),
             state_reason: s.state_reason.map(|r| r.as_str().to_owned()),
             at: String::from("(time not recorded)"),
-        }],
-        Err(e) => return internal_error("reading a session's history", &e),
-    };
+        });
+    }
     let events = match crate::callbacks::list(
         &state.store,
         signed.account_id,

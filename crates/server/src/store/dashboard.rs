@@ -402,14 +402,20 @@ impl Store {
 
     // ---- sessions ----
 
-    /// The states the session went through, in order.
+    /// The states the session went through, in order. The first, CREATED at the session's
+    /// `created`, comes from the session's own row (sessions from before migration 7 have it as a
+    /// stored change, read instead); later states from `session_state_changes` (sessions from
+    /// before migration 3 have none). Empty if there is no such session.
     pub async fn session_state_changes(
         &self,
         session_id: i64,
     ) -> Result<Vec<StateChange>, StoreError> {
         with_pool!(self, |pool| {
             let rows = sqlx::query(
-                "SELECT state, state_reason, at FROM session_state_changes WHERE session_id = $1",
+                "SELECT state, state_reason, at FROM session_state_changes WHERE session_id = $1 \
+                 UNION ALL \
+                 SELECT 'CREATED', NULL, created FROM sessions WHERE id = $1 AND NOT EXISTS \
+                 (SELECT 1 FROM session_state_changes WHERE session_id = $1 AND state = 'CREATED')",
             )
             .bind(session_id)
             .fetch_all(pool)
@@ -459,5 +465,128 @@ impl Store {
             .bind(account_id)
         )?;
         Ok((rows == 1).then_some(id))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+    use crate::model::Reason;
+    use crate::store::accounts::AccountRow;
+    use crate::store::sessions::NewSession;
+    use crate::store::test_schema::PostgresSchema;
+
+    /// Times far from the database's own clock, so that a CREATED stamped by the database (as the
+    /// insert trigger before migration 7 did) cannot pass for the session's `created`.
+    const CREATED: i64 = 1_000;
+    const ABORTED: i64 = 2_000;
+
+    fn change(state: &str, reason: Option<&str>, at: i64) -> StateChange {
+        StateChange {
+            state: state.to_owned(),
+            state_reason: reason.map(str::to_owned),
+            at,
+        }
+    }
+
+    async fn new_session(store: &Store, id: i64) {
+        store
+            .insert_session(&NewSession {
+                id,
+                account_id: 7,
+                reference: None,
+                callback_url: None,
+                face_verification: false,
+                passport_only: false,
+                created: CREATED,
+                expires: CREATED + 3_600,
+                token_hash: id.to_be_bytes().repeat(4),
+            })
+            .await
+            .unwrap();
+    }
+
+    /// CREATED comes from the session row, later states from the stored changes; a CREATED stored
+    /// by the old insert trigger is read once, not twice; an unknown session has no history.
+    async fn check(store: Store, stored_created: impl AsyncFnOnce(i64, i64)) {
+        store
+            .insert_account(&AccountRow {
+                id: 7,
+                email: "history@example.com".into(),
+                password_hash: "x".into(),
+                created: 0,
+            })
+            .await
+            .unwrap();
+        new_session(&store, 11).await;
+        assert_eq!(
+            store.session_state_changes(11).await.unwrap(),
+            vec![change("CREATED", None, CREATED)]
+        );
+
+        store
+            .abort_session(7, 11, Reason::AbortedByIntegrator, CREATED + 1)
+            .await
+            .unwrap();
+        let history = store.session_state_changes(11).await.unwrap();
+        assert_eq!(history.len(), 2, "{history:?}");
+        assert_eq!(history[0], change("CREATED", None, CREATED));
+        assert_eq!(history[1].state, "ABORTED");
+        assert_eq!(
+            history[1].state_reason.as_deref(),
+            Some(Reason::AbortedByIntegrator.as_str())
+        );
+
+        // A session inserted before migration 7: its CREATED was stored, at the database's time.
+        new_session(&store, 12).await;
+        stored_created(12, ABORTED).await;
+        assert_eq!(
+            store.session_state_changes(12).await.unwrap(),
+            vec![change("CREATED", None, ABORTED)]
+        );
+
+        assert_eq!(store.session_state_changes(13).await.unwrap(), vec![]);
+    }
+
+    const STORED_CREATED_SQL: &str = "INSERT INTO session_state_changes \
+         (id, session_id, state, state_reason, at) VALUES ($1 + 1000, $1, 'CREATED', NULL, $2)";
+
+    #[tokio::test]
+    async fn history_starts_with_the_sessions_own_creation_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&Settings::for_test(dir.path())).await.unwrap();
+        let Store::Sqlite(sqlite) = &store else {
+            unreachable!("opened on SQLite")
+        };
+        let pool = sqlite.pool.clone();
+        check(store, async |session, at| {
+            sqlx::query(STORED_CREATED_SQL)
+                .bind(session)
+                .bind(at)
+                .execute(&pool)
+                .await
+                .unwrap();
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn history_starts_with_the_sessions_own_creation_on_postgres() {
+        let Some(db) = PostgresSchema::open("history", "the PostgreSQL history test").await else {
+            return;
+        };
+        let pool = db.pool().clone();
+        check(db.store.clone(), async |session, at| {
+            sqlx::query(STORED_CREATED_SQL)
+                .bind(session)
+                .bind(at)
+                .execute(&pool)
+                .await
+                .unwrap();
+        })
+        .await;
+        db.drop_schema().await;
     }
 }

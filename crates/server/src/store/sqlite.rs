@@ -92,5 +92,12 @@ pub(super) fn migrator() -> Migrator {
             include_str!("../../migrations/sqlite/0006_sweeps_by_index.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            7,
+            "created_state_from_row".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/sqlite/0007_created_state_from_row.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
