@@ -4,20 +4,40 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::SqlSafeStr;
+use sqlx::{Connection, SqlSafeStr};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::StoreError;
 
+/// A pooled connection idle at least this long is pinged before it is handed out. sqlx's default
+/// pings every connection on every acquire: a second round trip for each statement, which the
+/// database pays as much as the statement itself (`session.get` is one SELECT). A connection in
+/// steady use is not pinged; one left idle, which a firewall or a restarted database may have
+/// dropped unseen, is, and replaced if the ping fails.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
+
 pub(super) async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
     let options = PgConnectOptions::from_str(url)?;
-    let pool = PgPoolOptions::new()
-        .max_connections(max_connections.max(1))
-        .acquire_timeout(Duration::from_secs(10))
+    let pool = pool_options(max_connections, PING_IF_IDLE_FOR)
         .connect_with(options)
         .await?;
     Ok(pool)
+}
+
+fn pool_options(max_connections: u32, ping_if_idle_for: Duration) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(move |connection, metadata| {
+            Box::pin(async move {
+                if metadata.idle_for >= ping_if_idle_for {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 pub(super) fn migrator() -> Migrator {
@@ -72,4 +92,53 @@ pub(super) fn migrator() -> Migrator {
             false,
         ),
     ])
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Connections the database dropped while they sat idle are found out by the ping and
+    /// replaced: the next statements run as if nothing happened.
+    #[tokio::test]
+    async fn connections_dropped_while_idle_are_replaced_unseen() {
+        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+            eprintln!("NOTICE: TEST_DATABASE_URL is not set; the idle-ping test is skipped");
+            return;
+        };
+        let idle = Duration::from_millis(200);
+        let pool = pool_options(2, idle)
+            .connect_with(PgConnectOptions::from_str(&url).unwrap())
+            .await
+            .unwrap();
+        let pids = |pool: PgPool| async move {
+            let (a, b) = tokio::join!(
+                sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid() FROM pg_sleep(0.05)")
+                    .fetch_one(&pool),
+                sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid() FROM pg_sleep(0.05)")
+                    .fetch_one(&pool),
+            );
+            vec![a.unwrap(), b.unwrap()]
+        };
+        let before = pids(pool.clone()).await;
+        assert_eq!(pool.size(), 2);
+
+        let admin = PgPool::connect(&url).await.unwrap();
+        for pid in &before {
+            let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+                .bind(pid)
+                .fetch_one(&admin)
+                .await
+                .unwrap();
+            assert!(ended, "backend {pid}");
+        }
+        tokio::time::sleep(idle * 2).await;
+
+        let after = pids(pool.clone()).await;
+        assert!(
+            after.iter().all(|pid| !before.contains(pid)),
+            "{before:?} -> {after:?}"
+        );
+    }
 }

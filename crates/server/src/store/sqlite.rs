@@ -40,6 +40,9 @@ pub(super) async fn connect(path: &Path, max_connections: u32) -> Result<SqliteS
         .busy_timeout(BUSY_TIMEOUT);
     let pool = SqlitePoolOptions::new()
         .max_connections(max_connections.max(1))
+        // A file the process opened does not go away like a network connection: no ping before
+        // each use (sqlx's default, a round trip to the connection's worker thread per acquire).
+        .test_before_acquire(false)
         .connect_with(options.clone())
         .await?;
     // The one connection that writes (see `sqlite_writer`), opened once the pool has created
