@@ -259,7 +259,10 @@ async fn detail_page(
     };
     // A session from before the history was kept (migration 3) has only its creation: its
     // present state is known, not when it was entered.
-    if history.last().is_none_or(|last| last.state != s.state.as_str()) {
+    if history
+        .last()
+        .is_none_or(|last| last.state != s.state.as_str())
+    {
         history.push(HistoryLine {
             state: s.state.as_str().to_owned(),
             state_reason: s.state_reason.map(|r| r.as_str().to_owned()),

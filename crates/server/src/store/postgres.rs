@@ -4,9 +4,9 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::{Connection, SqlSafeStr};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Connection, SqlSafeStr};
 
 use super::StoreError;
 
@@ -88,7 +88,8 @@ pub(super) fn migrator() -> Migrator {
             7,
             "created_state_from_row".into(),
             MigrationType::Simple,
-            include_str!("../../migrations/postgres/0007_created_state_from_row.sql").into_sql_str(),
+            include_str!("../../migrations/postgres/0007_created_state_from_row.sql")
+                .into_sql_str(),
             false,
         ),
     ])
