@@ -33,9 +33,6 @@ pub enum StoreError {
     Commit(String),
     #[error("the database writer could not carry out the write (its batch failed, or it stopped)")]
     WriterGone,
-    /// A batched insert skipped the row: its key (id or token hash) is taken.
-    #[error("a row with the same key exists")]
-    Conflict,
     #[error(
         "the credentials are revoked, but {0} running server instance(s) have not confirmed that they dropped them from memory; they refuse them once their lease runs out"
     )]
@@ -52,7 +49,6 @@ impl StoreError {
                 rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
                     | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
             ),
-            StoreError::Conflict => true,
             _ => false,
         }
     }
