@@ -6,6 +6,11 @@
 //! database (clients spread over both); it ends with PostgreSQL's `account.get` against
 //! SQLite's and two instances against one.
 //!
+//! The three endpoints take turns, one second each, for BENCH_SECONDS rounds: the shared test
+//! machines change speed from one minute to the next, and a baseline measured in the same
+//! seconds as what it is compared with moves with them. Each ratio is printed with the lowest
+//! and highest of its rounds.
+//!
 //! `cargo bench -p passport-reader-server` (env: BENCH_SECONDS, default 3; BENCH_CLIENTS, 64).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -31,23 +36,19 @@ struct Target {
     pass: String,
 }
 
-/// Runs `clients` concurrent loops of `method` for `seconds`, spread over the servers in
-/// `targets`; returns requests per second.
+/// Runs `clients` concurrent loops of `method` for `duration`, spread over the servers in
+/// `targets`; returns the requests answered and the time taken.
 async fn measure(
+    http: &reqwest::Client,
     targets: &Arc<Vec<Target>>,
     method: &'static str,
-    body: impl Fn(u64) -> Value + Send + Sync + 'static,
+    body: Arc<dyn Fn(u64) -> Value + Send + Sync>,
     clients: u64,
-    seconds: u64,
-) -> f64 {
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(clients as usize)
-        .build()
-        .unwrap();
+    duration: Duration,
+) -> (u64, f64) {
     let done = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
-    let body = Arc::new(body);
-    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let deadline = Instant::now() + duration;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..clients {
@@ -89,14 +90,46 @@ async fn measure(
     if errors > 0 {
         eprintln!("  {method}: {errors} failed requests");
     }
-    done.load(Ordering::Relaxed) as f64 / elapsed
+    (done.load(Ordering::Relaxed), elapsed)
 }
 
-/// The figures of one run over one backend.
+/// The figures of one run over one backend: req/s over all rounds, and the lowest and highest
+/// ratio to `account.get` of a single round.
 struct Figures {
     account_get: f64,
     session_create: f64,
     session_get: f64,
+    create_ratios: (f64, f64),
+    get_ratios: (f64, f64),
+}
+
+/// Requests and seconds summed over the rounds of one endpoint, and each round's rate.
+#[derive(Default)]
+struct Tally {
+    done: u64,
+    seconds: f64,
+    rates: Vec<f64>,
+}
+
+impl Tally {
+    fn add(&mut self, (done, seconds): (u64, f64)) {
+        self.done += done;
+        self.seconds += seconds;
+        self.rates.push(done as f64 / seconds);
+    }
+
+    fn rate(&self) -> f64 {
+        self.done as f64 / self.seconds
+    }
+
+    /// The lowest and highest of this endpoint's rate over the baseline's, round by round.
+    fn ratio_range(&self, baseline: &Tally) -> (f64, f64) {
+        self.rates
+            .iter()
+            .zip(&baseline.rates)
+            .map(|(a, b)| a / b)
+            .fold((f64::INFINITY, 0.0), |(lo, hi), r| (lo.min(r), hi.max(r)))
+    }
 }
 
 /// Starts `instances` servers over `settings`' database (with one account and pair) and measures
@@ -153,31 +186,69 @@ async fn run_backend(settings: Settings, instances: usize, clients: u64, seconds
     }
     let ids = Arc::new(ids);
 
-    measure(&targets, "account.get", |_| json!({}), clients, 1).await; // warm-up
-    let account_get = measure(&targets, "account.get", |_| json!({}), clients, seconds).await;
-    // session.get before session.create, so that it reads the same table however many
-    // sessions the create phase inserts.
-    let get_ids = ids.clone();
-    let session_get = measure(
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients as usize)
+        .build()
+        .unwrap();
+    let second = Duration::from_secs(1);
+    let account_body: Arc<dyn Fn(u64) -> Value + Send + Sync> = Arc::new(|_| json!({}));
+    let get_body: Arc<dyn Fn(u64) -> Value + Send + Sync> =
+        Arc::new(move |i| json!({"id": ids[(i as usize) % ids.len()]}));
+    let create_body: Arc<dyn Fn(u64) -> Value + Send + Sync> =
+        Arc::new(|i| json!({"reference": format!("bench-{i}")}));
+    // Warm-up.
+    measure(
+        &http,
         &targets,
-        "session.get",
-        move |i| json!({"id": get_ids[(i as usize) % get_ids.len()]}),
+        "account.get",
+        account_body.clone(),
         clients,
-        seconds,
+        second,
     )
     .await;
-    let session_create = measure(
-        &targets,
-        "session.create",
-        |i| json!({"reference": format!("bench-{i}")}),
-        clients,
-        seconds,
-    )
-    .await;
+    let (mut account_get, mut session_get, mut session_create) =
+        (Tally::default(), Tally::default(), Tally::default());
+    for _ in 0..seconds {
+        account_get.add(
+            measure(
+                &http,
+                &targets,
+                "account.get",
+                account_body.clone(),
+                clients,
+                second,
+            )
+            .await,
+        );
+        session_get.add(
+            measure(
+                &http,
+                &targets,
+                "session.get",
+                get_body.clone(),
+                clients,
+                second,
+            )
+            .await,
+        );
+        session_create.add(
+            measure(
+                &http,
+                &targets,
+                "session.create",
+                create_body.clone(),
+                clients,
+                second,
+            )
+            .await,
+        );
+    }
     Figures {
-        account_get,
-        session_create,
-        session_get,
+        account_get: account_get.rate(),
+        session_create: session_create.rate(),
+        session_get: session_get.rate(),
+        create_ratios: session_create.ratio_range(&account_get),
+        get_ratios: session_get.ratio_range(&account_get),
     }
 }
 
@@ -187,14 +258,18 @@ fn print(name: &str, f: &Figures) {
         f.account_get
     );
     println!(
-        "{name:<14} session.create        {:>8.0} req/s   {:.2}",
+        "{name:<14} session.create        {:>8.0} req/s   {:.2} (rounds {:.2}-{:.2})",
         f.session_create,
-        f.session_create / f.account_get
+        f.session_create / f.account_get,
+        f.create_ratios.0,
+        f.create_ratios.1,
     );
     println!(
-        "{name:<14} session.get           {:>8.0} req/s   {:.2}",
+        "{name:<14} session.get           {:>8.0} req/s   {:.2} (rounds {:.2}-{:.2})",
         f.session_get,
-        f.session_get / f.account_get
+        f.session_get / f.account_get,
+        f.get_ratios.0,
+        f.get_ratios.1,
     );
 }
 
@@ -234,7 +309,7 @@ fn main() {
     let seconds = env_or("BENCH_SECONDS", 3);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        println!("{clients} concurrent clients, {seconds} s per endpoint, client and server in one process");
+        println!("{clients} concurrent clients, {seconds} rounds of 1 s per endpoint in turn, client and server in one process");
         println!("backend        endpoint                  throughput   ratio to baseline");
         let dir = tempfile::tempdir().unwrap();
         let mut settings = Settings::for_test(dir.path());
