@@ -30,6 +30,9 @@ fn env_or(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// What a client sends with its `i`th request.
+type Body = Arc<dyn Fn(u64) -> Value + Send + Sync>;
+
 struct Target {
     base: String,
     user: String,
@@ -42,7 +45,7 @@ async fn measure(
     http: &reqwest::Client,
     targets: &Arc<Vec<Target>>,
     method: &'static str,
-    body: Arc<dyn Fn(u64) -> Value + Send + Sync>,
+    body: Body,
     clients: u64,
     duration: Duration,
 ) -> (u64, f64) {
@@ -190,58 +193,27 @@ async fn run_backend(settings: Settings, instances: usize, clients: u64, seconds
         .pool_max_idle_per_host(clients as usize)
         .build()
         .unwrap();
-    let second = Duration::from_secs(1);
-    let account_body: Arc<dyn Fn(u64) -> Value + Send + Sync> = Arc::new(|_| json!({}));
-    let get_body: Arc<dyn Fn(u64) -> Value + Send + Sync> =
-        Arc::new(move |i| json!({"id": ids[(i as usize) % ids.len()]}));
-    let create_body: Arc<dyn Fn(u64) -> Value + Send + Sync> =
-        Arc::new(|i| json!({"reference": format!("bench-{i}")}));
-    // Warm-up.
-    measure(
-        &http,
-        &targets,
-        "account.get",
-        account_body.clone(),
-        clients,
-        second,
-    )
-    .await;
+    let account_body: Body = Arc::new(|_| json!({}));
+    let get_body: Body = Arc::new(move |i| json!({"id": ids[(i as usize) % ids.len()]}));
+    let create_body: Body = Arc::new(|i| json!({"reference": format!("bench-{i}")}));
+    // One second of one endpoint.
+    let second = |method: &'static str, body: &Body| {
+        measure(
+            &http,
+            &targets,
+            method,
+            body.clone(),
+            clients,
+            Duration::from_secs(1),
+        )
+    };
+    second("account.get", &account_body).await; // warm-up
     let (mut account_get, mut session_get, mut session_create) =
         (Tally::default(), Tally::default(), Tally::default());
     for _ in 0..seconds {
-        account_get.add(
-            measure(
-                &http,
-                &targets,
-                "account.get",
-                account_body.clone(),
-                clients,
-                second,
-            )
-            .await,
-        );
-        session_get.add(
-            measure(
-                &http,
-                &targets,
-                "session.get",
-                get_body.clone(),
-                clients,
-                second,
-            )
-            .await,
-        );
-        session_create.add(
-            measure(
-                &http,
-                &targets,
-                "session.create",
-                create_body.clone(),
-                clients,
-                second,
-            )
-            .await,
-        );
+        account_get.add(second("account.get", &account_body).await);
+        session_get.add(second("session.get", &get_body).await);
+        session_create.add(second("session.create", &create_body).await);
     }
     Figures {
         account_get: account_get.rate(),
