@@ -5,7 +5,8 @@
 //! a collector, which sends every row waiting at that moment as one `INSERT … SELECT FROM UNNEST`
 //! (one statement, one commit), one statement at a time. A lone request waits for nothing: it is
 //! sent at once, a batch of one. Rows pile up only while the previous statement runs, which is
-//! when sharing a commit pays.
+//! when sharing a commit pays; a slower database or a longer round trip makes bigger batches, not
+//! a longer queue.
 //!
 //! One statement at a time, not several: with 64 clients, four statements in flight made batches
 //! of about 16 rows and one makes batches of up to 64, and per row both sides get cheaper. perf
