@@ -9,7 +9,7 @@
 //! a longer queue.
 //!
 //! One statement at a time, not several: with 64 clients, four statements in flight made batches
-//! of about 16 rows and one makes batches of up to 64, and per row both sides get cheaper. perf
+//! of about 7 rows and one makes batches of about 26, and per row both sides get cheaper. perf
 //! over the bench's create phase: PostgreSQL 67 → 41 µs of CPU per session, our process 120 →
 //! 93 µs (fewer statements to send, fewer backends to wake), and concurrent transactions no
 //! longer take the same account row's foreign-key lock (a multixact each time) or enter the same
