@@ -33,6 +33,9 @@ pub enum StoreError {
     Commit(String),
     #[error("the database writer could not carry out the write (its batch failed, or it stopped)")]
     WriterGone,
+    /// For the other callers of a statement run for several requests at once, when it failed.
+    #[error("database error in a statement shared with other requests: {0}")]
+    SharedStatement(String),
     #[error(
         "the credentials are revoked, but {0} running server instance(s) have not confirmed that they dropped them from memory; they refuse them once their lease runs out"
     )]
@@ -61,11 +64,13 @@ pub enum Store {
     Postgres(PostgresStore),
 }
 
-/// PostgreSQL: one pool, and the collector that inserts concurrent new sessions together.
+/// PostgreSQL: one pool, and the collectors that insert concurrent new sessions together and
+/// read the sessions of concurrent `session.get`s together.
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pub pool: sqlx::PgPool,
     session_inserts: session_inserts::SessionInserts,
+    session_reads: session_reads::SessionReads,
 }
 
 /// SQLite: a pool of readers, and the one writer that commits writes in groups.
@@ -239,6 +244,7 @@ mod holder_flow;
 mod plans;
 mod postgres;
 mod session_inserts;
+mod session_reads;
 mod sqlite;
 mod sqlite_writer;
 #[cfg(test)]
@@ -276,6 +282,9 @@ impl Store {
                 let pool = postgres::connect(url, settings.max_db_connections).await?;
                 Store::Postgres(PostgresStore {
                     session_inserts: session_inserts::SessionInserts::start(pool.clone()),
+                    session_reads: session_reads::SessionReads::start(
+                        postgres::connect_for_batched_reads(url).await?,
+                    ),
                     pool,
                 })
             }
@@ -328,6 +337,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Store::Postgres(pg) = self {
+            pg.session_reads.close().await;
+        }
         with_pool!(self, |pool| pool.close().await)
     }
 

@@ -200,6 +200,11 @@ macro_rules! session_from_row {
     }};
 }
 
+/// A row of [`SESSION_COLUMNS`] read from PostgreSQL.
+pub(super) fn session_from_pg_row(row: &sqlx::postgres::PgRow) -> Result<SessionRow, StoreError> {
+    Ok(session_from_row!(row))
+}
+
 impl Store {
     /// Fails with a unique violation if the id (or token hash) is taken; the caller retries.
     pub async fn insert_session(&self, s: &NewSession) -> Result<(), StoreError> {
@@ -289,18 +294,21 @@ impl Store {
         account_id: i64,
         id: i64,
     ) -> Result<Option<SessionRow>, StoreError> {
-        let sql = select_session_sql();
-        with_pool!(self, |pool| {
-            let row = sqlx::query(AssertSqlSafe(sql))
-                .bind(id)
-                .bind(account_id)
-                .fetch_optional(pool)
-                .await?;
-            Ok(match row {
-                None => None,
-                Some(r) => Some(session_from_row!(r)),
-            })
-        })
+        match self {
+            // Concurrent reads share one statement (see `session_reads`).
+            Store::Postgres(pg) => pg.session_reads.read(account_id, id).await,
+            Store::Sqlite(sqlite) => {
+                let row = sqlx::query(AssertSqlSafe(select_session_sql()))
+                    .bind(id)
+                    .bind(account_id)
+                    .fetch_optional(&sqlite.pool)
+                    .await?;
+                Ok(match row {
+                    None => None,
+                    Some(r) => Some(session_from_row!(r)),
+                })
+            }
+        }
     }
 
     /// Whether the account has unfinished sessions past `expires` (a read, so that listing does
