@@ -27,13 +27,13 @@ pub(super) async fn connect(url: &str, max_connections: u32) -> Result<PgPool, S
 
 /// One connection for the batched reads of [`super::session_reads`], which plans each of its
 /// statements for the ids it is given (`plan_cache_mode = force_custom_plan`). A prepared
-/// `id = ANY($1)` otherwise gets a generic plan after five runs, made for whatever size the table
-/// had then: on a new deployment's near-empty table that plan is a sequential scan, and the
-/// connection kept it while the table grew (in the bench, 1 ms statements became 17 ms within
-/// 20 seconds, every read a scan of the whole table). Planned for its ids it is an index scan of
-/// the primary key once the table holds more than a few pages. Planning costs PostgreSQL a little
-/// CPU per statement, shared by the reads of a batch; the statement stays prepared (one round
-/// trip).
+/// `id = ANY($1)` otherwise gets a generic plan after five runs, made for the table as its
+/// statistics describe it then: once autovacuum has analysed a new deployment's small table,
+/// that plan is a sequential scan, and the connection keeps it until the statistics next change
+/// while the table grows (in the bench, 1 ms statements became 17 ms within 20 seconds, every
+/// read a scan of the whole table). Planned for its ids, it sees the table's real size and uses
+/// the primary key. Planning costs PostgreSQL a little CPU per statement, shared by the reads of
+/// a batch; the statement stays prepared (one round trip).
 pub(super) async fn connect_for_batched_reads(url: &str) -> Result<PgPool, StoreError> {
     let options =
         PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_custom_plan")]);
