@@ -71,17 +71,12 @@ impl SessionInserts {
 }
 
 async fn collect(pool: PgPool, mut receiver: mpsc::UnboundedReceiver<(NewSession, Answer)>) {
-    // The pending requests are counted by the channel itself: the memory they hold is bounded by
-    // the server's limit on requests in flight, not here.
-    while let Some(first) = receiver.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_ROWS {
-            match receiver.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
-        run(&pool, batch).await;
+    // Every request waiting at that moment, at least one. The pending requests are counted by
+    // the channel itself: the memory they hold is bounded by the server's limit on requests in
+    // flight, not here.
+    let mut batch = Vec::new();
+    while receiver.recv_many(&mut batch, MAX_ROWS).await > 0 {
+        run(&pool, std::mem::take(&mut batch)).await;
     }
 }
 

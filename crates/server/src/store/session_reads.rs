@@ -77,17 +77,10 @@ impl SessionReads {
 }
 
 async fn collect(pool: PgPool, mut receiver: mpsc::UnboundedReceiver<Read>) {
-    // As for the inserts: the pending requests are bounded by the server's limit on requests in
-    // flight.
-    while let Some(first) = receiver.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_IDS {
-            match receiver.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
-        run(&pool, batch).await;
+    // Every request waiting at that moment, at least one (bounded as the inserts' are).
+    let mut batch = Vec::new();
+    while receiver.recv_many(&mut batch, MAX_IDS).await > 0 {
+        run(&pool, std::mem::take(&mut batch)).await;
     }
 }
 
