@@ -1,17 +1,21 @@
 //! Throughput of the API over HTTP with many concurrent connections, against the real server
 //! in-process on a free port: `account.get` (authentication only, the trivial baseline) vs
-//! `session.create` (a durable insert) vs `session.get` (expiry check + read). Reported as req/s
+//! `session.create` (a durable insert), `session.get` (expiry check + read), `session.update` (a
+//! durable change of a session) and `session.abort` (a state change, with the history entry and
+//! the callback event it writes: the callback outbox; nothing delivers them here). Reported as req/s
 //! and as a ratio to the baseline measured on the same server in the same run, for SQLite and,
 //! when TEST_DATABASE_URL is set, PostgreSQL with one server instance and then two on one
 //! database (clients spread over both); it ends with PostgreSQL's `account.get` against
 //! SQLite's and two instances against one.
 //!
-//! The three endpoints take turns, one second each, for BENCH_SECONDS rounds: the shared test
+//! The endpoints take turns, one second each, for BENCH_SECONDS rounds: the shared test
 //! machines change speed from one minute to the next, and a baseline measured in the same
 //! seconds as what it is compared with moves with them. Each ratio is printed with the lowest
 //! and highest of its rounds.
 //!
-//! `cargo bench -p passport-reader-server` (env: BENCH_SECONDS, default 3; BENCH_CLIENTS, 64).
+//! `cargo bench -p passport-reader-server` (env: BENCH_SECONDS, default 3; BENCH_CLIENTS, 64;
+//! BENCH_ABORT_SESSIONS, 30000: the sessions made before each second of `session.abort`, one
+//! per request).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::sync::Arc;
@@ -102,8 +106,12 @@ struct Figures {
     account_get: f64,
     session_create: f64,
     session_get: f64,
+    session_update: f64,
+    session_abort: f64,
     create_ratios: (f64, f64),
     get_ratios: (f64, f64),
+    update_ratios: (f64, f64),
+    abort_ratios: (f64, f64),
 }
 
 /// Requests and seconds summed over the rounds of one endpoint, and each round's rate.
@@ -172,30 +180,20 @@ async fn run_backend(settings: Settings, instances: usize, clients: u64, seconds
     }
     let targets = Arc::new(targets);
 
-    // Sessions for session.get to read.
-    let http = reqwest::Client::new();
-    let mut ids = Vec::new();
-    for _ in 0..200 {
-        let v: Value = http
-            .post(format!("{}/api/v1/session.create", targets[0].base))
-            .basic_auth(&targets[0].user, Some(&targets[0].pass))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        ids.push(v["id"].as_i64().unwrap());
-    }
-    let ids = Arc::new(ids);
-
+    // Sessions for session.get to read and session.update to change.
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(clients as usize)
         .build()
         .unwrap();
+    let ids = Arc::new(create_sessions(&http, &targets[0], 2000, clients).await);
+
     let account_body: Body = Arc::new(|_| json!({}));
-    let get_body: Body = Arc::new(move |i| json!({"id": ids[(i as usize) % ids.len()]}));
+    let get_ids = ids.clone();
+    let get_body: Body = Arc::new(move |i| json!({"id": get_ids[(i as usize) % get_ids.len()]}));
     let create_body: Body = Arc::new(|i| json!({"reference": format!("bench-{i}")}));
+    let update_body: Body = Arc::new(
+        move |i| json!({"id": ids[(i as usize) % ids.len()], "reference": format!("bench-updated-{i}")}),
+    );
     // One second of one endpoint.
     let second = |method: &'static str, body: &Body| {
         measure(
@@ -208,20 +206,82 @@ async fn run_backend(settings: Settings, instances: usize, clients: u64, seconds
         )
     };
     second("account.get", &account_body).await; // warm-up
-    let (mut account_get, mut session_get, mut session_create) =
-        (Tally::default(), Tally::default(), Tally::default());
+    let (
+        mut account_get,
+        mut session_get,
+        mut session_create,
+        mut session_update,
+        mut session_abort,
+    ) = (
+        Tally::default(),
+        Tally::default(),
+        Tally::default(),
+        Tally::default(),
+        Tally::default(),
+    );
+    let abort_sessions = env_or("BENCH_ABORT_SESSIONS", 30_000) as usize;
     for _ in 0..seconds {
         account_get.add(second("account.get", &account_body).await);
         session_get.add(second("session.get", &get_body).await);
         session_create.add(second("session.create", &create_body).await);
+        session_update.add(second("session.update", &update_body).await);
+        // A state change that also writes the session's history and its callback event (the
+        // outbox): each abort needs a session of its own, made before the second starts.
+        let fresh = create_sessions(&http, &targets[0], abort_sessions, clients).await;
+        let abort_body: Body = Arc::new(move |i| json!({"id": fresh[i as usize % fresh.len()]}));
+        session_abort.add(second("session.abort", &abort_body).await);
     }
     Figures {
         account_get: account_get.rate(),
         session_create: session_create.rate(),
         session_get: session_get.rate(),
+        session_update: session_update.rate(),
+        session_abort: session_abort.rate(),
         create_ratios: session_create.ratio_range(&account_get),
         get_ratios: session_get.ratio_range(&account_get),
+        update_ratios: session_update.ratio_range(&account_get),
+        abort_ratios: session_abort.ratio_range(&account_get),
     }
+}
+
+/// Creates `n` sessions with a callback URL (so that a change of their state writes a callback
+/// event) over `clients` connections; their ids.
+async fn create_sessions(
+    http: &reqwest::Client,
+    target: &Target,
+    n: usize,
+    clients: u64,
+) -> Vec<i64> {
+    let per_client = n.div_ceil(clients as usize);
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let http = http.clone();
+            let url = format!("{}/api/v1/session.create", target.base);
+            let (user, pass) = (target.user.clone(), target.pass.clone());
+            tokio::spawn(async move {
+                let mut ids = Vec::with_capacity(per_client);
+                for _ in 0..per_client {
+                    let v: Value = http
+                        .post(&url)
+                        .basic_auth(&user, Some(&pass))
+                        .json(&json!({"callback_url": "https://integrator.example.com/callback"}))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    ids.push(v["id"].as_i64().unwrap());
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut ids = Vec::with_capacity(n);
+    for task in tasks {
+        ids.extend(task.await.unwrap());
+    }
+    ids
 }
 
 fn print(name: &str, f: &Figures) {
@@ -242,6 +302,20 @@ fn print(name: &str, f: &Figures) {
         f.session_get / f.account_get,
         f.get_ratios.0,
         f.get_ratios.1,
+    );
+    println!(
+        "{name:<14} session.update        {:>8.0} req/s   {:.2} (rounds {:.2}-{:.2})",
+        f.session_update,
+        f.session_update / f.account_get,
+        f.update_ratios.0,
+        f.update_ratios.1,
+    );
+    println!(
+        "{name:<14} session.abort         {:>8.0} req/s   {:.2} (rounds {:.2}-{:.2})",
+        f.session_abort,
+        f.session_abort / f.account_get,
+        f.abort_ratios.0,
+        f.abort_ratios.1,
     );
 }
 
