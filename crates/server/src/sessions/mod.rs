@@ -4,8 +4,8 @@
 pub mod live;
 
 use crate::model::Reason;
-use crate::store::{Change, Store, StoreError};
-use crate::store::{NewSession, SessionFilter, SessionRow};
+use crate::store::{NewSession, SessionChange, SessionFilter, SessionRow};
+use crate::store::{Store, StoreError};
 use crate::support::digest::sha256;
 use crate::support::ids::{random_id, random_token};
 
@@ -114,9 +114,9 @@ pub async fn update(
         .update_session(account_id, id, reference, callback_url, now)
         .await?
     {
-        Change::Applied => get(store, account_id, id, now).await,
-        Change::NotFound => Err(SessionError::NotFound(id)),
-        Change::Finished => Err(SessionError::Finished(id)),
+        SessionChange::Applied(session) => Ok(*session),
+        SessionChange::NotFound => Err(SessionError::NotFound(id)),
+        SessionChange::Finished => Err(SessionError::Finished(id)),
     }
 }
 
@@ -130,9 +130,9 @@ pub async fn abort(
         .abort_session(account_id, id, Reason::AbortedByIntegrator, now)
         .await?
     {
-        Change::Applied => get(store, account_id, id, now).await,
-        Change::NotFound => Err(SessionError::NotFound(id)),
-        Change::Finished => Err(SessionError::Finished(id)),
+        SessionChange::Applied(session) => Ok(*session),
+        SessionChange::NotFound => Err(SessionError::NotFound(id)),
+        SessionChange::Finished => Err(SessionError::Finished(id)),
     }
 }
 

@@ -256,7 +256,7 @@ pub use accounts::AccountRow;
 pub use callbacks::{AttemptRecord, CallbackEvent};
 pub use credentials::CredentialRow;
 pub use holder_flow::VerificationRecord;
-pub use sessions::{HolderFlow, NewSession, SessionFilter, SessionRow};
+pub use sessions::{HolderFlow, NewSession, SessionChange, SessionFilter, SessionRow};
 pub use trust::TrustEntry;
 pub use write::{Value, Write};
 

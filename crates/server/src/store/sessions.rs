@@ -1,8 +1,10 @@
 //! The `sessions` table as the integrator's API sees it: create, read, list, change, delete.
 
+use std::sync::LazyLock;
+
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Bind, Change, Store, StoreError, Write};
+use super::{Bind, Store, StoreError, Write};
 use crate::model::unfinished_states_sql;
 use crate::model::{CheckResult, CloneCheck, DocumentType, FaceMatch, Reason, Sex, State};
 
@@ -31,6 +33,13 @@ pub(super) const ABORT_SESSION_SQL: &str = concat!(
     unfinished_by_id_sql!(3, 4)
 );
 
+/// [`UPDATE_SESSION_SQL`] and [`ABORT_SESSION_SQL`] giving back the changed session, so that
+/// the answer needs no second read.
+static UPDATE_SESSION_RETURNING_SQL: LazyLock<String> =
+    LazyLock::new(|| format!("{UPDATE_SESSION_SQL} RETURNING {SESSION_COLUMNS}"));
+static ABORT_SESSION_RETURNING_SQL: LazyLock<String> =
+    LazyLock::new(|| format!("{ABORT_SESSION_SQL} RETURNING {SESSION_COLUMNS}"));
+
 /// The expiry sweep (every `session_sweep_seconds`): through `sessions_unfinished_expires`.
 ///
 /// The sweeps run unprepared (`persistent(false)`): planned each time with their values and the
@@ -41,6 +50,16 @@ pub(super) const EXPIRE_ALL_SESSIONS_SQL: &str = concat!(
     unfinished_states_sql!(),
     " AND expires <= $1"
 );
+
+/// The outcome of a conditional change to one session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionChange {
+    /// Changed; the session as it is now.
+    Applied(Box<SessionRow>),
+    NotFound,
+    /// The session exists but is finished (or expired), so it may no longer change.
+    Finished,
+}
 
 /// One session row. Times are Unix seconds (UTC); dates are `YYYY-MM-DD` text. Everything the
 /// holder's flow fills in later is `None` until then.
@@ -416,7 +435,8 @@ impl Store {
         })
     }
 
-    /// Sets `reference` / `callback_url` (those given) on an unfinished, unexpired session.
+    /// `session.update`: the reference and callback URL given, on an unfinished, unexpired
+    /// session; the session as it is now.
     pub async fn update_session(
         &self,
         account_id: i64,
@@ -424,51 +444,47 @@ impl Store {
         reference: Option<&str>,
         callback_url: Option<&str>,
         now: i64,
-    ) -> Result<Change, StoreError> {
-        let done = {
-            write_query!(self, execute Write::new(
-                UPDATE_SESSION_SQL,
-            )
+    ) -> Result<SessionChange, StoreError> {
+        let rows: Result<Vec<SessionRow>, StoreError> = write_query!(self, fetch_all Write::new(UPDATE_SESSION_RETURNING_SQL.as_str())
             .bind(reference)
             .bind(callback_url)
             .bind(id)
             .bind(account_id)
-            .bind(now))?
-        };
-        self.change_outcome(done, account_id, id, now).await
+            .bind(now), |row| session_from_row!(row));
+        self.change_outcome(rows?, account_id, id, now).await
     }
 
-    /// Moves an unfinished, unexpired session to ABORTED with `reason`.
+    /// Moves an unfinished, unexpired session to ABORTED with `reason`; the session as it is now.
     pub async fn abort_session(
         &self,
         account_id: i64,
         id: i64,
         reason: Reason,
         now: i64,
-    ) -> Result<Change, StoreError> {
-        let done = {
-            write_query!(self, execute Write::new(ABORT_SESSION_SQL)
+    ) -> Result<SessionChange, StoreError> {
+        let rows: Result<Vec<SessionRow>, StoreError> = write_query!(self, fetch_all Write::new(ABORT_SESSION_RETURNING_SQL.as_str())
             .bind(reason.as_str())
             .bind(id)
             .bind(account_id)
-            .bind(now))?
-        };
-        self.change_outcome(done, account_id, id, now).await
+            .bind(now), |row| session_from_row!(row));
+        self.change_outcome(rows?, account_id, id, now).await
     }
 
+    /// The changed row if the change applied (its statement gave it back: no second read), else
+    /// why not.
     async fn change_outcome(
         &self,
-        rows: u64,
+        rows: Vec<SessionRow>,
         account_id: i64,
         id: i64,
         now: i64,
-    ) -> Result<Change, StoreError> {
-        if rows == 1 {
-            return Ok(Change::Applied);
+    ) -> Result<SessionChange, StoreError> {
+        if let Some(row) = rows.into_iter().next() {
+            return Ok(SessionChange::Applied(Box::new(row)));
         }
         Ok(match self.get_session(account_id, id, now).await? {
-            None => Change::NotFound,
-            Some(_) => Change::Finished,
+            None => SessionChange::NotFound,
+            Some(_) => SessionChange::Finished,
         })
     }
 
