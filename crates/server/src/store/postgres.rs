@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Connection, SqlSafeStr};
+use sqlx::{Connection, Executor, SqlSafeStr};
 
 use super::StoreError;
 
@@ -33,11 +33,19 @@ pub(super) async fn connect(url: &str, max_connections: u32) -> Result<PgPool, S
 /// while the table grows (in the bench, 1 ms statements became 17 ms within 20 seconds, every
 /// read a scan of the whole table). Planned for its ids, it sees the table's real size and uses
 /// the primary key. Planning costs PostgreSQL a little CPU per statement, shared by the reads of
-/// a batch; the statement stays prepared (one round trip).
+/// a batch; the statement stays prepared (one round trip). Set by a statement once connected,
+/// not as a startup option, which connection poolers such as PgBouncer refuse by default.
 pub(super) async fn connect_for_batched_reads(url: &str) -> Result<PgPool, StoreError> {
-    let options =
-        PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_custom_plan")]);
+    let options = PgConnectOptions::from_str(url)?;
     let pool = pool_options(1, PING_IF_IDLE_FOR)
+        .after_connect(|connection, _| {
+            Box::pin(async move {
+                connection
+                    .execute("SET plan_cache_mode = force_custom_plan")
+                    .await?;
+                Ok(())
+            })
+        })
         .connect_with(options)
         .await?;
     Ok(pool)
