@@ -71,9 +71,14 @@ impl SessionReads {
                 account_id,
                 answer,
             })
-            .map_err(|_| StoreError::WriterGone)?;
-        answered.await.map_err(|_| StoreError::WriterGone)?
+            .map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
     }
+}
+
+/// The collector is gone (the runtime is shutting down).
+fn stopped() -> StoreError {
+    StoreError::SharedStatement("the collector of batched session reads has stopped".into())
 }
 
 async fn collect(pool: PgPool, mut receiver: mpsc::UnboundedReceiver<Read>) {
