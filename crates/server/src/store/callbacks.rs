@@ -1,6 +1,8 @@
 //! The `callback_events` table (migration 0002): rows are inserted by the database trigger on
 //! `sessions.state`; this file claims, completes, prunes and lists them.
 
+use std::sync::LazyLock;
+
 use sqlx::Row;
 
 use super::{Store, StoreError, Write};
@@ -46,6 +48,25 @@ pub struct AttemptRecord {
 /// `callback_events_finished`.
 pub(super) const PRUNE_FINISHED_SQL: &str = "DELETE FROM callback_events WHERE created <= $1 \
      AND (delivered IS NOT NULL OR abandoned IS NOT NULL)";
+
+/// `callback.list`: the account's events, newest first, through `callback_events_account`
+/// (migration 0008), which gives them in that order: no read of other accounts' events, no sort.
+pub(super) static LIST_EVENTS_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {EVENT_COLUMNS} FROM callback_events WHERE account_id = $1 \
+         ORDER BY created DESC, id DESC LIMIT $2"
+    )
+});
+
+/// `callback.list` of one session: through `callback_events_session` (the account is checked
+/// on its few rows; `+ 0` keeps the planner from walking the account's index instead, in order,
+/// over all of the account's events until it has found `$2` of this session).
+pub(super) static LIST_SESSION_EVENTS_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {EVENT_COLUMNS} FROM callback_events WHERE session_id = $3 AND account_id + 0 = $1 \
+         ORDER BY created DESC, id DESC LIMIT $2"
+    )
+});
 
 const EVENT_COLUMNS: &str = "id, account_id, session_id, session_state, session_reference, url, \
     created, attempts, next_attempt, locked_until, delivered, abandoned, last_status, last_error";
@@ -140,15 +161,11 @@ impl Store {
         session_id: Option<i64>,
         limit: i64,
     ) -> Result<Vec<CallbackEvent>, StoreError> {
-        let filter = if session_id.is_some() {
-            " AND session_id = $3"
+        let sql = if session_id.is_some() {
+            LIST_SESSION_EVENTS_SQL.as_str()
         } else {
-            ""
+            LIST_EVENTS_SQL.as_str()
         };
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM callback_events WHERE account_id = $1{filter} \
-             ORDER BY created DESC, id DESC LIMIT $2"
-        );
         with_pool!(self, |pool| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(account_id)

@@ -5,7 +5,9 @@
 //!   [`account_guard_sql!`]);
 //! - the background sweeps (expiry, interrupted verifications, retention) must search their own
 //!   index: on SQLite they run on the one writer connection, so a scan held up every write, and
-//!   it read every stored portrait on the way.
+//!   it read every stored portrait on the way;
+//! - `callback.list` must read the account's (or the session's) events from their index, not
+//!   every account's events.
 //!
 //! On PostgreSQL (when `TEST_DATABASE_URL` names a database; in a schema of its own, never
 //! analyzed, as a new deployment's is) each statement's generic plan is made while the tables are
@@ -16,7 +18,7 @@
 
 use sqlx::{AssertSqlSafe, Row};
 
-use super::callbacks::PRUNE_FINISHED_SQL;
+use super::callbacks::{LIST_EVENTS_SQL, LIST_SESSION_EVENTS_SQL, PRUNE_FINISHED_SQL};
 use super::holder_flow::{
     ABORT_BY_HOLDER_SQL, BEGIN_VERIFICATION_SQL, ERASE_PERSONAL_DATA_SQL, FAIL_INTERRUPTED_SQL,
     START_READING_SQL,
@@ -135,6 +137,32 @@ fn statements() -> Vec<Statement> {
             vec![I64(NOW), I64(NOW - 30 * 86400)],
             "sessions_personal_data_kept",
         ),
+        // The account's events come in the order asked for from their index: neither every
+        // account's events read nor the account's sorted.
+        Statement {
+            name: "callback.list",
+            sql: LIST_EVENTS_SQL.clone(),
+            params: vec![I64(ACCOUNT), I64(100)],
+            sqlite_uses: "callback_events_account (account_id=?)",
+            postgres_uses: "callback_events_account",
+            never: &["SCAN callback_events", "TEMP B-TREE", "Seq Scan", "Sort"],
+            prepared: true,
+            postgres_needs_statistics: false,
+        },
+        Statement {
+            name: "callback.list of a session",
+            sql: LIST_SESSION_EVENTS_SQL.clone(),
+            params: vec![I64(ACCOUNT), I64(100), id],
+            sqlite_uses: "callback_events_session (session_id=?)",
+            postgres_uses: "callback_events_session",
+            never: &[
+                "SCAN callback_events",
+                "callback_events_account",
+                "Seq Scan",
+            ],
+            prepared: true,
+            postgres_needs_statistics: false,
+        },
         Statement {
             postgres_needs_statistics: true,
             ..sweep(

@@ -118,6 +118,14 @@ pub(super) fn migrator() -> Migrator {
                 .into_sql_str(),
             false,
         ),
+        Migration::new(
+            8,
+            "callback_events_by_account".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/postgres/0008_callback_events_by_account.sql")
+                .into_sql_str(),
+            false,
+        ),
     ])
 }
 

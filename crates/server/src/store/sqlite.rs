@@ -102,5 +102,13 @@ pub(super) fn migrator() -> Migrator {
             include_str!("../../migrations/sqlite/0007_created_state_from_row.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            8,
+            "callback_events_by_account".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/sqlite/0008_callback_events_by_account.sql")
+                .into_sql_str(),
+            false,
+        ),
     ])
 }
