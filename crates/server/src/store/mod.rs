@@ -108,9 +108,8 @@ pub(crate) use account_guard_sql;
 
 /// The guard of a statement that changes one session by its id: the session is still unfinished
 /// and not yet expired at `$now` (and, with two parameters, the account's). `expires` is a
-/// `+ 0` expression for the reason given at [`account_guard_sql!`] (the partial indexes of
-/// unfinished sessions, `sessions_unfinished_account` and `sessions_unfinished_expires`, are
-/// keyed on it).
+/// `+ 0` expression for the reason given at [`account_guard_sql!`] (the partial index of
+/// unfinished sessions, `sessions_unfinished_expires`, is keyed on it).
 macro_rules! unfinished_by_id_sql {
     ($now:literal) => {
         concat!(

@@ -24,8 +24,8 @@ use super::holder_flow::{
     START_READING_SQL,
 };
 use super::sessions::{
-    ABORT_SESSION_SQL, DELETE_SESSION_SQL, EXPIRE_ALL_SESSIONS_SQL, UPDATE_SESSION_SQL,
-    select_session_sql,
+    ABORT_SESSION_SQL, DELETE_SESSION_SQL, EXPIRE_ACCOUNT_SESSIONS_SQL, EXPIRE_ALL_SESSIONS_SQL,
+    EXPIRE_SESSION_SQL, EXPIRED_EXIST_SQL, UPDATE_SESSION_SQL, select_session_sql,
 };
 use super::test_schema::PostgresSchema;
 use super::{Store, StoreError, Write};
@@ -105,6 +105,11 @@ fn statements() -> Vec<Statement> {
             vec![Text("ABORTED_BY_INTEGRATOR"), id, I64(ACCOUNT), I64(NOW)],
         ),
         by_id(
+            "session.get's expiry",
+            EXPIRE_SESSION_SQL,
+            vec![I64(ACCOUNT), I64(NOW), id],
+        ),
+        by_id(
             "reader.start",
             START_READING_SQL,
             vec![Bytes(b"challenge"), Text("ip"), Text("agent"), id, I64(NOW)],
@@ -137,6 +142,28 @@ fn statements() -> Vec<Statement> {
             vec![I64(NOW), I64(NOW - 30 * 86400)],
             "sessions_personal_data_kept",
         ),
+        // session.list's expiry: among every account's expired unfinished sessions (the sweep's
+        // index), never through an index of all the account's sessions.
+        Statement {
+            name: "session.list's expiry check",
+            sql: EXPIRED_EXIST_SQL.to_owned(),
+            params: vec![I64(ACCOUNT), I64(NOW)],
+            sqlite_uses: "sessions_unfinished_expires (expires<?)",
+            postgres_uses: "sessions_unfinished_expires",
+            never: &["SCAN sessions", "sessions_account", "Seq Scan"],
+            prepared: true,
+            postgres_needs_statistics: false,
+        },
+        Statement {
+            name: "session.list's expiry",
+            sql: EXPIRE_ACCOUNT_SESSIONS_SQL.to_owned(),
+            params: vec![I64(ACCOUNT), I64(NOW)],
+            sqlite_uses: "sessions_unfinished_expires (expires<?)",
+            postgres_uses: "sessions_unfinished_expires",
+            never: &["SCAN sessions", "sessions_account", "Seq Scan"],
+            prepared: true,
+            postgres_needs_statistics: false,
+        },
         // The account's events come in the order asked for from their index: neither every
         // account's events read nor the account's sorted.
         Statement {

@@ -51,6 +51,32 @@ pub(super) const EXPIRE_ALL_SESSIONS_SQL: &str = concat!(
     " AND expires <= $1"
 );
 
+/// An account's unfinished sessions past their expiry, which `session.list` ends before it
+/// answers: found through `sessions_unfinished_expires`, the sweep's index, among every
+/// account's expired, not yet swept sessions (a few seconds' worth: the sweep runs every
+/// `session_sweep_seconds`), the account checked on each (`+ 0`: not through an index of the
+/// account's sessions, which would read all of them). Migration 9 says why there is no index of
+/// the account's unfinished sessions any more.
+pub(super) const EXPIRED_EXIST_SQL: &str = concat!(
+    "SELECT 1 AS one FROM sessions WHERE account_id + 0 = $1 AND state IN ",
+    unfinished_states_sql!(),
+    " AND expires <= $2 LIMIT 1"
+);
+pub(super) const EXPIRE_ACCOUNT_SESSIONS_SQL: &str = concat!(
+    "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' \
+     WHERE account_id + 0 = $1 AND state IN ",
+    unfinished_states_sql!(),
+    " AND expires <= $2"
+);
+/// One session of the account, if it is past its expiry and unfinished: by its id.
+pub(super) const EXPIRE_SESSION_SQL: &str = concat!(
+    "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' WHERE id = $3",
+    crate::store::account_guard_sql!(1),
+    " AND state IN ",
+    unfinished_states_sql!(),
+    " AND expires + 0 <= $2"
+);
+
 /// The outcome of a conditional change to one session.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SessionChange {
@@ -264,20 +290,16 @@ impl Store {
         id: Option<i64>,
         now: i64,
     ) -> Result<u64, StoreError> {
-        let mut sql = String::from(concat!(
-            "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' \
-             WHERE account_id = $1 AND state IN ",
-            unfinished_states_sql!(),
-            " AND expires <= $2"
-        ));
-        if id.is_some() {
-            sql.push_str(" AND id = $3");
-        }
-        let write = Write::new(sql).bind(account_id).bind(now);
-        write_query!(self, execute match id {
-            Some(id) => write.bind(id),
-            None => write,
-        })
+        let write = match id {
+            Some(id) => Write::new(EXPIRE_SESSION_SQL)
+                .bind(account_id)
+                .bind(now)
+                .bind(id),
+            None => Write::new(EXPIRE_ACCOUNT_SESSIONS_SQL)
+                .bind(account_id)
+                .bind(now),
+        };
+        write_query!(self, execute write)
     }
 
     /// Ends every account's unfinished sessions past `expires` (ABORTED/EXPIRED): the sweep
@@ -334,16 +356,11 @@ impl Store {
     /// not take SQLite's write lock when there is nothing to expire).
     async fn has_expired_sessions(&self, account_id: i64, now: i64) -> Result<bool, StoreError> {
         with_pool!(self, |pool| {
-            let row = sqlx::query(concat!(
-                "SELECT 1 AS one FROM sessions WHERE account_id = $1 AND state IN ",
-                unfinished_states_sql!(),
-                " \
-                 AND expires <= $2 LIMIT 1"
-            ))
-            .bind(account_id)
-            .bind(now)
-            .fetch_optional(pool)
-            .await?;
+            let row = sqlx::query(EXPIRED_EXIST_SQL)
+                .bind(account_id)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?;
             Ok(row.is_some())
         })
     }

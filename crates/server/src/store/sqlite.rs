@@ -110,5 +110,13 @@ pub(super) fn migrator() -> Migrator {
                 .into_sql_str(),
             false,
         ),
+        Migration::new(
+            9,
+            "unfinished_by_expiry_only".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/sqlite/0009_unfinished_by_expiry_only.sql")
+                .into_sql_str(),
+            false,
+        ),
     ])
 }
