@@ -91,6 +91,16 @@ fn statements() -> Vec<Statement> {
         prepared: false,
         postgres_needs_statistics: false,
     };
+    let account_expiry = |name, sql: &str| Statement {
+        name,
+        sql: sql.to_owned(),
+        params: vec![I64(ACCOUNT), I64(NOW)],
+        sqlite_uses: "sessions_unfinished_expires (expires<?)",
+        postgres_uses: "sessions_unfinished_expires",
+        never: &["SCAN sessions", "sessions_account", "Seq Scan"],
+        prepared: true,
+        postgres_needs_statistics: false,
+    };
     vec![
         by_id("session.get", &select_session_sql(), vec![id, I64(ACCOUNT)]),
         by_id("session.delete", DELETE_SESSION_SQL, vec![id, I64(ACCOUNT)]),
@@ -144,26 +154,8 @@ fn statements() -> Vec<Statement> {
         ),
         // session.list's expiry: among every account's expired unfinished sessions (the sweep's
         // index), never through an index of all the account's sessions.
-        Statement {
-            name: "session.list's expiry check",
-            sql: EXPIRED_EXIST_SQL.to_owned(),
-            params: vec![I64(ACCOUNT), I64(NOW)],
-            sqlite_uses: "sessions_unfinished_expires (expires<?)",
-            postgres_uses: "sessions_unfinished_expires",
-            never: &["SCAN sessions", "sessions_account", "Seq Scan"],
-            prepared: true,
-            postgres_needs_statistics: false,
-        },
-        Statement {
-            name: "session.list's expiry",
-            sql: EXPIRE_ACCOUNT_SESSIONS_SQL.to_owned(),
-            params: vec![I64(ACCOUNT), I64(NOW)],
-            sqlite_uses: "sessions_unfinished_expires (expires<?)",
-            postgres_uses: "sessions_unfinished_expires",
-            never: &["SCAN sessions", "sessions_account", "Seq Scan"],
-            prepared: true,
-            postgres_needs_statistics: false,
-        },
+        account_expiry("session.list's expiry check", EXPIRED_EXIST_SQL),
+        account_expiry("session.list's expiry", EXPIRE_ACCOUNT_SESSIONS_SQL),
         // The account's events come in the order asked for from their index: neither every
         // account's events read nor the account's sorted.
         Statement {

@@ -44,7 +44,8 @@ static ABORT_SESSION_RETURNING_SQL: LazyLock<String> =
 ///
 /// The sweeps run unprepared (`persistent(false)`): planned each time with their values and the
 /// tables as they are, not with a generic plan PostgreSQL made once on an empty table and kept
-/// (which, for this one, scanned every unfinished session through `sessions_unfinished_account`).
+/// (which, for this one, scanned every unfinished session through `sessions_unfinished_account`,
+/// an index dropped since by migration 9).
 pub(super) const EXPIRE_ALL_SESSIONS_SQL: &str = concat!(
     "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' WHERE state IN ",
     unfinished_states_sql!(),
