@@ -63,8 +63,9 @@ pub(super) static LIST_EVENTS_SQL: LazyLock<String> = LazyLock::new(|| {
 /// over all of the account's events until it has found `$2` of this session).
 pub(super) static LIST_SESSION_EVENTS_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT {EVENT_COLUMNS} FROM callback_events WHERE session_id = $3 AND account_id + 0 = $1 \
-         ORDER BY created DESC, id DESC LIMIT $2"
+        "SELECT {EVENT_COLUMNS} FROM callback_events WHERE session_id = $3{} \
+         ORDER BY created DESC, id DESC LIMIT $2",
+        crate::store::account_guard_sql!(1)
     )
 });
 

@@ -40,39 +40,57 @@ static UPDATE_SESSION_RETURNING_SQL: LazyLock<String> =
 static ABORT_SESSION_RETURNING_SQL: LazyLock<String> =
     LazyLock::new(|| format!("{ABORT_SESSION_SQL} RETURNING {SESSION_COLUMNS}"));
 
+/// The start of every statement that ends sessions past their expiry.
+macro_rules! expire_sessions_sql {
+    () => {
+        "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' WHERE "
+    };
+}
+
+/// Unfinished sessions past their expiry at `$now`: what `sessions_unfinished_expires`, the
+/// expiry sweep's partial index, holds and is read by.
+macro_rules! expired_unfinished_sql {
+    ($now:literal) => {
+        concat!(
+            "state IN ",
+            unfinished_states_sql!(),
+            " AND expires <= $",
+            $now
+        )
+    };
+}
+
 /// The expiry sweep (every `session_sweep_seconds`): through `sessions_unfinished_expires`.
 ///
 /// The sweeps run unprepared (`persistent(false)`): planned each time with their values and the
 /// tables as they are, not with a generic plan PostgreSQL made once on an empty table and kept
 /// (which, for this one, scanned every unfinished session through `sessions_unfinished_account`,
 /// an index dropped since by migration 9).
-pub(super) const EXPIRE_ALL_SESSIONS_SQL: &str = concat!(
-    "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' WHERE state IN ",
-    unfinished_states_sql!(),
-    " AND expires <= $1"
-);
+pub(super) const EXPIRE_ALL_SESSIONS_SQL: &str =
+    concat!(expire_sessions_sql!(), expired_unfinished_sql!(1));
 
 /// An account's unfinished sessions past their expiry, which `session.list` ends before it
 /// answers: found through `sessions_unfinished_expires`, the sweep's index, among every
 /// account's expired, not yet swept sessions (a few seconds' worth: the sweep runs every
-/// `session_sweep_seconds`), the account checked on each (`+ 0`: not through an index of the
-/// account's sessions, which would read all of them). Migration 9 says why there is no index of
-/// the account's unfinished sessions any more.
+/// `session_sweep_seconds`), the account checked on each ([`account_guard_sql!`]: not through an
+/// index of the account's sessions, which would read all of them). Migration 9 says why there is
+/// no index of the account's unfinished sessions any more.
 pub(super) const EXPIRED_EXIST_SQL: &str = concat!(
-    "SELECT 1 AS one FROM sessions WHERE account_id + 0 = $1 AND state IN ",
-    unfinished_states_sql!(),
-    " AND expires <= $2 LIMIT 1"
+    "SELECT 1 AS one FROM sessions WHERE ",
+    expired_unfinished_sql!(2),
+    account_guard_sql!(1),
+    " LIMIT 1"
 );
 pub(super) const EXPIRE_ACCOUNT_SESSIONS_SQL: &str = concat!(
-    "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' \
-     WHERE account_id + 0 = $1 AND state IN ",
-    unfinished_states_sql!(),
-    " AND expires <= $2"
+    expire_sessions_sql!(),
+    expired_unfinished_sql!(2),
+    account_guard_sql!(1)
 );
 /// One session of the account, if it is past its expiry and unfinished: by its id.
 pub(super) const EXPIRE_SESSION_SQL: &str = concat!(
-    "UPDATE sessions SET state = 'ABORTED', state_reason = 'EXPIRED' WHERE id = $3",
-    crate::store::account_guard_sql!(1),
+    expire_sessions_sql!(),
+    "id = $3",
+    account_guard_sql!(1),
     " AND state IN ",
     unfinished_states_sql!(),
     " AND expires + 0 <= $2"
