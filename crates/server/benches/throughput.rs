@@ -13,6 +13,10 @@
 //! seconds as what it is compared with moves with them. Each ratio is printed with the lowest
 //! and highest of its rounds.
 //!
+//! On SQLite it also prints what the one writer thread did in each write endpoint's seconds: the
+//! share of the time it spent on batches (near 100%, the writer is the limit), the writes a
+//! commit shared, and a write's time on it — in all, on a core, and waiting for a core (Linux).
+//!
 //! `cargo bench -p passport-reader-server` (env: BENCH_SECONDS, default 3; BENCH_CLIENTS, 64;
 //! BENCH_ABORT_SESSIONS, 30000: the sessions made before each second of `session.abort`, one
 //! per request).
@@ -24,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use server::accounts;
+use server::store::WriterStats;
 use server::{Application, Settings};
 use sqlx::Connection;
 
@@ -112,6 +117,52 @@ struct Figures {
     get_ratios: (f64, f64),
     update_ratios: (f64, f64),
     abort_ratios: (f64, f64),
+    /// SQLite's writer during the seconds of each write endpoint (empty on PostgreSQL).
+    writer: Vec<(&'static str, WriterTally)>,
+}
+
+/// What SQLite's writer did over the seconds of one endpoint, summed over the rounds.
+#[derive(Default)]
+struct WriterTally {
+    seconds: f64,
+    batches: u64,
+    writes: u64,
+    busy: Duration,
+    cpu: Duration,
+    run_queue: Duration,
+}
+
+impl WriterTally {
+    /// Adds the difference of two readings `seconds` apart.
+    fn add(&mut self, before: Option<WriterStats>, after: Option<WriterStats>, seconds: f64) {
+        let (Some(b), Some(a)) = (before, after) else {
+            return;
+        };
+        let since = |x: Option<Duration>, y: Option<Duration>| match (x, y) {
+            (Some(x), Some(y)) => y.saturating_sub(x),
+            _ => Duration::ZERO,
+        };
+        self.seconds += seconds;
+        self.batches += a.batches - b.batches;
+        self.writes += a.writes - b.writes;
+        self.busy += a.busy.saturating_sub(b.busy);
+        self.cpu += since(b.cpu, a.cpu);
+        self.run_queue += since(b.run_queue, a.run_queue);
+    }
+
+    fn print(&self, endpoint: &str) {
+        let writes = self.writes.max(1) as f64;
+        let per_write = |d: Duration| d.as_secs_f64() * 1e6 / writes;
+        println!(
+            "sqlite writer during {endpoint}: busy {:.0}% of the time, {:.1} writes a commit, \
+             {:.0} µs a write (on a core {:.0}, waiting for one {:.0})",
+            100.0 * self.busy.as_secs_f64() / self.seconds.max(f64::MIN_POSITIVE),
+            self.writes as f64 / self.batches.max(1) as f64,
+            per_write(self.busy),
+            per_write(self.cpu),
+            per_write(self.run_queue),
+        );
+    }
 }
 
 /// Requests and seconds summed over the rounds of one endpoint, and each round's rate.
@@ -148,10 +199,12 @@ impl Tally {
 async fn run_backend(settings: Settings, instances: usize, clients: u64, seconds: u64) -> Figures {
     let mut targets = Vec::new();
     let mut pair = None;
+    let mut first_store = None;
     for _ in 0..instances {
         let app = Application::build(settings.clone()).await.expect("server");
         let base = app.base_url();
         let store = app.store().clone();
+        first_store.get_or_insert_with(|| store.clone());
         let clock = app.clock().clone();
         let credentials = app.credential_cache();
         tokio::spawn(app.run());
@@ -205,6 +258,13 @@ async fn run_backend(settings: Settings, instances: usize, clients: u64, seconds
             Duration::from_secs(1),
         )
     };
+    // SQLite's writer, read before and after each write endpoint's second.
+    let writer_stats = || first_store.as_ref().and_then(|s| s.sqlite_writer_stats());
+    let mut writer = [
+        ("session.create", WriterTally::default()),
+        ("session.update", WriterTally::default()),
+        ("session.abort", WriterTally::default()),
+    ];
     second("account.get", &account_body).await; // warm-up
     let (
         mut account_get,
@@ -223,13 +283,22 @@ async fn run_backend(settings: Settings, instances: usize, clients: u64, seconds
     for _ in 0..seconds {
         account_get.add(second("account.get", &account_body).await);
         session_get.add(second("session.get", &get_body).await);
-        session_create.add(second("session.create", &create_body).await);
-        session_update.add(second("session.update", &update_body).await);
+        let before = writer_stats();
+        let create = second("session.create", &create_body).await;
+        writer[0].1.add(before, writer_stats(), create.1);
+        session_create.add(create);
+        let before = writer_stats();
+        let update = second("session.update", &update_body).await;
+        writer[1].1.add(before, writer_stats(), update.1);
+        session_update.add(update);
         // A state change that also writes the session's history and its callback event (the
         // outbox): each abort needs a session of its own, made before the second starts.
         let fresh = create_sessions(&http, &targets[0], abort_sessions, clients).await;
         let abort_body: Body = Arc::new(move |i| json!({"id": fresh[i as usize % fresh.len()]}));
-        session_abort.add(second("session.abort", &abort_body).await);
+        let before = writer_stats();
+        let abort = second("session.abort", &abort_body).await;
+        writer[2].1.add(before, writer_stats(), abort.1);
+        session_abort.add(abort);
     }
     Figures {
         account_get: account_get.rate(),
@@ -241,6 +310,15 @@ async fn run_backend(settings: Settings, instances: usize, clients: u64, seconds
         get_ratios: session_get.ratio_range(&account_get),
         update_ratios: session_update.ratio_range(&account_get),
         abort_ratios: session_abort.ratio_range(&account_get),
+        writer: if first_store
+            .as_ref()
+            .and_then(|s| s.sqlite_writer_stats())
+            .is_some()
+        {
+            writer.into()
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -317,6 +395,9 @@ fn print(name: &str, f: &Figures) {
         f.abort_ratios.0,
         f.abort_ratios.1,
     );
+    for (endpoint, tally) in &f.writer {
+        tally.print(endpoint);
+    }
 }
 
 /// A fresh schema on `base` (dropped first if a failed run left it).

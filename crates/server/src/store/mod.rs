@@ -88,6 +88,15 @@ impl Store {
             Store::Postgres(_) => None,
         }
     }
+
+    /// What SQLite's writer has done so far (benchmarks read it before and after a phase);
+    /// `None` on PostgreSQL.
+    pub fn sqlite_writer_stats(&self) -> Option<WriterStats> {
+        match self {
+            Store::Sqlite(s) => Some(s.writer.stats()),
+            Store::Postgres(_) => None,
+        }
+    }
 }
 
 /// ` AND account_id + 0 = $n`: the account's guard on a statement that finds one row by its
@@ -256,6 +265,7 @@ pub use callbacks::{AttemptRecord, CallbackEvent};
 pub use credentials::CredentialRow;
 pub use holder_flow::VerificationRecord;
 pub use sessions::{HolderFlow, NewSession, SessionChange, SessionFilter, SessionRow};
+pub use sqlite_writer::WriterStats;
 pub use trust::TrustEntry;
 pub use write::{Value, Write};
 

@@ -12,9 +12,10 @@
 //! error may have ended the transaction, so it fails the whole batch and nothing of it is stored.
 //! Readers keep their own connections (WAL: they never wait on the writer).
 
-use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use rusqlite::types::{FromSql, Value as Column};
 use tokio::sync::{mpsc, oneshot};
@@ -81,6 +82,42 @@ const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
 #[derive(Debug, Clone)]
 pub struct SqliteWriter {
     jobs: mpsc::UnboundedSender<Job>,
+    counters: Arc<Counters>,
+}
+
+/// What the writer has done since it started, for benchmarks and diagnostics: the difference
+/// of two readings tells how busy it was in between, and what a write cost it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Transactions run (one a batch).
+    pub batches: u64,
+    /// Writes run, in all the batches.
+    pub writes: u64,
+    /// Time spent on batches, from `BEGIN` to the last answer (commit and its fsync included):
+    /// near the time elapsed, the writer is what limits the writes.
+    pub busy: Duration,
+    /// The thread's time on a core and its time waiting for one, as Linux counts them
+    /// (`/proc/…/schedstat`); `None` where the system does not tell.
+    pub cpu: Option<Duration>,
+    pub run_queue: Option<Duration>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    batches: AtomicU64,
+    writes: AtomicU64,
+    busy_nanos: AtomicU64,
+    /// The writer thread's `schedstat` file, set by the thread itself (Linux).
+    schedstat: OnceLock<PathBuf>,
+}
+
+impl Counters {
+    fn batch_done(&self, writes: usize, busy: Duration) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.writes.fetch_add(writes as u64, Ordering::Relaxed);
+        let nanos = u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX);
+        self.busy_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
 }
 
 impl SqliteWriter {
@@ -123,11 +160,49 @@ impl SqliteWriter {
                 StoreError::Config(format!("cannot start the SQLite checkpointer: {e}"))
             })?;
         let (jobs, queue) = mpsc::unbounded_channel();
+        let counters = Arc::new(Counters::default());
+        let counted = counters.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, queue, nudge))
+            .spawn(move || {
+                // `/proc/thread-self` names this thread as `<pid>/task/<tid>`.
+                if let Ok(task) = std::fs::read_link("/proc/thread-self") {
+                    let _ = counted
+                        .schedstat
+                        .set(Path::new("/proc").join(task).join("schedstat"));
+                }
+                run(conn, queue, nudge, &counted);
+            })
             .map_err(|e| StoreError::Config(format!("cannot start the SQLite writer: {e}")))?;
-        Ok(SqliteWriter { jobs })
+        Ok(SqliteWriter { jobs, counters })
+    }
+
+    /// What the writer has done so far.
+    pub fn stats(&self) -> WriterStats {
+        let c = &self.counters;
+        // "<ns on a core> <ns waiting for one> <timeslices>"
+        let sched: Option<Vec<u64>> = c
+            .schedstat
+            .get()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .map(|text| {
+                text.split_whitespace()
+                    .filter_map(|n| n.parse().ok())
+                    .collect()
+            });
+        let field = |i: usize| {
+            sched
+                .as_ref()
+                .and_then(|f| f.get(i))
+                .map(|&ns| Duration::from_nanos(ns))
+        };
+        WriterStats {
+            batches: c.batches.load(Ordering::Relaxed),
+            writes: c.writes.load(Ordering::Relaxed),
+            busy: Duration::from_nanos(c.busy_nanos.load(Ordering::Relaxed)),
+            cpu: field(0),
+            run_queue: field(1),
+        }
     }
 
     /// Runs an `INSERT`/`UPDATE`/`DELETE` in the next batch; the rows it changed.
@@ -157,6 +232,7 @@ fn run(
     mut conn: rusqlite::Connection,
     mut queue: mpsc::UnboundedReceiver<Job>,
     nudge: std::sync::mpsc::SyncSender<()>,
+    counters: &Counters,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.blocking_recv() {
@@ -167,7 +243,9 @@ fn run(
                 Err(_) => break,
             }
         }
+        let (writes, started) = (batch.len(), Instant::now());
         commit_batch(&mut conn, &mut batch);
+        counters.batch_done(writes, started.elapsed());
         let _ = nudge.try_send(());
     }
     // Dropping `nudge` ends the checkpointer.
@@ -475,5 +553,30 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         drop(reader);
+    }
+
+    /// The counters a benchmark reads: every write, in batches, with the time they took.
+    #[tokio::test]
+    async fn stats_count_writes_and_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, _reader) = writer_on(dir.path());
+        assert_eq!(writer.stats().writes, 0);
+        let pending: Vec<_> = (0..40_i64)
+            .map(|k| {
+                let writer = writer.clone();
+                tokio::spawn(async move { writer.execute(insert(k, Some("x"))).await })
+            })
+            .collect();
+        for p in pending {
+            p.await.unwrap().unwrap();
+        }
+        let stats = writer.stats();
+        assert_eq!(stats.writes, 40);
+        assert!((1..=40).contains(&stats.batches), "{stats:?}");
+        assert!(stats.busy > Duration::ZERO, "{stats:?}");
+        if cfg!(target_os = "linux") {
+            assert!(stats.cpu.is_some_and(|t| t > Duration::ZERO), "{stats:?}");
+            assert!(stats.run_queue.is_some(), "{stats:?}");
+        }
     }
 }
