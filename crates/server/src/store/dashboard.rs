@@ -560,6 +560,66 @@ mod tests {
         assert_eq!(store.session_state_changes(13).await.unwrap(), vec![]);
     }
 
+    /// Each state change's history row gets the id after the one before (migration 10), also
+    /// once a random id written by an older version is there.
+    async fn check_ids_in_order(store: Store) {
+        store
+            .insert_account(&AccountRow {
+                id: 7,
+                email: "history-ids@example.com".into(),
+                password_hash: "x".into(),
+                created: 0,
+            })
+            .await
+            .unwrap();
+        new_session(&store, 20).await;
+        with_pool!(&store, |pool| {
+            sqlx::query(
+                "INSERT INTO session_state_changes (id, session_id, state, state_reason, at) \
+                 VALUES (4503599627370496, 20, 'INITIATED', NULL, 1)",
+            )
+            .execute(pool)
+            .await
+            .map(drop)
+            .unwrap()
+        });
+        let mut ids = Vec::new();
+        for session in [23, 21, 22] {
+            new_session(&store, session).await;
+            store
+                .abort_session(7, session, Reason::AbortedByIntegrator, CREATED + 1)
+                .await
+                .unwrap();
+            let id: i64 = with_pool!(&store, |pool| {
+                sqlx::query_scalar("SELECT id FROM session_state_changes WHERE session_id = $1")
+                    .bind(session)
+                    .fetch_one(pool)
+                    .await
+                    .unwrap()
+            });
+            ids.push(id);
+        }
+        assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{ids:?}");
+        assert!(ids.iter().all(|&id| id != 4503599627370496), "{ids:?}");
+    }
+
+    #[tokio::test]
+    async fn history_ids_follow_the_order_of_changes_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&Settings::for_test(dir.path())).await.unwrap();
+        check_ids_in_order(store).await;
+    }
+
+    #[tokio::test]
+    async fn history_ids_follow_the_order_of_changes_on_postgres() {
+        let Some(db) = PostgresSchema::open("history_ids", "the PostgreSQL history id test").await
+        else {
+            return;
+        };
+        check_ids_in_order(db.store.clone()).await;
+        db.drop_schema().await;
+    }
+
     #[tokio::test]
     async fn history_starts_with_the_sessions_own_creation_on_sqlite() {
         let dir = tempfile::tempdir().unwrap();

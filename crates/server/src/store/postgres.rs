@@ -134,6 +134,13 @@ pub(super) fn migrator() -> Migrator {
                 .into_sql_str(),
             false,
         ),
+        Migration::new(
+            10,
+            "history_ids_in_order".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/postgres/0010_history_ids_in_order.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 
