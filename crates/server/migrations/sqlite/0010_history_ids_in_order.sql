@@ -3,8 +3,9 @@
 -- session), so nothing is learnt from their order. `id BIGINT PRIMARY KEY` is not SQLite's rowid
 -- but a unique index beside it, and a random id put every new entry of that index on a different
 -- page: one more page written to the log per state change, in every commit of the one writer.
--- The throughput bench's session.abort (2026-12-07, two runs each, alternated): the writer's
--- time per abort 96 / 95 µs with random ids, 92 / 83 µs in order. One writer inserts these rows,
+-- The throughput bench's session.abort (2026-12-07, alternated, four runs each): the writer's
+-- time per abort 96 / 95 / 94 / 92 µs with random ids, 92 / 83 / 87 / 98 µs in order (4.5% less
+-- on average; single runs overlap). One writer inserts these rows,
 -- so the largest id cannot change between reading it and using it; ids freed by a deleted
 -- session's history may be used again, and nothing refers to them.
 DROP TRIGGER sessions_state_history_update;
