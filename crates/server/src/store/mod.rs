@@ -99,6 +99,19 @@ impl Store {
     }
 }
 
+/// One migration of a backend's list (`sqlite::migrator`, `postgres::migrator`): its number, its
+/// name (sqlx records both) and its SQL.
+fn migration(version: i64, name: &'static str, sql: &'static str) -> sqlx::migrate::Migration {
+    use sqlx::SqlSafeStr;
+    sqlx::migrate::Migration::new(
+        version,
+        name.into(),
+        sqlx::migrate::MigrationType::Simple,
+        sql.into_sql_str(),
+        false,
+    )
+}
+
 /// ` AND account_id + 0 = $n`: the account's guard on a statement that finds one row by its
 /// id. Written as an expression that no index matches, so that the primary key is the only
 /// index that can serve the statement. PostgreSQL without statistics (a table never analyzed:

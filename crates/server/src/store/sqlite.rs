@@ -5,8 +5,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::SqlSafeStr;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::sqlite_writer::SqliteWriter;
@@ -53,77 +52,55 @@ pub(super) async fn connect(path: &Path, max_connections: u32) -> Result<SqliteS
 
 pub(super) fn migrator() -> Migrator {
     Migrator::with_migrations(vec![
-        Migration::new(
+        super::migration(
             1,
-            "initial".into(),
-            MigrationType::Simple,
-            include_str!("../../migrations/sqlite/0001_initial.sql").into_sql_str(),
-            false,
+            "initial",
+            include_str!("../../migrations/sqlite/0001_initial.sql"),
         ),
-        Migration::new(
+        super::migration(
             2,
-            "holder_flow".into(),
-            MigrationType::Simple,
-            include_str!("../../migrations/sqlite/0002_holder_flow.sql").into_sql_str(),
-            false,
+            "holder_flow",
+            include_str!("../../migrations/sqlite/0002_holder_flow.sql"),
         ),
-        Migration::new(
+        super::migration(
             3,
-            "dashboard".into(),
-            MigrationType::Simple,
-            include_str!("../../migrations/sqlite/0003_dashboard.sql").into_sql_str(),
-            false,
+            "dashboard",
+            include_str!("../../migrations/sqlite/0003_dashboard.sql"),
         ),
-        Migration::new(
+        super::migration(
             4,
-            "unfinished_by_account".into(),
-            MigrationType::Simple,
-            include_str!("../../migrations/sqlite/0004_unfinished_by_account.sql").into_sql_str(),
-            false,
+            "unfinished_by_account",
+            include_str!("../../migrations/sqlite/0004_unfinished_by_account.sql"),
         ),
-        Migration::new(
+        super::migration(
             5,
-            "credential_cache".into(),
-            MigrationType::Simple,
-            include_str!("../../migrations/sqlite/0005_credential_cache.sql").into_sql_str(),
-            false,
+            "credential_cache",
+            include_str!("../../migrations/sqlite/0005_credential_cache.sql"),
         ),
-        Migration::new(
+        super::migration(
             6,
-            "sweeps_by_index".into(),
-            MigrationType::Simple,
-            include_str!("../../migrations/sqlite/0006_sweeps_by_index.sql").into_sql_str(),
-            false,
+            "sweeps_by_index",
+            include_str!("../../migrations/sqlite/0006_sweeps_by_index.sql"),
         ),
-        Migration::new(
+        super::migration(
             7,
-            "created_state_from_row".into(),
-            MigrationType::Simple,
-            include_str!("../../migrations/sqlite/0007_created_state_from_row.sql").into_sql_str(),
-            false,
+            "created_state_from_row",
+            include_str!("../../migrations/sqlite/0007_created_state_from_row.sql"),
         ),
-        Migration::new(
+        super::migration(
             8,
-            "callback_events_by_account".into(),
-            MigrationType::Simple,
-            include_str!("../../migrations/sqlite/0008_callback_events_by_account.sql")
-                .into_sql_str(),
-            false,
+            "callback_events_by_account",
+            include_str!("../../migrations/sqlite/0008_callback_events_by_account.sql"),
         ),
-        Migration::new(
+        super::migration(
             9,
-            "unfinished_by_expiry_only".into(),
-            MigrationType::Simple,
-            include_str!("../../migrations/sqlite/0009_unfinished_by_expiry_only.sql")
-                .into_sql_str(),
-            false,
+            "unfinished_by_expiry_only",
+            include_str!("../../migrations/sqlite/0009_unfinished_by_expiry_only.sql"),
         ),
-        Migration::new(
+        super::migration(
             10,
-            "history_ids_in_order".into(),
-            MigrationType::Simple,
-            include_str!("../../migrations/sqlite/0010_history_ids_in_order.sql").into_sql_str(),
-            false,
+            "history_ids_in_order",
+            include_str!("../../migrations/sqlite/0010_history_ids_in_order.sql"),
         ),
     ])
 }
