@@ -442,29 +442,37 @@ impl Store {
         })
     }
 
-    /// Queues the account's callback event `event_id` once more, as a new event (same session,
-    /// state and URL) due at once; `None` if the account has no such event.
+    /// Queues the account's callback event `event_id` (a shown id) once more, as a new event
+    /// (same session, state and URL, the next counted id) due at once; the new event's shown id,
+    /// or `None` if the account has no such event.
     pub async fn resend_callback(
         &self,
         account_id: i64,
         event_id: i64,
         now: i64,
     ) -> Result<Option<i64>, StoreError> {
-        let id = crate::support::ids::random_id();
-        let rows = write_query!(
+        let ids = self.callback_ids()?;
+        let next_id = match self {
+            Store::Sqlite(_) => "(SELECT last + 1 FROM callback_event_counter)",
+            Store::Postgres(_) => "nextval('callback_event_counter')",
+        };
+        let rows: Result<Vec<i64>, StoreError> = write_query!(
             self,
-            execute Write::new(
+            fetch_all Write::new(format!(
                 "INSERT INTO callback_events (id, account_id, session_id, session_state, \
                  session_reference, url, created) \
-                 SELECT $1, account_id, session_id, session_state, session_reference, url, $2 \
-                 FROM callback_events WHERE id = $3 AND account_id = $4",
-            )
-            .bind(id)
+                 SELECT {next_id}, account_id, session_id, session_state, session_reference, url, $1 \
+                 FROM callback_events WHERE id = $2 AND account_id = $3 RETURNING id"
+            ))
             .bind(now)
-            .bind(event_id)
-            .bind(account_id)
-        )?;
-        Ok((rows == 1).then_some(id))
+            .bind(ids.stored(event_id))
+            .bind(account_id),
+            |r| {
+                let id: i64 = r.try_get("id")?;
+                id
+            }
+        );
+        Ok(rows?.first().map(|&id| ids.shown(id)))
     }
 }
 

@@ -71,6 +71,7 @@ pub struct PostgresStore {
     pub pool: sqlx::PgPool,
     session_inserts: session_inserts::SessionInserts,
     session_reads: session_reads::SessionReads,
+    callback_ids: callbacks::CallbackIds,
 }
 
 /// SQLite: a pool of readers, and the one writer that commits writes in groups.
@@ -78,6 +79,7 @@ pub struct PostgresStore {
 pub struct SqliteStore {
     pub pool: sqlx::SqlitePool,
     writer: sqlite_writer::SqliteWriter,
+    callback_ids: callbacks::CallbackIds,
 }
 
 impl Store {
@@ -308,10 +310,12 @@ impl Store {
                         postgres::connect_for_batched_reads(url).await?,
                     ),
                     pool,
+                    callback_ids: Default::default(),
                 })
             }
         };
         store.migrate().await?;
+        store.load_callback_id_key().await?;
         tracing::info!(
             backend = store.backend_name(),
             location = %match &location {

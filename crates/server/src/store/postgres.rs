@@ -118,6 +118,11 @@ pub(super) fn migrator() -> Migrator {
             "history_ids_in_order",
             include_str!("../../migrations/postgres/0010_history_ids_in_order.sql"),
         ),
+        super::migration(
+            11,
+            "callback_ids_in_order",
+            include_str!("../../migrations/postgres/0011_callback_ids_in_order.sql"),
+        ),
     ])
 }
 

@@ -47,7 +47,11 @@ pub(super) async fn connect(path: &Path, max_connections: u32) -> Result<SqliteS
     // The one connection that writes (see `sqlite_writer`), opened once the pool has created
     // the file in WAL mode.
     let writer = SqliteWriter::open(path, BUSY_TIMEOUT)?;
-    Ok(SqliteStore { pool, writer })
+    Ok(SqliteStore {
+        pool,
+        writer,
+        callback_ids: Default::default(),
+    })
 }
 
 pub(super) fn migrator() -> Migrator {
@@ -101,6 +105,11 @@ pub(super) fn migrator() -> Migrator {
             10,
             "history_ids_in_order",
             include_str!("../../migrations/sqlite/0010_history_ids_in_order.sql"),
+        ),
+        super::migration(
+            11,
+            "callback_ids_in_order",
+            include_str!("../../migrations/sqlite/0011_callback_ids_in_order.sql"),
         ),
     ])
 }

@@ -5,5 +5,6 @@ pub mod clock;
 pub mod digest;
 pub mod ids;
 pub mod ip_network;
+pub mod permuted_ids;
 pub mod throttle;
 pub mod time;
