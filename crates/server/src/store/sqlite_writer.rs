@@ -235,6 +235,7 @@ fn run(
     counters: &Counters,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut names = ColumnNames::default();
     while let Some(first) = queue.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -244,7 +245,7 @@ fn run(
             }
         }
         let (writes, started) = (batch.len(), Instant::now());
-        commit_batch(&mut conn, &mut batch);
+        commit_batch(&mut conn, &mut batch, &mut names);
         counters.batch_done(writes, started.elapsed());
         let _ = nudge.try_send(());
     }
@@ -278,7 +279,7 @@ fn undone_alone(e: &StoreError) -> bool {
 
 /// Runs the batch's jobs in one transaction and answers each. If the transaction itself fails,
 /// nothing of the batch is stored and every job is told so.
-fn commit_batch(conn: &mut rusqlite::Connection, batch: &mut Vec<Job>) {
+fn commit_batch(conn: &mut rusqlite::Connection, batch: &mut Vec<Job>, names: &mut ColumnNames) {
     let mut failure = conn
         .execute_batch("BEGIN IMMEDIATE")
         .err()
@@ -290,7 +291,7 @@ fn commit_batch(conn: &mut rusqlite::Connection, batch: &mut Vec<Job>) {
             results.push(None);
             continue;
         }
-        let result = run_one(conn, &job.write, job.returning);
+        let result = run_one(conn, &job.write, job.returning, names);
         if let Err(e) = &result
             && !undone_alone(e)
         {
@@ -319,12 +320,35 @@ fn commit_batch(conn: &mut rusqlite::Connection, batch: &mut Vec<Job>) {
     }
 }
 
+/// The column names of the `RETURNING` statements the writer keeps prepared, by their SQL:
+/// made once per statement, not once per write (a session's row has dozens of columns).
+#[derive(Default)]
+struct ColumnNames(std::collections::HashMap<String, Arc<[String]>>);
+
+impl ColumnNames {
+    fn of(&mut self, sql: &str, statement: &rusqlite::Statement<'_>, keep: bool) -> Arc<[String]> {
+        if let Some(names) = self.0.get(sql) {
+            return names.clone();
+        }
+        let names: Arc<[String]> = statement
+            .column_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        if keep && self.0.len() < PREPARED_STATEMENTS {
+            self.0.insert(sql.to_owned(), names.clone());
+        }
+        names
+    }
+}
+
 /// Runs one statement, its `$N` placeholders bound by name (so a placeholder used twice, or
 /// out of order, gets its own value).
 fn run_one(
     conn: &rusqlite::Connection,
     write: &Write,
     returning: bool,
+    names: &mut ColumnNames,
 ) -> Result<Done, StoreError> {
     let mut cached;
     let mut fresh;
@@ -358,11 +382,7 @@ fn run_one(
             rows: Vec::new(),
         });
     }
-    let names: Arc<[String]> = statement
-        .column_names()
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
+    let names = names.of(&write.sql, statement, write.persistent);
     let width = names.len();
     let mut rows = Vec::new();
     let mut cursor = statement.raw_query();
@@ -519,6 +539,25 @@ mod tests {
         let blob = Write::new("UPDATE t SET v = $1 WHERE k = 1 RETURNING v").bind(vec![1_u8, 2]);
         let rows = writer.fetch_all(blob).await.unwrap();
         assert_eq!(rows[0].try_get::<Vec<u8>>("v").unwrap(), vec![1, 2]);
+    }
+
+    /// A kept statement's column names are made once and shared by its rows, in this write
+    /// and the next; a one-off's are not kept.
+    #[test]
+    fn column_names_are_made_once_per_kept_statement() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let mut names = ColumnNames::default();
+        let sql = "SELECT 1 AS a, 2 AS b";
+        let statement = conn.prepare(sql).unwrap();
+        let first = names.of(sql, &statement, true);
+        assert_eq!(&*first, ["a".to_owned(), "b".to_owned()]);
+        assert!(Arc::ptr_eq(&first, &names.of(sql, &statement, true)));
+        let once = "SELECT 3 AS c";
+        let statement = conn.prepare(once).unwrap();
+        let made = names.of(once, &statement, false);
+        assert_eq!(&*made, ["c".to_owned()]);
+        assert!(!Arc::ptr_eq(&made, &names.of(once, &statement, false)));
+        assert_eq!(names.0.len(), 1);
     }
 
     /// The checkpointer copies what the writer committed into the database file itself, without
