@@ -104,12 +104,16 @@ macro_rules! event_from_row {
 pub(super) struct CallbackIds(Arc<OnceLock<PermutedIds>>);
 
 impl Store {
+    fn callback_id_cell(&self) -> &OnceLock<PermutedIds> {
+        match self {
+            Store::Sqlite(s) => &s.callback_ids.0,
+            Store::Postgres(p) => &p.callback_ids.0,
+        }
+    }
+
+    /// The permutation between stored and shown callback event ids.
     pub(super) fn callback_ids(&self) -> Result<&PermutedIds, StoreError> {
-        let ids = match self {
-            Store::Sqlite(s) => &s.callback_ids,
-            Store::Postgres(p) => &p.callback_ids,
-        };
-        ids.0.get().ok_or_else(|| {
+        self.callback_id_cell().get().ok_or_else(|| {
             StoreError::Config("the callback event ids' key has not been read".to_owned())
         })
     }
@@ -127,11 +131,9 @@ impl Store {
                 value: format!("{} bytes", key.len()),
             });
         }
-        let ids = match self {
-            Store::Sqlite(s) => &s.callback_ids,
-            Store::Postgres(p) => &p.callback_ids,
-        };
-        let _ = ids.0.set(PermutedIds::new(&key));
+        // Already set if the store was opened before (`set` keeps the first: the key never
+        // changes once drawn).
+        let _ = self.callback_id_cell().set(PermutedIds::new(&key));
         Ok(())
     }
 
