@@ -650,25 +650,10 @@ pub async fn resend_callback(
     let Ok(event) = event.parse::<i64>() else {
         return not_found(signed.nav("sessions"));
     };
-    // The event must be this session's (and so this account's).
-    let belongs = match crate::callbacks::list(
-        &state.store,
-        signed.account_id,
-        Some(s.id),
-        1000,
-        state.clock.now(),
-    )
-    .await
-    {
-        Ok(list) => list.iter().any(|e| e.id == event),
-        Err(e) => return internal_error("listing callbacks", &e),
-    };
-    if !belongs {
-        return not_found(signed.nav("sessions"));
-    }
     match state
         .store
-        .resend_callback(signed.account_id, event, state.clock.now())
+        // The event must be this session's (and so this account's): the statement checks both.
+        .resend_callback(signed.account_id, s.id, event, state.clock.now())
         .await
     {
         Ok(Some(_)) => redirect(&format!("/dashboard/sessions/{}?resent", s.id)),

@@ -250,7 +250,7 @@ mod tests {
     use crate::model::Reason;
     use crate::store::accounts::AccountRow;
     use crate::store::sessions::NewSession;
-    use crate::store::test_schema::PostgresSchema;
+    use crate::store::test_schema::{on_postgres, on_sqlite};
     use crate::support::permuted_ids::COUNTED_END;
 
     /// An event written before migration 11, with a random id.
@@ -345,17 +345,23 @@ mod tests {
 
         // Resent by its shown id: a new event with the next counted id.
         let resent = store
-            .resend_callback(7, first.id, 3_000)
+            .resend_callback(7, first.session_id, first.id, 3_000)
             .await
             .unwrap()
             .unwrap();
         assert_eq!(store.callback_ids().unwrap().stored(resent), 3);
         assert_eq!(
-            store.resend_callback(8, first.id, 3_000).await.unwrap(),
+            store
+                .resend_callback(8, first.session_id, first.id, 3_000)
+                .await
+                .unwrap(),
             None
         );
         assert_eq!(
-            store.resend_callback(7, 3, 3_000).await.unwrap(),
+            store
+                .resend_callback(7, first.session_id, 3, 3_000)
+                .await
+                .unwrap(),
             None,
             "a stored id is not a shown one"
         );
@@ -386,7 +392,7 @@ mod tests {
         let listed = store.list_events(7, Some(31), 10).await.unwrap();
         assert!(listed.iter().any(|e| e.id == OLD_ID), "{listed:?}");
         let resent = store
-            .resend_callback(7, OLD_ID, 3_001)
+            .resend_callback(7, 31, OLD_ID, 3_001)
             .await
             .unwrap()
             .unwrap();
@@ -396,20 +402,12 @@ mod tests {
 
     #[tokio::test]
     async fn callback_ids_are_counted_and_shown_permuted_on_sqlite() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&Settings::for_test(dir.path())).await.unwrap();
-        check(store).await;
+        on_sqlite(check).await;
     }
 
     #[tokio::test]
     async fn callback_ids_are_counted_and_shown_permuted_on_postgres() {
-        let Some(db) =
-            PostgresSchema::open("callback_ids", "the PostgreSQL callback id test").await
-        else {
-            return;
-        };
-        check(db.store.clone()).await;
-        db.drop_schema().await;
+        on_postgres("callback_ids", "the PostgreSQL callback id test", check).await;
     }
 
     /// Each database draws its own key: the same counted id is shown differently.

@@ -442,12 +442,13 @@ impl Store {
         })
     }
 
-    /// Queues the account's callback event `event_id` (a shown id) once more, as a new event
-    /// (same session, state and URL, the next counted id) due at once; the new event's shown id,
-    /// or `None` if the account has no such event.
+    /// Queues the callback event `event_id` (a shown id) of the account's session `session_id`
+    /// once more, as a new event (same session, state and URL, the next counted id) due at once;
+    /// the new event's shown id, or `None` if that session has no such event.
     pub async fn resend_callback(
         &self,
         account_id: i64,
+        session_id: i64,
         event_id: i64,
         now: i64,
     ) -> Result<Option<i64>, StoreError> {
@@ -462,11 +463,13 @@ impl Store {
                 "INSERT INTO callback_events (id, account_id, session_id, session_state, \
                  session_reference, url, created) \
                  SELECT {next_id}, account_id, session_id, session_state, session_reference, url, $1 \
-                 FROM callback_events WHERE id = $2 AND account_id = $3 RETURNING id"
+                 FROM callback_events WHERE id = $2 AND account_id = $3 AND session_id = $4 \
+                 RETURNING id"
             ))
             .bind(now)
             .bind(ids.stored(event_id))
-            .bind(account_id),
+            .bind(account_id)
+            .bind(session_id),
             |r| {
                 let id: i64 = r.try_get("id")?;
                 id
@@ -480,11 +483,10 @@ impl Store {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
-    use crate::config::Settings;
     use crate::model::Reason;
     use crate::store::accounts::AccountRow;
     use crate::store::sessions::NewSession;
-    use crate::store::test_schema::PostgresSchema;
+    use crate::store::test_schema::{on_postgres, on_sqlite};
 
     /// Times far from the database's own clock, so that a CREATED stamped by the database (as the
     /// insert trigger before migration 7 did) cannot pass for the session's `created`.
@@ -613,34 +615,26 @@ mod tests {
 
     #[tokio::test]
     async fn history_ids_follow_the_order_of_changes_on_sqlite() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&Settings::for_test(dir.path())).await.unwrap();
-        check_ids_in_order(store).await;
+        on_sqlite(check_ids_in_order).await;
     }
 
     #[tokio::test]
     async fn history_ids_follow_the_order_of_changes_on_postgres() {
-        let Some(db) = PostgresSchema::open("history_ids", "the PostgreSQL history id test").await
-        else {
-            return;
-        };
-        check_ids_in_order(db.store.clone()).await;
-        db.drop_schema().await;
+        on_postgres(
+            "history_ids",
+            "the PostgreSQL history id test",
+            check_ids_in_order,
+        )
+        .await;
     }
 
     #[tokio::test]
     async fn history_starts_with_the_sessions_own_creation_on_sqlite() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&Settings::for_test(dir.path())).await.unwrap();
-        check(store).await;
+        on_sqlite(check).await;
     }
 
     #[tokio::test]
     async fn history_starts_with_the_sessions_own_creation_on_postgres() {
-        let Some(db) = PostgresSchema::open("history", "the PostgreSQL history test").await else {
-            return;
-        };
-        check(db.store.clone()).await;
-        db.drop_schema().await;
+        on_postgres("history", "the PostgreSQL history test", check).await;
     }
 }

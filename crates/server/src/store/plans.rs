@@ -27,9 +27,8 @@ use super::sessions::{
     ABORT_SESSION_SQL, DELETE_SESSION_SQL, EXPIRE_ACCOUNT_SESSIONS_SQL, EXPIRE_ALL_SESSIONS_SQL,
     EXPIRE_SESSION_SQL, EXPIRED_EXIST_SQL, UPDATE_SESSION_SQL, select_session_sql,
 };
-use super::test_schema::PostgresSchema;
+use super::test_schema::{on_postgres, on_sqlite};
 use super::{Store, StoreError, Write};
-use crate::config::Settings;
 
 const ACCOUNT: i64 = 7_000_000_001;
 /// Unfinished sessions of that one account: enough that scanning them is not cheaper than the
@@ -375,16 +374,10 @@ where
 
 #[tokio::test]
 async fn statements_search_their_index_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&Settings::for_test(dir.path())).await.unwrap();
-    check_sqlite(store).await;
+    on_sqlite(check_sqlite).await;
 }
 
 #[tokio::test]
 async fn statements_search_their_index_on_postgres() {
-    let Some(db) = PostgresSchema::open("plans", "the PostgreSQL plan test").await else {
-        return;
-    };
-    check_postgres(db.store.clone()).await;
-    db.drop_schema().await;
+    on_postgres("plans", "the PostgreSQL plan test", check_postgres).await;
 }

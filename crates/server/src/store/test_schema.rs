@@ -63,3 +63,28 @@ impl PostgresSchema {
         .unwrap();
     }
 }
+
+/// Runs `check` on a fresh, migrated SQLite store in a temporary folder.
+pub(crate) async fn on_sqlite<F, Fut>(check: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    check(Store::open(&Settings::for_test(dir.path())).await.unwrap()).await;
+}
+
+/// Runs `check` on a fresh, migrated PostgreSQL store in a schema of its own ([`PostgresSchema`],
+/// `prefix` and `what` as there), dropped afterwards; skipped with a notice without
+/// `TEST_DATABASE_URL`.
+pub(crate) async fn on_postgres<F, Fut>(prefix: &str, what: &str, check: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let Some(db) = PostgresSchema::open(prefix, what).await else {
+        return;
+    };
+    check(db.store.clone()).await;
+    db.drop_schema().await;
+}

@@ -44,22 +44,12 @@ impl PermutedIds {
 
     /// The id shown for the stored id `stored`.
     pub fn shown(&self, stored: i64) -> i64 {
-        if !(1..COUNTED_END).contains(&stored) {
-            return stored;
-        }
-        let p = self.permute(stored as u64);
-        let p = if p == 0 { self.permute(0) } else { p };
-        p as i64
+        counted_through(stored, |x| self.permute(x))
     }
 
     /// The stored id of the shown id `shown` (an id no row can have, for values never shown).
     pub fn stored(&self, shown: i64) -> i64 {
-        if !(1..COUNTED_END).contains(&shown) {
-            return shown;
-        }
-        let n = self.unpermute(shown as u64);
-        let n = if n == 0 { self.unpermute(0) } else { n };
-        n as i64
+        counted_through(shown, |x| self.unpermute(x))
     }
 
     fn round(&self, round: u8, half: u64) -> u64 {
@@ -86,6 +76,17 @@ impl PermutedIds {
         }
         (left << HALF) | right
     }
+}
+
+/// `id` through `map` (the permutation or its inverse) if it is a counted one, else as it is.
+/// `map` never gives 0: where it would, the value is `map(0)` instead, which no counted id maps
+/// to, so the result stays one to one on `[1, 2^40)` and the two directions still invert.
+fn counted_through(id: i64, map: impl Fn(u64) -> u64) -> i64 {
+    if !(1..COUNTED_END).contains(&id) {
+        return id;
+    }
+    let mapped = map(id as u64);
+    (if mapped == 0 { map(0) } else { mapped }) as i64
 }
 
 #[cfg(test)]
