@@ -70,6 +70,7 @@ pub enum Store {
 pub struct PostgresStore {
     pub pool: sqlx::PgPool,
     session_inserts: session_inserts::SessionInserts,
+    session_changes: session_changes::SessionChanges,
     session_reads: session_reads::SessionReads,
     callback_ids: callbacks::CallbackIds,
 }
@@ -266,6 +267,7 @@ mod holder_flow;
 #[cfg(test)]
 mod plans;
 mod postgres;
+mod session_changes;
 mod session_inserts;
 mod session_reads;
 mod sqlite;
@@ -306,6 +308,7 @@ impl Store {
                 let pool = postgres::connect(url, settings.max_db_connections).await?;
                 Store::Postgres(PostgresStore {
                     session_inserts: session_inserts::SessionInserts::start(pool.clone()),
+                    session_changes: session_changes::SessionChanges::start(pool.clone()),
                     session_reads: session_reads::SessionReads::start(
                         postgres::connect_for_batched_reads(url).await?,
                     ),

@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Bind, Store, StoreError, Write};
+use super::{Bind, Store, StoreError, Write, session_changes};
 use crate::model::unfinished_states_sql;
 use crate::model::{CheckResult, CloneCheck, DocumentType, FaceMatch, Reason, Sex, State};
 
@@ -481,13 +481,28 @@ impl Store {
         callback_url: Option<&str>,
         now: i64,
     ) -> Result<SessionChange, StoreError> {
-        let rows: Result<Vec<SessionRow>, StoreError> = write_query!(self, fetch_all Write::new(UPDATE_SESSION_RETURNING_SQL.as_str())
-            .bind(reference)
-            .bind(callback_url)
-            .bind(id)
-            .bind(account_id)
-            .bind(now), |row| session_from_row!(row));
-        self.change_outcome(rows?, account_id, id, now).await
+        let changed = match self {
+            // Concurrent updates share one statement and one commit (see `session_changes`).
+            Store::Postgres(pg) => {
+                let change = session_changes::Update {
+                    reference: reference.map(str::to_owned),
+                    callback_url: callback_url.map(str::to_owned),
+                };
+                pg.session_changes
+                    .update(account_id, id, change, now)
+                    .await?
+            }
+            Store::Sqlite(_) => {
+                let rows: Result<Vec<SessionRow>, StoreError> = write_query!(self, fetch_all Write::new(UPDATE_SESSION_RETURNING_SQL.as_str())
+                    .bind(reference)
+                    .bind(callback_url)
+                    .bind(id)
+                    .bind(account_id)
+                    .bind(now), |row| session_from_row!(row));
+                rows?.into_iter().next()
+            }
+        };
+        self.change_outcome(changed, account_id, id, now).await
     }
 
     /// Moves an unfinished, unexpired session to ABORTED with `reason`; the session as it is now.
@@ -498,24 +513,35 @@ impl Store {
         reason: Reason,
         now: i64,
     ) -> Result<SessionChange, StoreError> {
-        let rows: Result<Vec<SessionRow>, StoreError> = write_query!(self, fetch_all Write::new(ABORT_SESSION_RETURNING_SQL.as_str())
-            .bind(reason.as_str())
-            .bind(id)
-            .bind(account_id)
-            .bind(now), |row| session_from_row!(row));
-        self.change_outcome(rows?, account_id, id, now).await
+        let changed = match self {
+            // Concurrent aborts share one statement and one commit (see `session_changes`).
+            Store::Postgres(pg) => {
+                pg.session_changes
+                    .abort(account_id, id, reason, now)
+                    .await?
+            }
+            Store::Sqlite(_) => {
+                let rows: Result<Vec<SessionRow>, StoreError> = write_query!(self, fetch_all Write::new(ABORT_SESSION_RETURNING_SQL.as_str())
+                    .bind(reason.as_str())
+                    .bind(id)
+                    .bind(account_id)
+                    .bind(now), |row| session_from_row!(row));
+                rows?.into_iter().next()
+            }
+        };
+        self.change_outcome(changed, account_id, id, now).await
     }
 
     /// The changed row if the change applied (its statement gave it back: no second read), else
     /// why not.
     async fn change_outcome(
         &self,
-        rows: Vec<SessionRow>,
+        changed: Option<SessionRow>,
         account_id: i64,
         id: i64,
         now: i64,
     ) -> Result<SessionChange, StoreError> {
-        if let Some(row) = rows.into_iter().next() {
+        if let Some(row) = changed {
             return Ok(SessionChange::Applied(Box::new(row)));
         }
         Ok(match self.get_session(account_id, id, now).await? {
