@@ -47,8 +47,8 @@ pub struct Settings {
     pub max_client_connections: usize,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
-    /// Largest number of database connections per server process (on PostgreSQL one more: the
-    /// batched session reads' own).
+    /// Largest number of database connections per server process (on PostgreSQL three more:
+    /// the batched session reads' own, and the batched session changes' two).
     pub max_db_connections: u32,
     /// Largest accepted body of `reader.submit` (the chip's files and a selfie), in bytes.
     pub max_submit_bytes: usize,

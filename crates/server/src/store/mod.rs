@@ -308,7 +308,9 @@ impl Store {
                 let pool = postgres::connect(url, settings.max_db_connections).await?;
                 Store::Postgres(PostgresStore {
                     session_inserts: session_inserts::SessionInserts::start(pool.clone()),
-                    session_changes: session_changes::SessionChanges::start(pool.clone()),
+                    session_changes: session_changes::SessionChanges::start(
+                        postgres::connect_for_batched_changes(url).await?,
+                    ),
                     session_reads: session_reads::SessionReads::start(
                         postgres::connect_for_batched_reads(url).await?,
                     ),
@@ -368,6 +370,7 @@ impl Store {
     pub async fn close(&self) {
         if let Store::Postgres(pg) = self {
             pg.session_reads.close().await;
+            pg.session_changes.close().await;
         }
         with_pool!(self, |pool| pool.close().await)
     }

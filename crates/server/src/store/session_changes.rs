@@ -140,15 +140,24 @@ struct Request<C> {
 pub(super) struct SessionChanges {
     aborts: mpsc::UnboundedSender<Request<Abort>>,
     updates: mpsc::UnboundedSender<Request<Update>>,
+    /// The collectors' own connections, one each, which never read the whole table
+    /// ([`super::postgres::connect_for_batched_changes`] says why).
+    pool: PgPool,
 }
 
 impl SessionChanges {
-    /// Starts the collectors on the current tokio runtime.
+    /// Starts the collectors on the current tokio runtime, changing over `pool`.
     pub(super) fn start(pool: PgPool) -> SessionChanges {
         SessionChanges {
             aborts: start(pool.clone()),
-            updates: start(pool),
+            updates: start(pool.clone()),
+            pool,
         }
+    }
+
+    /// Closes the collectors' connections.
+    pub(super) async fn close(&self) {
+        self.pool.close().await;
     }
 
     /// Aborts the account's session if it is unfinished and not expired at `now`; the session
@@ -217,7 +226,11 @@ async fn collect<C: Change>(pool: PgPool, mut receiver: mpsc::UnboundedReceiver<
 async fn run<C: Change>(pool: &PgPool, mut batch: Vec<Request<C>>) {
     while !batch.is_empty() {
         let mut seen = HashSet::with_capacity(batch.len());
-        let (now, later): (Vec<_>, Vec<_>) = batch.into_iter().partition(|c| seen.insert(c.id));
+        let (mut now, later): (Vec<_>, Vec<_>) = batch.into_iter().partition(|c| seen.insert(c.id));
+        // In the order of their ids, the order in which the primary key finds them: two
+        // statements in flight at once (an abort's and an update's) then lock the sessions they
+        // share in the same order, and neither waits for the other in a deadlock.
+        now.sort_unstable_by_key(|c| c.id);
         run_distinct(pool, now).await;
         batch = later;
     }
@@ -586,6 +599,75 @@ mod tests {
         let (history, events) = written_for(&pg.pool).await;
         assert_eq!(history.len(), 200);
         assert_eq!(events.len(), 100);
+        db.drop_schema().await;
+    }
+
+    /// The statement is planned for its values, not once for the table as it was: a plan made
+    /// while the table was small (a sequential scan) must not be kept once it has grown.
+    #[tokio::test]
+    async fn changes_use_the_primary_key_after_the_table_grew() {
+        let Some(db) = store().await else {
+            return;
+        };
+        // One connection as the collectors' are, so that every statement runs where a kept
+        // plan would be.
+        let options = (*db.pool().connect_options()).clone();
+        let pool = crate::store::postgres::with_setting(
+            1,
+            crate::store::postgres::BATCHED_CHANGES_SETTING,
+        )
+        .connect_with(options)
+        .await
+        .unwrap();
+        add_sessions(&pool, ACCOUNT, 1, 200, 200).await;
+        sqlx::query("ANALYZE sessions")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let updates = |first: i64| (first..first + 12).map(|id| update(id, "again")).collect();
+        // More than the five runs after which PostgreSQL may switch to a generic plan.
+        for _ in 0..10 {
+            let outcomes = run_batch(&pool, updates(1)).await;
+            assert!(
+                outcomes.iter().all(|o| matches!(o, Ok(Some(_)))),
+                "{outcomes:?}"
+            );
+        }
+        add_sessions(&pool, ACCOUNT, 201, 30_000, 200).await;
+        let scans = || async {
+            // The connection reports its counts at its next opportunity.
+            sqlx::query("SELECT pg_stat_force_next_flush()")
+                .execute(&pool)
+                .await
+                .unwrap();
+            sqlx::query("SELECT 1").execute(&pool).await.unwrap();
+            let (seq, index): (i64, i64) = sqlx::query_as(
+                "SELECT seq_scan, COALESCE(idx_scan, 0) FROM pg_stat_user_tables \
+                 WHERE relid = 'sessions'::regclass",
+            )
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+            (seq, index)
+        };
+        let before = scans().await;
+        for first in 0..10 {
+            let outcomes = run_batch(&pool, updates(first * 1000 + 1)).await;
+            assert!(
+                outcomes.iter().all(|o| matches!(o, Ok(Some(_)))),
+                "{outcomes:?}"
+            );
+        }
+        let after = scans().await;
+        assert_eq!(
+            after.0, before.0,
+            "sequential scans of sessions: {before:?} → {after:?}"
+        );
+        assert!(
+            after.1 >= before.1 + 10,
+            "index scans: {before:?} → {after:?}"
+        );
+        pool.close().await;
         db.drop_schema().await;
     }
 }
