@@ -136,15 +136,7 @@ mod tests {
 
     /// A store in a schema of its own with one account, or `None` without PostgreSQL.
     async fn store() -> Option<PostgresSchema> {
-        let db = PostgresSchema::open("inserts", "the batched insert test").await?;
-        sqlx::query(
-            "INSERT INTO accounts (id, email, password_hash, created) VALUES ($1, 'b@example.com', 'x', 0)",
-        )
-        .bind(ACCOUNT)
-        .execute(db.pool())
-        .await
-        .unwrap();
-        Some(db)
+        PostgresSchema::with_accounts("inserts", "the batched insert test", &[ACCOUNT]).await
     }
 
     fn session(id: i64, token: u8) -> NewSession {

@@ -155,17 +155,8 @@ mod tests {
 
     /// A store in a schema of its own with two accounts, or `None` without PostgreSQL.
     async fn store() -> Option<PostgresSchema> {
-        let db = PostgresSchema::open("reads", "the batched read test").await?;
-        sqlx::query(
-            "INSERT INTO accounts (id, email, password_hash, created) \
-             VALUES ($1, 'a@example.com', 'x', 0), ($2, 'b@example.com', 'x', 0)",
-        )
-        .bind(ACCOUNT)
-        .bind(OTHER_ACCOUNT)
-        .execute(db.pool())
-        .await
-        .unwrap();
-        Some(db)
+        PostgresSchema::with_accounts("reads", "the batched read test", &[ACCOUNT, OTHER_ACCOUNT])
+            .await
     }
 
     /// Stores sessions `first..=last` of `account` (reference `ref-<id>`).
@@ -324,28 +315,12 @@ mod tests {
             assert_eq!(select(pool, &ids).await.unwrap().len(), 12);
         }
         add_sessions(db.pool(), ACCOUNT, 201, 30_000).await;
-        let scans = || async {
-            // The collector's connection reports its counts at its next opportunity.
-            sqlx::query("SELECT pg_stat_force_next_flush()")
-                .execute(pool)
-                .await
-                .unwrap();
-            sqlx::query("SELECT 1").execute(pool).await.unwrap();
-            let (seq, index): (i64, i64) = sqlx::query_as(
-                "SELECT seq_scan, COALESCE(idx_scan, 0) FROM pg_stat_user_tables \
-                 WHERE relid = 'sessions'::regclass",
-            )
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
-            (seq, index)
-        };
-        let before = scans().await;
+        let before = db.sessions_scans(pool).await;
         for first in 0..10 {
             let ids: Vec<i64> = (first * 1000 + 1..=first * 1000 + 12).collect();
             assert_eq!(select(pool, &ids).await.unwrap().len(), 12);
         }
-        let after = scans().await;
+        let after = db.sessions_scans(pool).await;
         assert_eq!(
             after.0, before.0,
             "sequential scans of sessions: {before:?} → {after:?}"

@@ -34,7 +34,8 @@ pub(super) const ABORT_SESSION_SQL: &str = concat!(
 );
 
 /// [`UPDATE_SESSION_SQL`] and [`ABORT_SESSION_SQL`] giving back the changed session, so that
-/// the answer needs no second read.
+/// the answer needs no second read: on SQLite (PostgreSQL makes concurrent changes together, with
+/// the statements of [`super::session_changes`]).
 static UPDATE_SESSION_RETURNING_SQL: LazyLock<String> =
     LazyLock::new(|| format!("{UPDATE_SESSION_SQL} RETURNING {SESSION_COLUMNS}"));
 static ABORT_SESSION_RETURNING_SQL: LazyLock<String> =
@@ -492,14 +493,17 @@ impl Store {
                     .update(account_id, id, change, now)
                     .await?
             }
-            Store::Sqlite(_) => {
-                let rows: Result<Vec<SessionRow>, StoreError> = write_query!(self, fetch_all Write::new(UPDATE_SESSION_RETURNING_SQL.as_str())
+            Store::Sqlite(sqlite) => {
+                let write = Write::new(UPDATE_SESSION_RETURNING_SQL.as_str())
                     .bind(reference)
                     .bind(callback_url)
                     .bind(id)
                     .bind(account_id)
-                    .bind(now), |row| session_from_row!(row));
-                rows?.into_iter().next()
+                    .bind(now);
+                match sqlite.writer.fetch_all(write).await?.first() {
+                    Some(row) => Some(session_from_row!(row)),
+                    None => None,
+                }
             }
         };
         self.change_outcome(changed, account_id, id, now).await
@@ -520,13 +524,16 @@ impl Store {
                     .abort(account_id, id, reason, now)
                     .await?
             }
-            Store::Sqlite(_) => {
-                let rows: Result<Vec<SessionRow>, StoreError> = write_query!(self, fetch_all Write::new(ABORT_SESSION_RETURNING_SQL.as_str())
+            Store::Sqlite(sqlite) => {
+                let write = Write::new(ABORT_SESSION_RETURNING_SQL.as_str())
                     .bind(reason.as_str())
                     .bind(id)
                     .bind(account_id)
-                    .bind(now), |row| session_from_row!(row));
-                rows?.into_iter().next()
+                    .bind(now);
+                match sqlite.writer.fetch_all(write).await?.first() {
+                    Some(row) => Some(session_from_row!(row)),
+                    None => None,
+                }
             }
         };
         self.change_outcome(changed, account_id, id, now).await

@@ -53,6 +53,38 @@ impl PostgresSchema {
         }
     }
 
+    /// [`PostgresSchema::open`] with an account of each of these ids (`<id>@example.com`).
+    pub async fn with_accounts(prefix: &str, what: &str, ids: &[i64]) -> Option<PostgresSchema> {
+        let db = PostgresSchema::open(prefix, what).await?;
+        sqlx::query(
+            "INSERT INTO accounts (id, email, password_hash, created) \
+             SELECT id, id || '@example.com', 'x', 0 FROM UNNEST($1::BIGINT[]) AS id",
+        )
+        .bind(ids)
+        .execute(db.pool())
+        .await
+        .unwrap();
+        Some(db)
+    }
+
+    /// How often `sessions` was read by a sequential scan and by an index scan, counting what
+    /// `reporting` (a pool of one connection) has done up to now.
+    pub async fn sessions_scans(&self, reporting: &PgPool) -> (i64, i64) {
+        // A connection reports its counts at its next opportunity.
+        sqlx::query("SELECT pg_stat_force_next_flush()")
+            .execute(reporting)
+            .await
+            .unwrap();
+        sqlx::query("SELECT 1").execute(reporting).await.unwrap();
+        sqlx::query_as(
+            "SELECT seq_scan, COALESCE(idx_scan, 0) FROM pg_stat_user_tables \
+             WHERE relid = 'sessions'::regclass",
+        )
+        .fetch_one(self.pool())
+        .await
+        .unwrap()
+    }
+
     pub async fn drop_schema(self) {
         sqlx::query(AssertSqlSafe(format!(
             "DROP SCHEMA \"{}\" CASCADE",
