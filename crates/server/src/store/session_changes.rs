@@ -21,6 +21,11 @@
 //!   error of its own change only;
 //! - a caller is answered after the commit: an acknowledged change is as durable as one made
 //!   alone. The triggers run for each row as they do for a single-row statement.
+//!
+//! The collectors run on two connections of their own
+//! ([`super::postgres::connect_for_batched_changes`] and [`change_guard_sql!`] say how their
+//! statements always find sessions through the primary key), and send each statement's changes
+//! in the order of their ids, so that the two collectors' statements never deadlock each other.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -183,9 +188,14 @@ impl SessionChanges {
         &self,
         account_id: i64,
         id: i64,
-        change: Update,
+        reference: Option<&str>,
+        callback_url: Option<&str>,
         now: i64,
     ) -> Result<Option<SessionRow>, StoreError> {
+        let change = Update {
+            reference: reference.map(str::to_owned),
+            callback_url: callback_url.map(str::to_owned),
+        };
         send(&self.updates, account_id, id, now, change).await
     }
 }
@@ -575,11 +585,10 @@ mod tests {
                         .abort(ACCOUNT, id, Reason::AbortedByIntegrator, NOW)
                         .await
                 } else {
-                    let change = Update {
-                        reference: Some(format!("new-{id}")),
-                        callback_url: None,
-                    };
-                    changes.update(ACCOUNT, id, change, NOW).await
+                    let reference = format!("new-{id}");
+                    changes
+                        .update(ACCOUNT, id, Some(&reference), None, NOW)
+                        .await
                 }
             }));
         }

@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Bind, Store, StoreError, Write, session_changes};
+use super::{Bind, Store, StoreError, Write};
 use crate::model::unfinished_states_sql;
 use crate::model::{CheckResult, CloneCheck, DocumentType, FaceMatch, Reason, Sex, State};
 
@@ -35,7 +35,7 @@ pub(super) const ABORT_SESSION_SQL: &str = concat!(
 
 /// [`UPDATE_SESSION_SQL`] and [`ABORT_SESSION_SQL`] giving back the changed session, so that
 /// the answer needs no second read: on SQLite (PostgreSQL makes concurrent changes together, with
-/// the statements of [`super::session_changes`]).
+/// the statements of `session_changes`).
 static UPDATE_SESSION_RETURNING_SQL: LazyLock<String> =
     LazyLock::new(|| format!("{UPDATE_SESSION_SQL} RETURNING {SESSION_COLUMNS}"));
 static ABORT_SESSION_RETURNING_SQL: LazyLock<String> =
@@ -485,12 +485,8 @@ impl Store {
         let changed = match self {
             // Concurrent updates share one statement and one commit (see `session_changes`).
             Store::Postgres(pg) => {
-                let change = session_changes::Update {
-                    reference: reference.map(str::to_owned),
-                    callback_url: callback_url.map(str::to_owned),
-                };
                 pg.session_changes
-                    .update(account_id, id, change, now)
+                    .update(account_id, id, reference, callback_url, now)
                     .await?
             }
             Store::Sqlite(sqlite) => {
