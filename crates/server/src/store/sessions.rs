@@ -265,6 +265,18 @@ macro_rules! session_from_row {
     }};
 }
 
+/// Runs a change that returns the changed session (`… RETURNING` [`SESSION_COLUMNS`]) on the
+/// SQLite writer; the session, or `None` if the guard let no row change.
+async fn changed_on_sqlite(
+    sqlite: &super::SqliteStore,
+    write: Write,
+) -> Result<Option<SessionRow>, StoreError> {
+    match sqlite.writer.fetch_all(write).await?.first() {
+        Some(row) => Ok(Some(session_from_row!(row))),
+        None => Ok(None),
+    }
+}
+
 /// A row of [`SESSION_COLUMNS`] read from PostgreSQL.
 pub(super) fn session_from_pg_row(row: &sqlx::postgres::PgRow) -> Result<SessionRow, StoreError> {
     Ok(session_from_row!(row))
@@ -496,10 +508,7 @@ impl Store {
                     .bind(id)
                     .bind(account_id)
                     .bind(now);
-                match sqlite.writer.fetch_all(write).await?.first() {
-                    Some(row) => Some(session_from_row!(row)),
-                    None => None,
-                }
+                changed_on_sqlite(sqlite, write).await?
             }
         };
         self.change_outcome(changed, account_id, id, now).await
@@ -526,10 +535,7 @@ impl Store {
                     .bind(id)
                     .bind(account_id)
                     .bind(now);
-                match sqlite.writer.fetch_all(write).await?.first() {
-                    Some(row) => Some(session_from_row!(row)),
-                    None => None,
-                }
+                changed_on_sqlite(sqlite, write).await?
             }
         };
         self.change_outcome(changed, account_id, id, now).await
