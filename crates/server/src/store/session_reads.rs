@@ -322,11 +322,11 @@ mod tests {
         }
         let after = db.sessions_scans(pool).await;
         assert_eq!(
-            after.0, before.0,
-            "sequential scans of sessions: {before:?} → {after:?}"
+            after.read_sequentially, before.read_sequentially,
+            "rows of sessions read by sequential scans: {before:?} → {after:?}"
         );
         assert!(
-            after.1 >= before.1 + 10,
+            after.by_index >= before.by_index + 10,
             "index scans: {before:?} → {after:?}"
         );
         db.drop_schema().await;
