@@ -150,6 +150,11 @@ pub(super) fn migrator() -> Migrator {
             "callback_ids_in_order",
             include_str!("../../migrations/postgres/0011_callback_ids_in_order.sql"),
         ),
+        super::migration(
+            12,
+            "history_and_events_keyed_by_rowid",
+            include_str!("../../migrations/postgres/0012_history_and_events_keyed_by_rowid.sql"),
+        ),
     ])
 }
 
