@@ -403,9 +403,11 @@ impl Store {
     // ---- sessions ----
 
     /// The states the session went through, in order. The first, CREATED at the session's
-    /// `created`, comes from the session's own row (sessions from before migration 7 have it as a
-    /// stored change, read instead); later states from `session_state_changes` (sessions from
-    /// before migration 3 have none). Empty if there is no such session.
+    /// `created`, and the current one, at its `state_changed`, come from the session's own row;
+    /// the states between from `session_state_changes`. Sessions from before migration 13 have no
+    /// `state_changed` and their current state stored instead; from before migration 7, their
+    /// CREATED too (read instead); from before migration 3, no stored states. Empty if there is no
+    /// such session.
     pub async fn session_state_changes(
         &self,
         session_id: i64,
@@ -415,7 +417,10 @@ impl Store {
                 "SELECT state, state_reason, at FROM session_state_changes WHERE session_id = $1 \
                  UNION ALL \
                  SELECT 'CREATED', NULL, created FROM sessions WHERE id = $1 AND NOT EXISTS \
-                 (SELECT 1 FROM session_state_changes WHERE session_id = $1 AND state = 'CREATED')",
+                 (SELECT 1 FROM session_state_changes WHERE session_id = $1 AND state = 'CREATED') \
+                 UNION ALL \
+                 SELECT state, state_reason, state_changed FROM sessions \
+                 WHERE id = $1 AND state_changed IS NOT NULL",
             )
             .bind(session_id)
             .fetch_all(pool)
@@ -501,6 +506,31 @@ mod tests {
         }
     }
 
+    /// Runs `sql` (with `$1` bound to `value`) on the store's database.
+    async fn exec(store: &Store, sql: &'static str, value: i64) {
+        with_pool!(store, |pool| {
+            sqlx::query(sql)
+                .bind(value)
+                .execute(pool)
+                .await
+                .map(drop)
+                .unwrap()
+        });
+    }
+
+    /// The stored history rows of `session`: (state, at).
+    async fn stored(store: &Store, session: i64) -> Vec<(String, i64)> {
+        with_pool!(store, |pool| {
+            sqlx::query_as(
+                "SELECT state, at FROM session_state_changes WHERE session_id = $1 ORDER BY id",
+            )
+            .bind(session)
+            .fetch_all(pool)
+            .await
+            .unwrap()
+        })
+    }
+
     async fn new_session(store: &Store, id: i64) {
         store
             .insert_session(&NewSession {
@@ -548,6 +578,62 @@ mod tests {
             history[1].state_reason.as_deref(),
             Some(Reason::AbortedByIntegrator.as_str())
         );
+        // Leaving CREATED stores nothing: ABORTED and its time are the row's (migration 13).
+        assert_eq!(stored(&store, 11).await, vec![]);
+
+        // A state between the first and the current is stored when the session leaves it, with
+        // the time it began.
+        new_session(&store, 14).await;
+        exec(&store, "UPDATE sessions SET state = 'INITIATED' WHERE id = $1", 14).await;
+        let initiated = store.session_state_changes(14).await.unwrap();
+        assert_eq!(initiated.len(), 2, "{initiated:?}");
+        assert_eq!(initiated[1].state, "INITIATED");
+        assert_eq!(stored(&store, 14).await, vec![]);
+        store
+            .abort_session(7, 14, Reason::AbortedByIntegrator, CREATED + 1)
+            .await
+            .unwrap();
+        let history = store.session_state_changes(14).await.unwrap();
+        let states: Vec<&str> = history.iter().map(|c| c.state.as_str()).collect();
+        assert_eq!(states, ["CREATED", "INITIATED", "ABORTED"]);
+        assert_eq!(history[1], initiated[1]);
+        assert_eq!(
+            stored(&store, 14).await,
+            vec![("INITIATED".to_owned(), initiated[1].at)]
+        );
+
+        // A session changed before migration 13: its current state stored, no `state_changed`.
+        // Its next change stores nothing for the state it leaves, and each state is read once.
+        new_session(&store, 15).await;
+        exec(&store, "UPDATE sessions SET state = 'INITIATED' WHERE id = $1", 15).await;
+        exec(&store, "UPDATE sessions SET state_changed = NULL WHERE id = $1", 15).await;
+        exec(
+            &store,
+            "INSERT INTO session_state_changes (id, session_id, state, state_reason, at) \
+             VALUES (1015, $1, 'INITIATED', NULL, 1500)",
+            15,
+        )
+        .await;
+        assert_eq!(
+            store.session_state_changes(15).await.unwrap(),
+            vec![
+                change("CREATED", None, CREATED),
+                change("INITIATED", None, 1_500)
+            ]
+        );
+        store
+            .abort_session(7, 15, Reason::AbortedByIntegrator, CREATED + 1)
+            .await
+            .unwrap();
+        let states: Vec<String> = store
+            .session_state_changes(15)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.state)
+            .collect();
+        assert_eq!(states, ["CREATED", "INITIATED", "ABORTED"]);
+        assert_eq!(stored(&store, 15).await, vec![("INITIATED".to_owned(), 1_500)]);
 
         // A session inserted before migration 7: its CREATED was stored, at the database's time.
         new_session(&store, 12).await;
@@ -570,8 +656,9 @@ mod tests {
         assert_eq!(store.session_state_changes(13).await.unwrap(), vec![]);
     }
 
-    /// Each state change's history row gets the id after the one before (migration 10), also
-    /// once a random id written by an older version is there.
+    /// Each stored history row gets the id after the one before (migration 10), also once a
+    /// random id written by an older version is there. (A row is stored when a session leaves a
+    /// state other than CREATED: here INITIATED, when it is aborted.)
     async fn check_ids_in_order(store: Store) {
         store
             .insert_account(&AccountRow {
@@ -596,6 +683,7 @@ mod tests {
         let mut ids = Vec::new();
         for session in [23, 21, 22] {
             new_session(&store, session).await;
+            exec(&store, "UPDATE sessions SET state = 'INITIATED' WHERE id = $1", session).await;
             store
                 .abort_session(7, session, Reason::AbortedByIntegrator, CREATED + 1)
                 .await

@@ -155,6 +155,11 @@ pub(super) fn migrator() -> Migrator {
             "history_and_events_keyed_by_rowid",
             include_str!("../../migrations/postgres/0012_history_and_events_keyed_by_rowid.sql"),
         ),
+        super::migration(
+            13,
+            "current_state_from_row",
+            include_str!("../../migrations/postgres/0013_current_state_from_row.sql"),
+        ),
     ])
 }
 

@@ -116,6 +116,11 @@ pub(super) fn migrator() -> Migrator {
             "history_and_events_keyed_by_rowid",
             include_str!("../../migrations/sqlite/0012_history_and_events_keyed_by_rowid.sql"),
         ),
+        super::migration(
+            13,
+            "current_state_from_row",
+            include_str!("../../migrations/sqlite/0013_current_state_from_row.sql"),
+        ),
     ])
 }
 
@@ -226,12 +231,16 @@ mod tests {
             ]
         );
 
-        // The triggers are back: a change of state writes its history row with the next id
-        // and its event with the next counted one.
-        sqlx::query("UPDATE sessions SET state = 'INITIATED' WHERE id = 8")
-            .execute(pool)
-            .await
-            .unwrap();
+        // The triggers are back: changes of state write their events with the next counted
+        // ids, and a history row with the next id (for INITIATED, once the session leaves it:
+        // migration 13).
+        for state in ["INITIATED", "ABORTED"] {
+            sqlx::query("UPDATE sessions SET state = $1 WHERE id = 8")
+                .bind(state)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
         let history_ids: Vec<i64> =
             sqlx::query_scalar("SELECT id FROM session_state_changes WHERE session_id = 8")
                 .fetch_all(pool)
@@ -243,7 +252,7 @@ mod tests {
                 .fetch_all(pool)
                 .await
                 .unwrap();
-        assert_eq!(event_ids, [2]);
+        assert_eq!(event_ids, [2, 3]);
         // A session deleted takes its history with it (the reference to sessions is kept).
         sqlx::query("DELETE FROM sessions WHERE id = 7")
             .execute(pool)
@@ -253,6 +262,6 @@ mod tests {
             .fetch_one(pool)
             .await
             .unwrap();
-        assert_eq!(left, 1);
+        assert_eq!(left, 1); // session 8's INITIATED
     }
 }
