@@ -1,8 +1,9 @@
 //! Throughput of the API over HTTP with many concurrent connections, against the real server
 //! in-process on a free port: `account.get` (authentication only, the trivial baseline) vs
 //! `session.create` (a durable insert), `session.get` (expiry check + read), `session.update` (a
-//! durable change of a session) and `session.abort` (a state change, with the history entry and
-//! the callback event it writes: the callback outbox; nothing delivers them here). Reported as req/s
+//! durable change of a session) and `session.abort` (a state change of a CREATED session, with
+//! the callback event it writes, the callback outbox, and its time in the row: since migration 13
+//! leaving CREATED stores no history row; nothing delivers the events here). Reported as req/s
 //! and as a ratio to the baseline measured on the same server in the same run, for SQLite and,
 //! when TEST_DATABASE_URL is set, PostgreSQL with one server instance and then two on one
 //! database (clients spread over both); it ends with PostgreSQL's `account.get` against
@@ -292,8 +293,8 @@ async fn run_backend(settings: Settings, instances: usize, clients: u64, seconds
         let update = second("session.update", &update_body).await;
         writer[1].1.add(before, writer_stats(), update.1);
         session_update.add(update);
-        // A state change that also writes the session's history and its callback event (the
-        // outbox): each abort needs a session of its own, made before the second starts.
+        // A state change that also writes the session's callback event (the outbox): each abort
+        // needs a session of its own, made before the second starts.
         let fresh = create_sessions(&http, &targets[0], abort_sessions, clients).await;
         let abort_body: Body = Arc::new(move |i| json!({"id": fresh[i as usize % fresh.len()]}));
         let before = writer_stats();

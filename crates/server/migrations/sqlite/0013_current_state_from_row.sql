@@ -9,10 +9,8 @@
 --
 -- Sessions changed before this migration have no `state_changed` (NULL): their current state
 -- already has its stored row, so their next change writes none for the state it leaves.
---
--- Measured on the statement alone (2026-12-07, a script running the writer's abort of CREATED
--- sessions in batches of 11 with synchronous = FULL): 122-154 µs per abort with the history row,
--- 108-119 µs with the time in the row instead.
+-- With migration 12, the writer's time per abort in the throughput bench is 17% lower (README,
+-- "Fewer rows and index entries per change of state").
 
 ALTER TABLE sessions ADD COLUMN state_changed BIGINT;
 
