@@ -584,7 +584,12 @@ mod tests {
         // A state between the first and the current is stored when the session leaves it, with
         // the time it began.
         new_session(&store, 14).await;
-        exec(&store, "UPDATE sessions SET state = 'INITIATED' WHERE id = $1", 14).await;
+        exec(
+            &store,
+            "UPDATE sessions SET state = 'INITIATED' WHERE id = $1",
+            14,
+        )
+        .await;
         let initiated = store.session_state_changes(14).await.unwrap();
         assert_eq!(initiated.len(), 2, "{initiated:?}");
         assert_eq!(initiated[1].state, "INITIATED");
@@ -605,8 +610,18 @@ mod tests {
         // A session changed before migration 13: its current state stored, no `state_changed`.
         // Its next change stores nothing for the state it leaves, and each state is read once.
         new_session(&store, 15).await;
-        exec(&store, "UPDATE sessions SET state = 'INITIATED' WHERE id = $1", 15).await;
-        exec(&store, "UPDATE sessions SET state_changed = NULL WHERE id = $1", 15).await;
+        exec(
+            &store,
+            "UPDATE sessions SET state = 'INITIATED' WHERE id = $1",
+            15,
+        )
+        .await;
+        exec(
+            &store,
+            "UPDATE sessions SET state_changed = NULL WHERE id = $1",
+            15,
+        )
+        .await;
         exec(
             &store,
             "INSERT INTO session_state_changes (id, session_id, state, state_reason, at) \
@@ -633,7 +648,10 @@ mod tests {
             .map(|c| c.state)
             .collect();
         assert_eq!(states, ["CREATED", "INITIATED", "ABORTED"]);
-        assert_eq!(stored(&store, 15).await, vec![("INITIATED".to_owned(), 1_500)]);
+        assert_eq!(
+            stored(&store, 15).await,
+            vec![("INITIATED".to_owned(), 1_500)]
+        );
 
         // A session inserted before migration 7: its CREATED was stored, at the database's time.
         new_session(&store, 12).await;
@@ -683,7 +701,12 @@ mod tests {
         let mut ids = Vec::new();
         for session in [23, 21, 22] {
             new_session(&store, session).await;
-            exec(&store, "UPDATE sessions SET state = 'INITIATED' WHERE id = $1", session).await;
+            exec(
+                &store,
+                "UPDATE sessions SET state = 'INITIATED' WHERE id = $1",
+                session,
+            )
+            .await;
             store
                 .abort_session(7, session, Reason::AbortedByIntegrator, CREATED + 1)
                 .await

@@ -144,6 +144,17 @@ mod tests {
         .collect()
     }
 
+    /// Every callback event, ordered by id, as text.
+    async fn events(pool: &SqlitePool) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT quote(id) || '|' || session_state || '|' || attempts || '|' || quote(delivered) \
+             FROM callback_events ORDER BY id",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    }
+
     /// Whether `table`'s `id` is its rowid (declared `INTEGER PRIMARY KEY`), not an index beside it.
     async fn id_is_rowid(pool: &SqlitePool, table: &str) -> bool {
         let indexes: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
@@ -167,7 +178,9 @@ mod tests {
     #[tokio::test]
     async fn history_and_events_keep_their_rows_when_keyed_by_rowid() {
         let dir = tempfile::tempdir().unwrap();
-        let store = super::connect(&dir.path().join("db.sqlite"), 2).await.unwrap();
+        let store = super::connect(&dir.path().join("db.sqlite"), 2)
+            .await
+            .unwrap();
         let pool = &store.pool;
         let all = super::migrator();
         let before = sqlx::migrate::Migrator::with_migrations(all.migrations[..11].to_vec());
@@ -192,27 +205,15 @@ mod tests {
             sqlx::query(sql).execute(pool).await.unwrap();
         }
         let history = rows(pool, "session_state_changes").await;
-        let events: Vec<String> = sqlx::query_scalar(
-            "SELECT quote(id) || '|' || session_state || '|' || attempts || '|' || quote(delivered) \
-             FROM callback_events ORDER BY id",
-        )
-        .fetch_all(pool)
-        .await
-        .unwrap();
-        assert_eq!((history.len(), events.len()), (2, 2));
+        let events_before = events(pool).await;
+        assert_eq!((history.len(), events_before.len()), (2, 2));
 
         all.run(pool).await.unwrap();
         assert!(id_is_rowid(pool, "session_state_changes").await);
         assert!(id_is_rowid(pool, "callback_events").await);
         assert_eq!(rows(pool, "session_state_changes").await, history);
-        let events_after: Vec<String> = sqlx::query_scalar(
-            "SELECT quote(id) || '|' || session_state || '|' || attempts || '|' || quote(delivered) \
-             FROM callback_events ORDER BY id",
-        )
-        .fetch_all(pool)
-        .await
-        .unwrap();
-        assert_eq!(events_after, events);
+        let events_after = events(pool).await;
+        assert_eq!(events_after, events_before);
         let indexes: Vec<String> = sqlx::query_scalar(
             "SELECT name FROM sqlite_master WHERE type = 'index' \
              AND tbl_name IN ('session_state_changes', 'callback_events') ORDER BY name",
